@@ -1,0 +1,3 @@
+from mdsync.cli import main
+
+main()

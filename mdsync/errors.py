@@ -1,0 +1,54 @@
+"""The MdsyncError hierarchy.
+
+Every error a user can meet carries one sentence that says what to do, and the exit code
+the CLI ends with. The CLI prints ``message`` and never a traceback unless asked to.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_CONFLICT = 3
+EXIT_DIFFERENCES = 4
+
+
+class MdsyncError(Exception):
+    """Base class: a failure with a message a user can act on."""
+
+    exit_code: int = EXIT_FAILURE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(MdsyncError):
+    """mdsync.yaml is missing, unreadable or holds a value that makes no sense."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(MdsyncError):
+    """The command line asks for something that cannot be done."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConflictError(MdsyncError):
+    """The run stopped because both sides changed and the policy says stop."""
+
+    exit_code = EXIT_CONFLICT
+
+
+class DifferencesFound(MdsyncError):
+    """A --check run found that the two sides differ."""
+
+    exit_code = EXIT_DIFFERENCES
+
+
+class SandboxError(MdsyncError):
+    """The local sandbox could not start or serve."""

@@ -1,0 +1,125 @@
+"""Fault injection: make the sandbox slow, rate-limited, unavailable or unreliable on purpose.
+
+Tests and benchmarks use it to prove that mdsync retries, backs off and never duplicates
+a page when a response is lost. Faults apply only to the REST API, never to the preview.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from mdsync.errors import UsageError
+
+ENV_PREFIX = "MDSYNC_SANDBOX_"
+
+
+@dataclass
+class Faults:
+    """What share of API requests goes wrong, and how.
+
+    ``drop_share``: the connection closes before the request is handled (nothing happens).
+    ``lost_response_share``: the request is handled, then the connection closes before the
+    answer arrives, as when a network fails mid-response.
+    """
+
+    latency_ms: float = 0.0
+    rate_limit_share: float = 0.0
+    unavailable_share: float = 0.0
+    drop_share: float = 0.0
+    lost_response_share: float = 0.0
+    retry_after: int = 1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+        self._random = random.Random(self.seed)
+
+    def validate(self) -> None:
+        for name in ("rate_limit_share", "unavailable_share", "drop_share", "lost_response_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise UsageError(f"{name.replace('_', '-')} must be between 0 and 1, got {value}")
+        if self.latency_ms < 0:
+            raise UsageError(f"latency must not be negative, got {self.latency_ms}")
+        if self.retry_after < 0:
+            raise UsageError(f"retry-after must not be negative, got {self.retry_after}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Change settings at run time (the admin endpoint), checking every value."""
+        known = {f.name: f.type for f in fields(self)}
+        merged = asdict(self)
+        for key, value in changes.items():
+            if key not in known:
+                raise UsageError(f"unknown fault setting '{key}'; known: {', '.join(sorted(known))}")
+            if key == "seed":
+                merged[key] = None if value is None else int(value)
+            elif key == "retry_after":
+                merged[key] = int(value)
+            else:
+                merged[key] = float(value)
+        candidate = Faults(**merged)
+        for f in fields(self):
+            setattr(self, f.name, getattr(candidate, f.name))
+        if "seed" in changes:
+            self._random = random.Random(self.seed)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Faults:
+        """Settings from MDSYNC_SANDBOX_* variables; explicit overrides (flags) win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = int(raw) if f.name in ("retry_after", "seed") else float(raw)
+            except ValueError:
+                raise UsageError(f"{ENV_PREFIX}{f.name.upper()} must be a number, got {raw!r}") from None
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    @property
+    def active(self) -> bool:
+        return any((self.latency_ms, self.rate_limit_share, self.unavailable_share, self.drop_share,
+                    self.lost_response_share))
+
+    def roll(self, share: float) -> bool:
+        return share > 0 and self._random.random() < share
+
+
+def rate_limit_headers(retry_after: int) -> dict[str, str]:
+    """The headers Confluence Cloud sends with a 429."""
+    reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+    return {
+        "Retry-After": str(retry_after),
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "RateLimit-Reason": "confluence-quota-tenant-based",
+    }
+
+
+async def drop_connection(send: Any) -> None:
+    """End the exchange mid-response so the client sees the connection close.
+
+    Announcing a body and never sending it makes uvicorn close the socket, which a client
+    meets as a broken connection, just as it would when a network fails.
+    """
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+    await send({"type": "http.response.body", "body": b"", "more_body": True})
+
+
+async def delay(faults: Faults) -> None:
+    if faults.latency_ms > 0:
+        await asyncio.sleep(faults.latency_ms / 1000)

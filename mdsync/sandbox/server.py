@@ -1,0 +1,84 @@
+"""Serve a sandbox over real HTTP: in the foreground (``mdsync sandbox serve``) or in a
+background thread on a free port (``mdsync demo``, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from mdsync.errors import SandboxError
+from mdsync.sandbox.app import Sandbox
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _config(sandbox: Sandbox, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(sandbox.app, host=host, port=port, log_level=log_level, access_log=False,
+                          lifespan="off", timeout_graceful_shutdown=2)
+
+
+def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:
+    """Run until Ctrl-C or SIGTERM (uvicorn handles both and shuts down cleanly)."""
+    server = uvicorn.Server(_config(sandbox, host, port, "warning"))
+    try:
+        server.run()
+    except OSError as error:
+        raise SandboxError(f"The sandbox could not listen on {host}:{port} ({error.strerror}); "
+                           "choose another port with --port.") from None
+    if not server.started:
+        raise SandboxError(f"The sandbox could not start on {host}:{port}; is the port already in use? "
+                           "Choose another with --port.")
+
+
+class BackgroundServer:
+    """A sandbox served by uvicorn in a daemon thread, for as long as the ``with`` block lasts."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.sandbox = sandbox
+        self.host = host
+        self.port = port or free_port(host)
+        self._server = uvicorn.Server(_config(sandbox, self.host, self.port, "error"))
+        self._thread = threading.Thread(target=self._run, name="mdsync-sandbox", daemon=True)
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._server.serve())
+        except BaseException as error:  # reported to the starting thread
+            self._error = error
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise SandboxError(f"The sandbox could not start on {self.url}: {self._error or 'it stopped'}")
+            if time.monotonic() > deadline:
+                raise SandboxError(f"The sandbox did not start on {self.url} within {timeout:.0f} seconds")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
