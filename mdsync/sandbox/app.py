@@ -610,21 +610,29 @@ async def delete_attachment(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def _upload_form(request: Request) -> tuple[list[UploadFile], list[str], bool]:
+@dataclass(frozen=True)
+class _Upload:
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+async def _upload_form(request: Request) -> tuple[list[_Upload], list[str], bool]:
     token = request.headers.get("x-atlassian-token", "")
     if token.lower() not in ("no-check", "nocheck"):
         raise ApiError(403, "XSRF check failed: send the header X-Atlassian-Token: no-check")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(415, "Attachments must be uploaded as multipart/form-data")
-    form = await request.form(max_files=100, max_fields=100, max_part_size=100 * 1024 * 1024)
-    files = [item for item in form.getlist("file") if isinstance(item, UploadFile)]
+    async with request.form(max_files=100, max_fields=100, max_part_size=100 * 1024 * 1024) as form:
+        files = [_Upload(item.filename or "", item.content_type, await item.read())
+                 for item in form.getlist("file") if isinstance(item, UploadFile)]
+        comments = [item if isinstance(item, str) else (await item.read()).decode("utf-8", "replace")
+                    for item in form.getlist("comment")]
+        minor = str(form.get("minorEdit", "false")).lower() == "true"
     if not files:
         raise ApiError(400, "No file was found in the request: send it in a part named 'file'")
-    comments = [item if isinstance(item, str) else (await item.read()).decode("utf-8")
-                for item in form.getlist("comment")]
     if comments and len(comments) != len(files):
         raise ApiError(400, "Give either no comments or one comment per file")
-    minor = str(form.get("minorEdit", "false")).lower() == "true"
     return files, comments, minor
 
 
@@ -636,9 +644,8 @@ async def v1_upload(request: Request) -> Response:
     replace = request.method == "PUT"
     results = []
     for index, upload in enumerate(files):
-        data = await upload.read()
         attachment = store.add_attachment(
-            owner.id, upload.filename or "", data, media_type=upload.content_type,
+            owner.id, upload.filename, upload.data, media_type=upload.content_type,
             comment=comments[index] if comments else "", minor_edit=minor, replace=replace,
         )
         results.append(shapes.attachment_v1_json(_site(request), attachment, owner))
@@ -652,7 +659,7 @@ async def v1_upload_version(request: Request) -> Response:
     owner = store.content(_path_id(request))
     upload = files[0]
     attachment = store.add_attachment_version(
-        _path_id(request, "attachment_id"), await upload.read(), media_type=upload.content_type,
+        _path_id(request, "attachment_id"), upload.data, media_type=upload.content_type,
         comment=comments[0] if comments else "", minor_edit=minor, content_id=owner.id, filename=upload.filename,
     )
     return JSONResponse(shapes.attachment_v1_json(_site(request), attachment, owner))
