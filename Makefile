@@ -17,7 +17,7 @@ serve: $(VENV)/.sandbox
 	$(BIN)/mdsync sandbox serve
 
 bench: $(VENV)/.test
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/sandbox_throughput.py
 
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \

@@ -83,38 +83,30 @@ def _document(title: str, *body: Any) -> HTMLResponse:
 
 
 def _tree(store: Store, space: Space, current: int | None) -> Any:
+    """The space's page tree as nested lists, then its blog posts."""
     pages = store.contents(PAGE, space_ids=[space.id], statuses=["current"], sort="child-position")
+    known = {page.id for page in pages}
     by_parent: dict[int | None, list[Content]] = {}
     for page in pages:
-        by_parent.setdefault(page.parent_id, []).append(page)
+        by_parent.setdefault(page.parent_id if page.parent_id in known else None, []).append(page)
 
-    def branch(parent: int | None, depth: int) -> Any:
+    def branch(parent: int | None) -> Any:
         items = []
         for child in by_parent.get(parent, []):
             link = E.A(child.title, href=page_url(space, child))
             if child.id == current:
                 link.set("class", "current")
             item = E.LI(link)
-            if child.id in by_parent and depth < 50:
-                item.append(branch(child.id, depth + 1))
+            if child.id in by_parent:
+                item.append(branch(child.id))
             items.append(item)
         return E.UL(*items)
 
-    known = {page.id for page in pages}
-    roots = [page for page in pages if page.parent_id is None or page.parent_id not in known]
-    tree = E.UL(*[_subtree(space, page, branch) for page in roots])
+    tree = branch(None)
     blogs = store.contents(BLOGPOST, space_ids=[space.id], statuses=["current"], sort="-created-date")
     if blogs:
         return E.DIV(tree, E.P(E.STRONG("Blog")), E.UL(*[E.LI(E.A(b.title, href=page_url(space, b))) for b in blogs]))
     return tree
-
-
-def _subtree(space: Space, page: Content, branch: Any) -> Any:
-    item = E.LI(E.A(page.title, href=page_url(space, page)))
-    children = branch(page.id, 1)
-    if len(children):
-        item.append(children)
-    return item
 
 
 async def index(request: Request) -> Response:
