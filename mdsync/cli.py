@@ -104,7 +104,7 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
         raise UsageError(f"The sandbox could not create its spaces: {error.title}") from None
     except sqlite3.Error as error:
         raise UsageError(f"The sandbox database {db_path} cannot be used ({error}); pass another --db file.") from None
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}"
     console.print(f"[bold]mdsync sandbox[/] on {url}  (preview: {url}/)")

@@ -59,6 +59,7 @@ def test_page_shows_headings_code_panels_tasks_tables_and_images(sandbox: Runnin
     code = doc.xpath("//div[contains(@class,'code-block')]")[0]
     assert code.get("data-language") == "python"
     assert code.xpath(".//code/text()") == ["print('hi')"] and "hello.py" in code.text_content()
+    assert code.xpath(".//*[@class='code-language']/text()") == ["python"]  # visible, not only tagged
     panel = doc.xpath("//div[contains(@class,'panel-warning')]")[0]
     assert "Careful" in panel.text_content() and "Hot surface" in panel.text_content()
     tasks = doc.xpath("//li[contains(@class,'task')]")

@@ -607,8 +607,12 @@ def _macro_code(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
     if language:
         box.set("data-language", language)
     title = macro.param("title").strip()
-    if title:
-        _make(box, "div", {"class": "code-title"}).text = title
+    if title or language:
+        # The language is shown, not only tagged: a reader must see what the block is.
+        bar = _make(box, "div", {"class": "code-title"})
+        bar.text = title
+        if language:
+            _make(bar, "span", {"class": "code-language"}).text = language
     holder = box
     if macro.flag("collapse"):
         holder = _make(box, "details", {"class": "code-collapse"})
@@ -1221,6 +1225,7 @@ VIEW_CSS = """
 .confluence-view .code-block { border: 1px solid #dfe1e6; border-radius: 3px; margin: 0.8em 0; }
 .confluence-view .code-block pre { margin: 0; }
 .confluence-view .code-title { background: #f4f5f7; border-bottom: 1px solid #dfe1e6; padding: 0.3em 0.8em; font-weight: 600; }
+.confluence-view .code-language { float: right; font-weight: 400; font-size: 0.85em; color: #6b778c; }
 .confluence-view .code-block .line-number { display: inline-block; min-width: 2.5em; margin-right: 1em; color: #97a0af; text-align: right; user-select: none; }
 .confluence-view table { border-collapse: collapse; margin: 0.8em 0; }
 .confluence-view th, .confluence-view td { border: 1px solid #c1c7d0; padding: 0.4em 0.6em; vertical-align: top; text-align: left; }

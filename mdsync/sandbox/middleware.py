@@ -48,11 +48,15 @@ class Credentials:
         except (binascii.Error, UnicodeDecodeError):
             return False
         email, _, token = decoded.partition(":")
-        # compare_digest keeps the check constant-time, as a real server would.
-        return hmac.compare_digest(email.lower(), self.email.lower()) and hmac.compare_digest(token, self.token)
+        # compare_digest keeps the check constant-time; it takes non-ASCII only as bytes.
+        return _same(email.lower(), self.email.lower()) & _same(token, self.token)
 
     def bearer_ok(self, token: str) -> bool:
-        return hmac.compare_digest(token.strip(), self.token)
+        return _same(token.strip(), self.token)
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 @dataclass
@@ -127,33 +131,38 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        gateway: str | None = None
+        method: str = scope["method"]
+        query = scope.get("query_string", b"").decode("latin-1")
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-
+        gateway: str | None = None
         if path.startswith(MATON_GATEWAY) or path == MATON_RESOURCES:
             gateway = "maton"
         elif path.startswith(ATLASSIAN_GATEWAY) or path == ATLASSIAN_RESOURCES:
             gateway = "atlassian"
 
+        async def refuse(status: int, body: Any, extra: dict[str, str] | None = None) -> None:
+            self.stats.record(method, path, query, status, gateway)
+            await _json(send, status, body, extra)
+
         if gateway:
             if gateway == "maton" and not self.maton.allow():
-                await _json(send, 429, {"code": 429, "message": "Rate limit exceeded: the Maton gateway allows "
-                                                                "10 requests per second"}, {"Retry-After": "1"})
+                await refuse(429, {"code": 429, "message": "Rate limit exceeded: the Maton gateway allows "
+                                                           "10 requests per second"}, {"Retry-After": "1"})
                 return
-            prefix = MATON_GATEWAY if gateway == "maton" else ATLASSIAN_GATEWAY
             if not self._gateway_authorized(gateway, headers.get("authorization", "")):
-                await _json(send, 401, {"code": 401, "message": "Unauthorized"})
+                await refuse(401, {"code": 401, "message": "Unauthorized"})
                 return
             if gateway == "maton" and headers.get("maton-connection") not in (None, "", self.store.connection_id):
-                await _json(send, 400, {"code": 400, "message": "No active connection found for this "
-                                        "Maton-Connection id; create a Confluence connection at maton.ai"})
+                await refuse(400, {"code": 400, "message": "No active connection found for this Maton-Connection "
+                                                           "id; create a Confluence connection at maton.ai"})
                 return
             if path in (MATON_RESOURCES, ATLASSIAN_RESOURCES):
                 scope = dict(scope, path="/_gateway/accessible-resources")
             else:
+                prefix = MATON_GATEWAY if gateway == "maton" else ATLASSIAN_GATEWAY
                 cloud_id, _, rest = path[len(prefix):].partition("/")
                 if cloud_id != self.store.cloud_id:
-                    await _json(send, 404, {"code": 404, "message": f"No Confluence site has cloud id '{cloud_id}'"})
+                    await refuse(404, {"code": 404, "message": f"No Confluence site has cloud id '{cloud_id}'"})
                     return
                 path = "/" + rest
                 scope = dict(scope, path=path, raw_path=path.encode("utf-8"))
@@ -167,29 +176,25 @@ class SandboxMiddleware:
                 await drop_connection(send)
                 return
             if self.faults.roll(self.faults.rate_limit_share):
-                retry = self.faults.retry_after
-                await _json(send, 429, _error_body(path, 429, "TOO_MANY_REQUESTS", "Rate limit exceeded"),
-                            rate_limit_headers(retry))
-                self.stats.record(scope["method"], path, scope.get("query_string", b"").decode(), 429, gateway)
+                await refuse(429, _error_body(path, 429, "TOO_MANY_REQUESTS", "Rate limit exceeded"),
+                             rate_limit_headers(self.faults.retry_after))
                 return
             if self.faults.roll(self.faults.unavailable_share):
-                await _json(send, 503, _error_body(path, 503, "SERVICE_UNAVAILABLE", "Service Unavailable"),
-                            {"Retry-After": str(self.faults.retry_after)})
-                self.stats.record(scope["method"], path, scope.get("query_string", b"").decode(), 503, gateway)
+                await refuse(503, _error_body(path, 503, "SERVICE_UNAVAILABLE", "Service Unavailable"),
+                             {"Retry-After": str(self.faults.retry_after)})
                 return
 
         needs_auth = (is_api or path.startswith("/_sandbox/")) and path not in OPEN_PATHS
         if needs_auth and not gateway:
-            authorization = headers.get("authorization", "")
-            scheme, _, value = authorization.partition(" ")
+            scheme, _, value = headers.get("authorization", "").partition(" ")
             if scheme.lower() == "bearer" and value:
-                await _json(send, 401, _error_body(path, 401, "UNAUTHORIZED",
-                            "Bearer tokens (scoped API tokens and OAuth) are accepted only through "
-                            "api.atlassian.com/ex/confluence/{cloudId}"))
+                await refuse(401, _error_body(path, 401, "UNAUTHORIZED",
+                                              "Bearer tokens (scoped API tokens and OAuth) are accepted only "
+                                              "through api.atlassian.com/ex/confluence/{cloudId}"))
                 return
             if scheme.lower() != "basic" or not self.credentials.basic_ok(value.strip()):
-                await _json(send, 401, _error_body(path, 401, "UNAUTHORIZED", "Unauthorized"),
-                            {"WWW-Authenticate": 'Basic realm="Confluence"'})
+                await refuse(401, _error_body(path, 401, "UNAUTHORIZED", "Unauthorized"),
+                             {"WWW-Authenticate": 'Basic realm="Confluence"'})
                 return
 
         status_holder: dict[str, int] = {}
@@ -198,14 +203,12 @@ class SandboxMiddleware:
         async def send_wrapper(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-            if lose_response:
-                return
-            await send(message)
+            if not lose_response:
+                await send(message)
 
         await self.app(scope, receive, send_wrapper)
         if is_api:
-            self.stats.record(scope["method"], path, scope.get("query_string", b"").decode(),
-                              status_holder.get("status", 0), gateway)
+            self.stats.record(method, path, query, status_holder.get("status", 0), gateway)
         if lose_response:
             await drop_connection(send)
 

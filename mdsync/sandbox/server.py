@@ -26,17 +26,27 @@ def _config(sandbox: Sandbox, host: str, port: int, log_level: str) -> uvicorn.C
                           lifespan="off", timeout_graceful_shutdown=2)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves so a busy port is our error to explain, not uvicorn's."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        reason = "the port is already in use" if error.errno in (48, 98, 10048) else (error.strerror or str(error))
+        raise SandboxError(f"The sandbox cannot listen on {host}:{port}: {reason}; choose another with --port.") \
+            from None
+    return listener
+
+
 def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:
     """Run until Ctrl-C or SIGTERM (uvicorn handles both and shuts down cleanly)."""
+    listener = bind(host, port)
     server = uvicorn.Server(_config(sandbox, host, port, "warning"))
-    try:
-        server.run()
-    except OSError as error:
-        raise SandboxError(f"The sandbox could not listen on {host}:{port} ({error.strerror}); "
-                           "choose another port with --port.") from None
-    if not server.started:
-        raise SandboxError(f"The sandbox could not start on {host}:{port}; is the port already in use? "
-                           "Choose another with --port.")
+    with listener:
+        server.run(sockets=[listener])
 
 
 class BackgroundServer:
