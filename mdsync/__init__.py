@@ -4,4 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from mdsync.convert import markdown_to_storage  # noqa: E402  (after __version__, which setup reads)
+
+__all__ = ["__version__", "markdown_to_storage"]

@@ -7,9 +7,11 @@ traceback is shown only with ``-v``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -117,6 +119,44 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
         console.print(f"  faults: {faults.as_dict()}")
     console.print("Press Ctrl-C to stop.")
     serve_forever(box, host, port)
+
+
+# -- convert ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "target", type=click.Choice(["storage"]), default="storage", show_default=True,
+              help="What to convert the file to.")
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Docs folder that relative links resolve in (default: the file's folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print title, labels, attachments, links and warnings too.")
+def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
+    """Print a Markdown file as Confluence storage format (offline, no credentials)."""
+    from mdsync.convert import convert_markdown
+    from mdsync.convert.files import FolderResolver, read_markdown
+
+    root = (root or file.parent).resolve()
+    absolute = file.resolve()
+    if not absolute.is_relative_to(root):
+        raise UsageError(f"{file} is not inside the docs folder {root}: pass --root with a folder that holds it.")
+    relative = absolute.relative_to(root).as_posix()
+    resolver = FolderResolver(root)
+    converted = convert_markdown(read_markdown(absolute, str(file)), path=relative, resolve_link=resolver.link,
+                                 resolve_image=resolver.image)
+    if as_json:
+        report = {
+            "file": relative, "title": converted.title, "labels": list(converted.labels),
+            "storage": converted.storage,
+            "attachments": [{"path": ref.path, "filename": ref.filename} for ref in converted.attachments],
+            "links": list(converted.links), "warnings": [str(warning) for warning in converted.warnings],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(converted.storage)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    for warning in converted.warnings:
+        errors.print(f"[yellow]warning:[/] {relative}: {warning}")
 
 
 # -- demo ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ RI = "http://atlassian.com/resource/identifier"
 AT = "http://atlassian.com/template"
 NAMESPACES = {"ac": AC, "ri": RI, "at": AT}
 
-_ROOT = "mdsync-storage-root"
+_ROOT = ROOT_TAG = "mdsync-storage-root"
 _OPEN = f'<{_ROOT} xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}">'
 _CLOSE = f"</{_ROOT}>"
 
@@ -104,16 +104,20 @@ def parse_storage(text: str) -> etree._Element:
         raise StorageParseError(message, line, column) from None
 
 
+def new_root() -> etree._Element:
+    """An empty root to build storage under (its children are the body)."""
+    return etree.Element(_ROOT, nsmap={"ac": AC, "ri": RI})
+
+
 def serialize_storage(root: etree._Element) -> str:
-    """Serialise the children of a root made by :func:`parse_storage` back to storage text.
+    """Serialise the children of a root (from :func:`parse_storage` or :func:`new_root`).
 
     Self-closing tags are written as Confluence writes them (``<br />``).
     """
-    whole = etree.tostring(root, encoding="unicode")
-    if whole.endswith("/>") and whole.startswith(f"<{_ROOT}") and whole.count(">") == 1:
+    if len(root) == 0 and not root.text:
         return ""
-    start = whole.index(">") + 1
-    body = whole[start : -len(_CLOSE)]
+    whole = etree.tostring(root, encoding="unicode")
+    body = whole[whole.index(">") + 1 : -len(_CLOSE)]
     return _map_outside_opaque(body, lambda chunk: _SELF_CLOSING.sub(" />", chunk))
 
 

@@ -1,0 +1,230 @@
+"""The one table of Markdown ⇄ Confluence storage constructs.
+
+Both converter directions read their mappings from here (``to_storage.py`` writes what
+this table says; ``to_markdown.py`` reads it back), so a construct can only change in one
+place. ``CONSTRUCTS`` is the human-readable table the README shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Construct:
+    name: str
+    markdown: str
+    storage: str
+    notes: str = ""
+
+
+# -- inline marks -------------------------------------------------------------------------
+
+# markdown-it token type (without _open/_close) -> storage tag.
+MARKS: dict[str, str] = {
+    "strong": "strong",
+    "em": "em",
+    "s": "s",
+}
+
+# Inline HTML a README may use -> the storage tag that means the same. ``kbd`` has no
+# storage element; monospace ``code`` is what Confluence shows closest.
+INLINE_HTML: dict[str, str] = {
+    "sub": "sub",
+    "sup": "sup",
+    "u": "u",
+    "ins": "u",
+    "kbd": "code",
+    "code": "code",
+    "b": "strong",
+    "strong": "strong",
+    "i": "em",
+    "em": "em",
+    "s": "s",
+    "del": "s",
+    "strike": "s",
+    "small": "small",
+    "big": "big",
+}
+
+# <mark> has no storage element: Confluence's highlight is a span with this background.
+MARK_HIGHLIGHT_STYLE = "background-color: rgb(255,250,230);"
+
+# Link bodies (ac:link-body) may hold only these (Atlassian's storage format reference).
+LINK_BODY_TAGS = frozenset({"b", "strong", "em", "i", "code", "tt", "sub", "sup", "br", "span"})
+
+
+# -- blocks -------------------------------------------------------------------------------
+
+# GitHub alert kind -> Confluence panel macro. Confluence's "note" macro is yellow (GitHub's
+# WARNING) and its "warning" macro is red (GitHub's CAUTION).
+ALERT_MACROS: dict[str, str] = {
+    "NOTE": "info",
+    "TIP": "tip",
+    "WARNING": "note",
+    "CAUTION": "warning",
+}
+# IMPORTANT has no panel of its own; a purple custom panel with this icon stands for it,
+# and only that exact combination is read back as IMPORTANT.
+IMPORTANT_PANEL_PARAMETERS: dict[str, str] = {
+    "panelIcon": ":exclamation:",
+    "panelIconId": "2757",
+    "panelIconText": "\u2757",
+    "bgColor": "#EAE6FF",
+}
+MACRO_ALERTS: dict[str, str] = {macro: kind for kind, macro in ALERT_MACROS.items()}
+
+# mkdocs admonition type -> panel macro (``!!! note "Title"``); a titled panel comes back
+# as an admonition, an untitled one as a GitHub alert.
+ADMONITION_MACROS: dict[str, str] = {
+    "note": "info",
+    "info": "info",
+    "abstract": "info",
+    "summary": "info",
+    "question": "info",
+    "example": "info",
+    "quote": "info",
+    "tip": "tip",
+    "hint": "tip",
+    "success": "tip",
+    "check": "tip",
+    "done": "tip",
+    "warning": "note",
+    "caution": "note",
+    "attention": "note",
+    "important": "note",
+    "danger": "warning",
+    "error": "warning",
+    "failure": "warning",
+    "fail": "warning",
+    "bug": "warning",
+}
+MACRO_ADMONITIONS: dict[str, str] = {"info": "note", "tip": "tip", "note": "warning", "warning": "danger"}
+
+# A paragraph holding only one of these becomes the toc macro.
+TOC_MARKERS = frozenset({"[TOC]", "[[_TOC_]]", "[toc]"})
+
+# Footnotes: references link to an anchor macro at the start of each note.
+FOOTNOTE_ANCHOR = "fn-{label}"
+FOOTNOTE_REF_ANCHOR = "fnref-{label}"
+
+
+# -- code ---------------------------------------------------------------------------------
+
+# Language ids Confluence Cloud's code macro knows.
+CONFLUENCE_LANGUAGES = frozenset("""
+abap actionscript3 ada applescript arduino autoit bash c c# clojure coffeescript coldfusion
+cpp css cuda d dart delphi diff dockerfile elixir erl fortran foxpro gherkin go graphql
+groovy handlebars haskell haxe hcl html java javafx js json jsx julia kotlin livescript lua
+mathematica matlab objectivec objectivej ocaml octave pascal perl php powershell prolog
+protobuf puppet py qml r racket rst ruby rust sass scala scheme shell smalltalk splunk sql
+standardml swift tcl tex toml tsx typescript vala vb verilog vhdl xml xquery yaml
+""".split())
+
+# Names a Markdown fence commonly uses -> Confluence's id. Names not listed here and not
+# Confluence ids are kept as written, so they come back unchanged on pull.
+LANGUAGE_ALIASES: dict[str, str] = {
+    "python": "py", "python3": "py", "py3": "py",
+    "javascript": "js", "node": "js", "nodejs": "js", "mjs": "js", "cjs": "js",
+    "ts": "typescript",
+    "csharp": "c#", "cs": "c#",
+    "c++": "cpp", "cxx": "cpp", "hpp": "cpp",
+    "erlang": "erl",
+    "sh": "bash", "zsh": "bash", "ksh": "bash",
+    "console": "shell", "shellsession": "shell",
+    "yml": "yaml",
+    "golang": "go",
+    "rb": "ruby",
+    "rs": "rust",
+    "kt": "kotlin", "kts": "kotlin",
+    "ps1": "powershell", "pwsh": "powershell", "ps": "powershell",
+    "docker": "dockerfile", "containerfile": "dockerfile",
+    "terraform": "hcl", "tf": "hcl",
+    "proto": "protobuf",
+    "objc": "objectivec", "objective-c": "objectivec",
+    "htm": "html", "xhtml": "html", "svg": "xml",
+    "patch": "diff",
+    "latex": "tex",
+    "pl": "perl",
+    "vbnet": "vb", "vb.net": "vb",
+    "scss": "sass",
+    "cucumber": "gherkin",
+    "clj": "clojure",
+    "coffee": "coffeescript",
+    "hs": "haskell",
+    "ml": "ocaml",
+}
+
+# Confluence id -> the name mdsync writes in a fence on pull (GitHub's usual name).
+MARKDOWN_LANGUAGES: dict[str, str] = {
+    "py": "python",
+    "js": "javascript",
+    "c#": "csharp",
+    "erl": "erlang",
+}
+
+# Fences whose language means "no highlighting": no language parameter is sent.
+PLAIN_LANGUAGES = frozenset({"text", "plain", "plaintext", "txt", "none"})
+
+
+def confluence_language(name: str) -> str | None:
+    """The code macro's language for a fence's language name (None: send no language)."""
+    lowered = name.strip().lower()
+    if not lowered or lowered in PLAIN_LANGUAGES:
+        return None
+    if lowered in CONFLUENCE_LANGUAGES:
+        return lowered
+    return LANGUAGE_ALIASES.get(lowered, name.strip())
+
+
+def markdown_language(confluence_id: str | None) -> str:
+    """The fence language mdsync writes for a code macro's language ('' for none)."""
+    if not confluence_id or confluence_id.lower() == "none":
+        return ""
+    return MARKDOWN_LANGUAGES.get(confluence_id.lower(), confluence_id)
+
+
+# -- the table the README shows -----------------------------------------------------------
+
+CONSTRUCTS: tuple[Construct, ...] = (
+    Construct("Headings 1–6", "`# H1` … `###### H6`, setext `===`/`---`", "`<h1>` … `<h6>`",
+              "The first H1 becomes the page title (and leaves the body) unless front matter sets one."),
+    Construct("Paragraphs, line breaks", "blank-line paragraphs; two spaces or `\\` at line end",
+              "`<p>`; `<br />`", "Soft line breaks stay line breaks in the text."),
+    Construct("Emphasis, strong, strikethrough", "`*em*`, `**strong**`, `~~strike~~`, `~strike~`",
+              "`<em>`, `<strong>`, `<s>`"),
+    Construct("Inline code", "`` `code` ``", "`<code>`", "Backticks and pipes inside are kept literally."),
+    Construct("Inline HTML marks", "`<sub> <sup> <u> <kbd> <mark> <br>`",
+              "`<sub> <sup> <u> <code> <span style=background> <br />`", "`<kbd>` shows as monospace."),
+    Construct("External links, autolinks, bare URLs", "`[t](https://…)`, `<https://…>`, `https://…`, `www.…`",
+              "`<a href>`", "Bare URLs are linked as GitHub links them."),
+    Construct("Links to other Markdown files", "`[t](other.md)`, `[t](other.md#section)`",
+              "`<ac:link ac:anchor><ri:page ri:content-title/>…</ac:link>`",
+              "The target's title comes from the sync; anchors become Confluence's heading anchors."),
+    Construct("Links within the page", "`[t](#section)`", "`<ac:link ac:anchor=\"Heading-text\">`"),
+    Construct("Links to local files", "`[t](files/report.pdf)`",
+              "`<ac:link><ri:attachment ri:filename/>…</ac:link>`", "The file is uploaded as an attachment."),
+    Construct("Images", "`![alt](img.png \"title\"){width=300}`, `<img src width>`",
+              "`<ac:image ac:alt ac:title ac:width><ri:attachment/>` or `<ri:url/>`",
+              "Local images are uploaded as attachments; names with spaces and non-ASCII work."),
+    Construct("Fenced and indented code", "```` ```python title=\"x.py\" linenums=\"1\" ````",
+              "code macro with `language`, `title`, `linenumbers`, `firstline`",
+              "Languages are mapped to the code macro's names; unknown names (e.g. mermaid) are kept."),
+    Construct("Block quotes", "`> quote` (nested)", "`<blockquote>`"),
+    Construct("GitHub alerts", "`> [!NOTE]` `[!TIP]` `[!IMPORTANT]` `[!WARNING]` `[!CAUTION]`",
+              "info, tip, purple panel, note (yellow), warning (red) macros",
+              "All five come back as the same alert."),
+    Construct("Admonitions", "`!!! note \"Title\"` (mkdocs)", "info/tip/note/warning macro with `title`"),
+    Construct("Collapsible sections", "`<details><summary>Title</summary>…</details>`", "expand macro"),
+    Construct("Lists", "`-`, `1.` (any start), nested, loose", "`<ul>`, `<ol start>`, `<li>`"),
+    Construct("Task lists", "`- [ ] todo`, `- [x] done`", "`<ac:task-list>` with `incomplete`/`complete`"),
+    Construct("Tables", "GFM pipe tables with alignment", "`<table><tbody><tr><th>`/`<td>`",
+              "Alignment is kept as `text-align` on the cells."),
+    Construct("Footnotes", "`text[^1]` and `[^1]: note`", "superscript anchor links and a closing list"),
+    Construct("Thematic break", "`---`", "`<hr />`"),
+    Construct("Table of contents", "a `[TOC]` line", "toc macro"),
+    Construct("Front matter", "`---` YAML block", "not in the body",
+              "`title`, `labels`, `type: blogpost` and more; returned to the sync."),
+    Construct("Raw HTML", "`<p align>`, `<img>`, `<a><img></a>`, `<picture>`, `<br>`, comments",
+              "storage equivalents", "Comments are dropped; other tags are shown as visible text."),
+)

@@ -1,0 +1,141 @@
+"""Inline Markdown (and inline raw HTML) -> storage elements inside one block."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+from markdown_it.token import Token
+
+from mdsync.convert import constructs
+from mdsync.convert.to_storage import anchor_safe, append_text, element, plain_text_of
+
+if TYPE_CHECKING:
+    from mdsync.convert.to_storage import Converter
+
+_LINK_BODY = "{http://atlassian.com/content}link-body"
+# Inside a link body Confluence allows only a few marks; others become styled spans.
+_LINK_BODY_STYLES = {
+    "s": "text-decoration: line-through;",
+    "u": "text-decoration: underline;",
+}
+
+
+@dataclass
+class _Open:
+    kind: str
+    element: etree._Element
+    link: Any = None
+
+
+class InlineWriter:
+    """Writes inline content into ``parent``, keeping a stack of open marks and links."""
+
+    def __init__(self, converter: Converter, parent: etree._Element) -> None:
+        self.converter = converter
+        self.root = parent
+        self.stack: list[_Open] = []
+
+    @property
+    def current(self) -> etree._Element:
+        return self.stack[-1].element if self.stack else self.root
+
+    @property
+    def in_link_body(self) -> bool:
+        return any(entry.element.tag == _LINK_BODY for entry in self.stack)
+
+    # -- primitives shared with raw HTML --------------------------------------------------
+
+    def text(self, text: str) -> None:
+        append_text(self.current, text)
+
+    def open_mark(self, kind: str, tag: str, attrib: dict[str, str] | None = None) -> None:
+        if self.in_link_body and tag not in constructs.LINK_BODY_TAGS:
+            style = _LINK_BODY_STYLES.get(tag)
+            node = element(self.current, "span", {"style": style} if style else None)
+        else:
+            node = element(self.current, tag, attrib)
+        self.stack.append(_Open(kind, node))
+
+    def close(self, kind: str) -> bool:
+        """Close the innermost open ``kind`` (and anything opened inside it)."""
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth].kind == kind:
+                while len(self.stack) > depth:
+                    self._finish(self.stack.pop())
+                return True
+        return False
+
+    def is_open(self, kind: str) -> bool:
+        return any(entry.kind == kind for entry in self.stack)
+
+    def start_link(self, kind: str, href: str, title: str | None) -> None:
+        if self.in_link_body or self.is_open("link") or self.is_open("html:a"):
+            # Links cannot nest: the inner one keeps only its text.
+            self.stack.append(_Open(kind, self.current))
+            return
+        body, link = self.converter.start_link(self.current, href, title)
+        self.stack.append(_Open(kind, body, link))
+
+    def image(self, src: str, alt: str, title: str | None, width: str | None, height: str | None) -> None:
+        self.converter.image(self.current, src, alt, title, width, height)
+
+    def line_break(self) -> None:
+        element(self.current, "br")
+
+    def finish(self) -> None:
+        while self.stack:
+            self._finish(self.stack.pop())
+
+    def _finish(self, entry: _Open) -> None:
+        if entry.link is not None:
+            self.converter.finish_link(entry.element, entry.link)
+
+    # -- Markdown tokens --------------------------------------------------------------------
+
+    def write(self, children: Sequence[Token]) -> None:
+        for token in children:
+            self._token(token)
+        self.finish()
+
+    def _token(self, token: Token) -> None:
+        kind = token.type
+        if kind == "text":
+            self.text(token.content)
+        elif kind == "softbreak":
+            self.text("\n")
+        elif kind == "hardbreak":
+            self.line_break()
+        elif kind == "code_inline":
+            element(self.current, "code", None, token.content)
+        elif kind.endswith("_open") and kind[:-5] in constructs.MARKS:
+            self.open_mark(kind[:-5], constructs.MARKS[kind[:-5]])
+        elif kind.endswith("_close") and kind[:-6] in constructs.MARKS:
+            self.close(kind[:-6])
+        elif kind == "link_open":
+            self.start_link("link", str(token.attrGet("href") or ""), _optional(token.attrGet("title")))
+        elif kind == "link_close":
+            self.close("link")
+        elif kind == "image":
+            self.image(str(token.attrGet("src") or ""), plain_text_of(token.children or []),
+                       _optional(token.attrGet("title")), _optional(token.attrGet("width")),
+                       _optional(token.attrGet("height")))
+        elif kind == "html_inline":
+            self.converter.html.inline(token.content, self)
+        elif kind == "footnote_ref":
+            self._footnote_ref(token)
+        else:
+            self.text(token.content)
+
+    def _footnote_ref(self, token: Token) -> None:
+        label = str(token.meta.get("label") or token.meta.get("id", 0))
+        number = int(token.meta.get("id", 0)) + 1
+        sup = element(self.current, "sup")
+        link = element(sup, "ac:link", {"ac:anchor": constructs.FOOTNOTE_ANCHOR.format(label=anchor_safe(label))})
+        element(link, "ac:plain-text-link-body").text = etree.CDATA(str(number))
+
+
+def _optional(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

@@ -1,0 +1,786 @@
+"""Markdown -> Confluence storage format.
+
+markdown-it-py parses (CommonMark plus GitHub's tables, strikethrough, task lists,
+alerts and autolinks, and footnotes, mkdocs admonitions and ``{width=…}`` attributes);
+this module walks the token stream once and builds the storage as an lxml element tree,
+so the output is well-formed by construction. Raw HTML inside the Markdown goes through
+``rawhtml.py``. What each construct becomes is decided in ``constructs.py``.
+
+Rules kept here: no input ``str`` raises; nothing is silently dropped (a construct
+without a storage equivalent is shown as visible text and reported in ``warnings``);
+the same input always gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
+
+from mdsync.convert import constructs
+from mdsync.convert.anchors import SlugCounter, confluence_anchor
+from mdsync.convert.frontmatter import FrontMatter, split_front_matter
+from mdsync.errors import MdsyncError
+from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, new_root, serialize_storage
+
+MAX_NESTING = 100
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+_INFO_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_WIDTH = re.compile(r"^\s*(\d{1,5})\s*(?:px)?\s*$")
+_ALIGN_STYLE = re.compile(r"text-align\s*:\s*(left|center|right)")
+
+
+# -- what the converter returns and what it asks the caller ----------------------------
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Where a relative link or image points, as the caller resolved it.
+
+    ``kind`` page: another page (``title``, optional ``space_key`` and ``anchor``, the
+    Confluence anchor of a heading on it). ``kind`` attachment: a local file uploaded to this
+    page under ``filename`` from ``path``. ``kind`` url: an ordinary URL.
+    """
+
+    kind: Literal["page", "attachment", "url"]
+    title: str | None = None
+    space_key: str | None = None
+    anchor: str | None = None
+    filename: str | None = None
+    path: str | None = None
+    url: str | None = None
+
+
+LinkResolver = Callable[[str, "str | None"], "LinkTarget | None"]
+ImageResolver = Callable[[str], "LinkTarget | None"]
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """A local file the page needs: ``path`` relative to the docs root, ``filename`` on the page."""
+
+    path: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class ConversionWarning:
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass
+class StorageResult:
+    storage: str
+    title_heading: str | None
+    attachments: list[AttachmentRef]
+    links: list[str]
+    warnings: list[ConversionWarning]
+
+
+# -- the parser ---------------------------------------------------------------------------
+
+
+def make_parser() -> MarkdownIt:
+    """The Markdown dialect mdsync reads: GitHub's, plus footnotes, admonitions, attributes."""
+    parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+    parser.enable(["table", "strikethrough"])
+    parser.options["tasklists"] = True
+    parser.options["alerts"] = True
+    parser.options["strikethrough_single_tilde"] = True
+    parser.use(footnote_plugin).use(admon_plugin).use(attrs_plugin).use(gfm_autolink_plugin)
+    parser.validateLink = _validate_link  # type: ignore[method-assign]
+    return parser
+
+
+def _validate_link(url: str) -> bool:
+    # markdown-it's own check, plus: data: URLs never become links or images in storage.
+    lowered = url.strip().lower()
+    return not lowered.startswith(("javascript:", "vbscript:", "file:", "data:"))
+
+
+def sanitize(text: str) -> tuple[str, int]:
+    """Replace characters XML cannot carry (controls, lone surrogates) with U+FFFD."""
+    cleaned, count = _INVALID_XML.subn("\ufffd", text)
+    return cleaned, count
+
+
+# -- element helpers ----------------------------------------------------------------------
+
+
+def _qname(tag: str) -> str:
+    prefix, _, local = tag.partition(":")
+    if local and prefix in NAMESPACES:
+        return f"{{{NAMESPACES[prefix]}}}{local}"
+    return tag
+
+
+def element(parent: etree._Element | None, tag: str, attrib: dict[str, str] | None = None,
+            text: str | None = None) -> etree._Element:
+    """Append a child (or make a root); ``ac:``/``ri:`` prefixes map to their namespaces."""
+    attributes = {_qname(key): value for key, value in (attrib or {}).items()}
+    node = etree.Element(_qname(tag), attributes) if parent is None else \
+        etree.SubElement(parent, _qname(tag), attributes)
+    if text:
+        node.text = text
+    return node
+
+
+def append_text(parent: etree._Element, text: str) -> None:
+    if not text:
+        return
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def macro(parent: etree._Element, name: str, parameters: Iterable[tuple[str, str]] = ()) -> etree._Element:
+    node = element(parent, "ac:structured-macro", {"ac:name": name})
+    for key, value in parameters:
+        element(node, "ac:parameter", {"ac:name": key}, value)
+    return node
+
+
+def anchors_of(tokens: Sequence[Token]) -> dict[str, str]:
+    """GitHub slug -> Confluence anchor for every heading, for ``#section`` links."""
+    anchors: dict[str, str] = {}
+    counter = SlugCounter()
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and index + 1 < len(tokens):
+            text = plain_text_of(tokens[index + 1].children or [])
+            anchors.setdefault(counter.slug(text), confluence_anchor(text))
+    return anchors
+
+
+def plain_text_of(tokens: Sequence[Token]) -> str:
+    """The visible text of inline tokens (for titles, anchors and link bodies)."""
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":
+            parts.append(plain_text_of(token.children or []))
+    return "".join(parts)
+
+
+# -- the converter ------------------------------------------------------------------------
+
+
+@dataclass
+class _ListFrame:
+    """A Markdown list being written: its items may split into task and plain runs."""
+
+    parent: etree._Element
+    ordered: bool
+    start: int | None
+    tasks: bool
+    run: etree._Element | None = None
+    run_is_tasks: bool = False
+
+
+@dataclass
+class _Frame:
+    """One open block: where its content goes, and how to close it."""
+
+    kind: str
+    content: etree._Element
+    list_frame: _ListFrame | None = None
+    align: str | None = None  # text alignment raw HTML asked for (<div align="center">)
+
+
+@dataclass
+class Converter:
+    path: str | None = None
+    resolve_link: LinkResolver | None = None
+    resolve_image: ImageResolver | None = None
+    drop_title_heading: bool = True
+    warnings: list[ConversionWarning] = field(default_factory=list)
+    attachments: dict[str, AttachmentRef] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)
+    _cdata: dict[str, str] = field(default_factory=dict)
+    _marker: str = "\ue000"
+    _task_id: int = 0
+    _line: int | None = None
+    _anchors: dict[str, str] = field(default_factory=dict)
+
+    # -- entry point --------------------------------------------------------------------
+
+    def convert(self, markdown: str, *, line_offset: int = 0) -> StorageResult:
+        from mdsync.convert.rawhtml import HtmlWriter
+
+        text, replaced = sanitize(markdown)
+        if replaced:
+            self.warn(f"{replaced} character(s) that Confluence cannot store were replaced with \ufffd")
+        while self._marker in text:
+            self._marker += "\ue001"
+        self._line_offset = line_offset
+        tokens = make_parser().parse(text)
+        if tokens and max(token.level for token in tokens) >= MAX_NESTING - 1:
+            return self._too_deep(text)
+        self._collect_anchors(tokens)
+        title_heading, skip_until = self._title_heading(tokens)
+
+        root = new_root()
+        self.html = HtmlWriter(self)
+        self.stack: list[_Frame] = [_Frame("root", root)]
+        index = skip_until
+        while index < len(tokens):
+            index = self._block(tokens, index)
+        self.html.finish()
+        return StorageResult(self._serialize(root), title_heading, list(self.attachments.values()),
+                             self.links, self.warnings)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(ConversionWarning(self._line, message))
+
+    def _too_deep(self, text: str) -> StorageResult:
+        # markdown-it stops parsing past its nesting limit; rather than lose that content,
+        # show the whole document as plain text and say why.
+        self.warn(f"the document nests blocks more than {MAX_NESTING - 2} levels deep; it is shown as plain text")
+        root = new_root()
+        self._code_macro(root, text, None, None, False, None)
+        return StorageResult(self._serialize(root), None, [], [], self.warnings)
+
+    def _serialize(self, root: etree._Element) -> str:
+        body = serialize_storage(root)
+        for marker, code in self._cdata.items():
+            body = body.replace(f"<![CDATA[{marker}]]>", "<![CDATA[" + code.replace("]]>", "]]]]><![CDATA[>") + "]]>")
+        return body
+
+    # -- pre-passes ---------------------------------------------------------------------
+
+    def _collect_anchors(self, tokens: Sequence[Token]) -> None:
+        self._anchors = anchors_of(tokens)
+
+    def _title_heading(self, tokens: Sequence[Token]) -> tuple[str | None, int]:
+        """The first H1's text, and where the body starts (after it, if it opens the page)."""
+        for index, token in enumerate(tokens):
+            if token.type == "heading_open" and token.tag == "h1":
+                title = plain_text_of(tokens[index + 1].children or []).strip() or None
+                if index == 0 and self.drop_title_heading and title:
+                    return title, index + 3
+                return title, 0
+        return None, 0
+
+    # -- blocks -------------------------------------------------------------------------
+
+    @property
+    def here(self) -> etree._Element:
+        return self.stack[-1].content
+
+    def _push(self, kind: str, content: etree._Element, list_frame: _ListFrame | None = None,
+              align: str | None = None) -> None:
+        self.stack.append(_Frame(kind, content, list_frame, align))
+
+    def _pop(self, kind: str) -> _Frame | None:
+        """Close the innermost open block of this kind, and whatever raw HTML opened inside it."""
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].kind == kind:
+                frame = self.stack[depth]
+                del self.stack[depth:]
+                return frame
+        return None
+
+    def _block(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        if token.map:
+            self._line = token.map[0] + 1 + self._line_offset
+        kind = token.type
+        handler = _BLOCK_HANDLERS.get(kind)
+        if handler is not None:
+            return handler(self, tokens, index)
+        if kind.endswith("_close"):
+            self._pop(kind[: -len("_close")])
+            return index + 1
+        self.warn(f"unexpected Markdown construct '{kind}' was kept as text")
+        append_text(self._paragraph_target(), token.content)
+        return index + 1
+
+    def _paragraph_target(self) -> etree._Element:
+        here = self.here
+        if here.tag in (ROOT_TAG, _qname("ac:rich-text-body"), "blockquote", "li", "td", "th"):
+            return element(here, "p")
+        return here
+
+    def _paragraph(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        inline = tokens[index + 1]
+        if inline.content.strip() in constructs.TOC_MARKERS and not token.hidden:
+            macro(self.here, "toc")
+            return index + 3
+        frame = self.stack[-1]
+        if frame.kind == "task":
+            target = frame.content
+            if len(target) or target.text:
+                element(target, "br")
+        elif token.hidden:
+            target = self.here
+        else:
+            target = element(self.here, "p")
+        self.inline(inline.children or [], target)
+        return index + 3
+
+    def _heading(self, tokens: Sequence[Token], index: int) -> int:
+        heading = element(self.here, tokens[index].tag)
+        self.inline(tokens[index + 1].children or [], heading)
+        return index + 3
+
+    def _blockquote(self, tokens: Sequence[Token], index: int) -> int:
+        self._push("blockquote", element(self.here, "blockquote"))
+        return index + 1
+
+    def _hr(self, tokens: Sequence[Token], index: int) -> int:
+        element(self.here, "hr")
+        return index + 1
+
+    def _fence(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        info = token.info.strip()
+        language, _, rest = info.partition(" ")
+        attributes = {match.group(1).lower(): next(g for g in match.groups()[1:] if g is not None)
+                      for match in _INFO_ATTRIBUTE.finditer(rest)}
+        if language.startswith("{") and language.endswith("}"):
+            language = language.strip("{}").lstrip(".")
+        linenums = attributes.get("linenums")
+        first_line = linenums if linenums and linenums.isdigit() and linenums != "1" else None
+        line_numbers = linenums is not None or "linenums" in rest.split() or "linenumbers" in rest.split()
+        self._code_macro(self.here, token.content, language or None, attributes.get("title"), line_numbers,
+                         first_line)
+        return index + 1
+
+    def _code_block(self, tokens: Sequence[Token], index: int) -> int:
+        self._code_macro(self.here, tokens[index].content, None, None, False, None)
+        return index + 1
+
+    def _code_macro(self, parent: etree._Element, code: str, language: str | None, title: str | None,
+                    line_numbers: bool, first_line: str | None) -> None:
+        parameters = []
+        mapped = constructs.confluence_language(language) if language else None
+        if mapped:
+            parameters.append(("language", mapped))
+        if title:
+            parameters.append(("title", title))
+        if line_numbers:
+            parameters.append(("linenumbers", "true"))
+        if first_line:
+            parameters.append(("firstline", first_line))
+        node = macro(parent, "code", parameters)
+        body = element(node, "ac:plain-text-body")
+        if code.endswith("\n"):
+            code = code[:-1]  # the fence's last newline ends the block; it is not content
+        body.text = etree.CDATA(self._cdata_safe(code))
+
+    def _cdata_safe(self, text: str) -> str:
+        if "]]>" not in text:
+            return text
+        marker = f"{self._marker}{len(self._cdata)}{self._marker}"
+        self._cdata[marker] = text
+        return marker
+
+    def _html_block(self, tokens: Sequence[Token], index: int) -> int:
+        self.html.block(tokens[index].content)
+        return index + 1
+
+    # -- lists and tasks ----------------------------------------------------------------
+
+    def _list_open(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        ordered = token.type == "ordered_list_open"
+        start = None
+        if ordered:
+            raw = token.attrGet("start")
+            start = int(raw) if isinstance(raw, (int, str)) and str(raw).isdigit() else None
+        tasks = any(item.meta.get("checked") is not None for item in _direct_items(tokens, index))
+        parent = self.here
+        outer = self.stack[-2].list_frame if len(self.stack) > 1 else None
+        if tasks and self.stack[-1].kind == "task" and outer is not None and outer.run is not None:
+            # A nested task list sits beside its parent task, inside the parent's task list.
+            parent = outer.run
+        frame = _ListFrame(parent, ordered, start, tasks)
+        if not tasks:
+            frame.run = self._new_list(frame)
+        self._push("list", frame.run if frame.run is not None else parent, frame)
+        return index + 1
+
+    def _new_list(self, frame: _ListFrame) -> etree._Element:
+        node = element(frame.parent, "ol" if frame.ordered else "ul")
+        if frame.ordered and frame.start not in (None, 1):
+            node.set("start", str(frame.start))
+        return node
+
+    def _list_item(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        frame = self.stack[-1].list_frame
+        assert frame is not None
+        checked = token.meta.get("checked")
+        if frame.tasks:
+            is_task = checked is not None
+            if frame.run is None or frame.run_is_tasks != is_task:
+                frame.run = element(frame.parent, "ac:task-list") if is_task else self._new_list(frame)
+                frame.run_is_tasks = is_task
+            if is_task:
+                self._task_id += 1
+                task = element(frame.run, "ac:task")
+                element(task, "ac:task-id", None, str(self._task_id))
+                element(task, "ac:task-status", None, "complete" if checked else "incomplete")
+                self._push("task", element(task, "ac:task-body"))
+                return index + 1
+        assert frame.run is not None
+        self._push("list_item", element(frame.run, "li"))
+        return index + 1
+
+    def _list_item_close(self, tokens: Sequence[Token], index: int) -> int:
+        frame = self.stack[-1]
+        self._pop(frame.kind if frame.kind in ("task", "list_item") else "list_item")
+        return index + 1
+
+    def _list_close(self, tokens: Sequence[Token], index: int) -> int:
+        self._pop("list")
+        return index + 1
+
+    # -- alerts, admonitions, tables, footnotes -----------------------------------------
+
+    def _alert(self, tokens: Sequence[Token], index: int) -> int:
+        kind = str(tokens[index].meta.get("kind", "NOTE")).upper()
+        if kind == "IMPORTANT":
+            node = macro(self.here, "panel", constructs.IMPORTANT_PANEL_PARAMETERS.items())
+        else:
+            node = macro(self.here, constructs.ALERT_MACROS.get(kind, "info"))
+        self._push("alert", element(node, "ac:rich-text-body"))
+        return _skip_title(tokens, index + 1, "alert_title")
+
+    def _admonition(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        tag = str(token.meta.get("tag", "note")).lower()
+        name = constructs.ADMONITION_MACROS.get(tag)
+        if name is None:
+            name = "info"
+            self.warn(f"admonition type '{tag}' has no Confluence panel; it is shown as an info panel")
+        title_index = index + 1
+        title = ""
+        if title_index + 1 < len(tokens) and tokens[title_index].type == "admonition_title_open":
+            title = plain_text_of(tokens[title_index + 1].children or []).strip()
+        # mkdocs shows the type as the title when none is given; so does the panel without one.
+        parameters = [("title", title)] if title and title.lower() != tag else []
+        node = macro(self.here, name, parameters)
+        self._push("admonition", element(node, "ac:rich-text-body"))
+        return _skip_title(tokens, index + 1, "admonition_title")
+
+    def _table(self, tokens: Sequence[Token], index: int) -> int:
+        table = element(self.here, "table")
+        self._push("table", element(table, "tbody"))
+        return index + 1
+
+    def _table_section(self, tokens: Sequence[Token], index: int) -> int:
+        return index + 1  # thead and tbody share Confluence's single tbody
+
+    def _row(self, tokens: Sequence[Token], index: int) -> int:
+        self._push("tr", element(self.here, "tr"))
+        return index + 1
+
+    def _cell(self, tokens: Sequence[Token], index: int) -> int:
+        token = tokens[index]
+        cell = element(self.here, token.tag)
+        style = str(token.attrGet("style") or "")
+        align = _ALIGN_STYLE.search(style)
+        if align:
+            cell.set("style", f"text-align: {align.group(1)};")
+        self.inline(tokens[index + 1].children or [], cell)
+        return index + 3
+
+    def _footnote_block(self, tokens: Sequence[Token], index: int) -> int:
+        element(self.here, "hr")
+        self._push("footnote_block", element(self.here, "ol"))
+        return index + 1
+
+    def _footnote(self, tokens: Sequence[Token], index: int) -> int:
+        label = anchor_safe(str(tokens[index].meta.get("label", tokens[index].meta.get("id", ""))))
+        item = element(self.here, "li")
+        anchor = macro(item, "anchor")
+        element(anchor, "ac:parameter", {"ac:name": ""}, constructs.FOOTNOTE_ANCHOR.format(label=label))
+        self._push("footnote", item)
+        return index + 1
+
+    def _skip(self, tokens: Sequence[Token], index: int) -> int:
+        return index + 1
+
+    # -- inline -------------------------------------------------------------------------
+
+    def inline(self, children: Sequence[Token], parent: etree._Element) -> None:
+        from mdsync.convert.inline import InlineWriter
+
+        InlineWriter(self, parent).write(children)
+
+    # -- links and images, shared by Markdown and raw HTML --------------------------------
+
+    def link_target(self, href: str) -> tuple[str, LinkTarget | None]:
+        """Classify a link: ('url'|'anchor'|'page'|'attachment'|'plain', target)."""
+        href = href.strip()
+        if not href:
+            return "plain", None
+        if href.startswith("#"):
+            slug = unquote(href[1:])
+            return "anchor", LinkTarget("page", anchor=self._anchors.get(slug.lower(), slug))
+        if _SCHEME.match(href) or href.startswith("//"):
+            return "url", LinkTarget("url", url=href)
+        parts = urlsplit(href)
+        relative = unquote(parts.path)
+        fragment = unquote(parts.fragment) if parts.fragment else None
+        if not relative:
+            return "plain", None
+        if relative.startswith("/"):
+            return "url", LinkTarget("url", url=href)  # site-absolute: not a file of ours
+        target = self._local_path(relative)
+        if target is None:
+            self.warn(f"link to '{href}' leaves the docs folder; it is kept as a plain link")
+            return "plain", None
+        is_page = target.lower().endswith(_MARKDOWN_SUFFIXES) or relative.endswith("/")
+        if is_page:
+            self.links.append(target)
+        if self.resolve_link is not None:
+            resolved = self.resolve_link(target, fragment)
+            if resolved is None:
+                if is_page:
+                    self.warn(f"link to '{href}': no page for that file; it is kept as a plain link")
+                return "plain", None
+            if resolved.kind == "attachment":
+                return "attachment", self.attach(resolved.path or target, resolved.filename)
+            return resolved.kind, resolved
+        if is_page:
+            self.warn(f"link to '{href}' needs the target's title; it is kept as a plain link")
+            return "plain", None
+        return "attachment", self.attach(target)
+
+    def image_target(self, src: str) -> LinkTarget | None:
+        src = src.strip()
+        if not src:
+            return None
+        if _SCHEME.match(src) or src.startswith("//"):
+            if src.lower().startswith(("http:", "https:", "//")):
+                return LinkTarget("url", url=src)
+            return None
+        relative = unquote(urlsplit(src).path)
+        if relative.startswith("/"):
+            return LinkTarget("url", url=src)
+        target = self._local_path(relative)
+        if target is None:
+            self.warn(f"image '{src}' is outside the docs folder; only its description is shown")
+            return None
+        if self.resolve_image is not None:
+            resolved = self.resolve_image(target)
+            if resolved is None:
+                self.warn(f"image '{src}' was not found; only its description is shown")
+                return None
+            if resolved.kind == "attachment":
+                return self.attach(resolved.path or target, resolved.filename)
+            return resolved
+        return self.attach(target)
+
+    def _local_path(self, relative: str) -> str | None:
+        base = posixpath.dirname(self.path or "")
+        joined = posixpath.normpath(posixpath.join(base, relative))
+        if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+            return None
+        return joined
+
+    def attach(self, path: str, filename: str | None = None) -> LinkTarget:
+        """Record a file for upload under a name unique on this page."""
+        existing = self.attachments.get(path)
+        if existing is None:
+            taken = {ref.filename for ref in self.attachments.values()}
+            name = filename or posixpath.basename(path) or "file"
+            if name in taken:
+                folder = posixpath.basename(posixpath.dirname(path))
+                name = f"{folder}_{name}" if folder else name
+                stem, dot, suffix = name.rpartition(".")
+                counter = 2
+                while name in taken:
+                    name = f"{stem}-{counter}.{suffix}" if dot else f"{name}-{counter}"
+                    counter += 1
+            existing = AttachmentRef(path, name)
+            self.attachments[path] = existing
+        return LinkTarget("attachment", filename=existing.filename, path=path)
+
+    def image(self, parent: etree._Element, src: str, alt: str, title: str | None,
+              width: str | None = None, height: str | None = None) -> None:
+        target = self.image_target(src)
+        if target is None:
+            append_text(parent, alt or src)
+            return
+        attributes: dict[str, str] = {}
+        if alt:
+            attributes["ac:alt"] = alt
+        if title:
+            attributes["ac:title"] = title
+        for name, value in (("ac:width", width), ("ac:height", height)):
+            size = _WIDTH.match(value or "")
+            if size:
+                attributes[name] = size.group(1)
+        node = element(parent, "ac:image", attributes)
+        if target.kind == "attachment":
+            element(node, "ri:attachment", {"ri:filename": target.filename or ""})
+        else:
+            element(node, "ri:url", {"ri:value": target.url or src})
+
+    def start_link(self, parent: etree._Element, href: str, title: str | None) -> tuple[etree._Element, Any]:
+        """Open a link; returns where its body goes and a token to close it with."""
+        kind, target = self.link_target(href)
+        if kind in ("url", "plain") or target is None:
+            attributes = {"href": href}
+            if title:
+                attributes["title"] = title
+            return element(parent, "a", attributes), None
+        link = element(parent, "ac:link")
+        if target.anchor:
+            link.set(_qname("ac:anchor"), target.anchor)
+        if kind == "page" and target.title:
+            attributes = {"ri:content-title": target.title}
+            if target.space_key:
+                attributes["ri:space-key"] = target.space_key
+            element(link, "ri:page", attributes)
+        elif kind == "attachment":
+            element(link, "ri:attachment", {"ri:filename": target.filename or ""})
+        body = element(link, "ac:link-body")
+        return body, link
+
+    def finish_link(self, body: etree._Element, link: Any) -> None:
+        """Plain link text goes in a CDATA body, as Confluence writes it; rich text stays rich."""
+        if link is None:
+            return
+        if len(body) == 0:
+            text = body.text or ""
+            link.remove(body)
+            if text:
+                element(link, "ac:plain-text-link-body").text = etree.CDATA(self._cdata_safe(text))
+
+
+def _direct_items(tokens: Sequence[Token], index: int) -> Iterable[Token]:
+    level = tokens[index].level
+    for token in tokens[index + 1 :]:
+        if token.level == level and token.type.endswith("_list_close"):
+            return
+        if token.type == "list_item_open" and token.level == level + 1:
+            yield token
+
+
+def _skip_title(tokens: Sequence[Token], index: int, kind: str) -> int:
+    if index < len(tokens) and tokens[index].type == f"{kind}_open":
+        while index < len(tokens) and tokens[index].type != f"{kind}_close":
+            index += 1
+        return index + 1
+    return index
+
+
+def anchor_safe(label: str) -> str:
+    return re.sub(r"\s+", "-", label.strip()) or "note"
+
+
+_BLOCK_HANDLERS: dict[str, Callable[[Converter, Sequence[Token], int], int]] = {
+    "paragraph_open": Converter._paragraph,
+    "heading_open": Converter._heading,
+    "blockquote_open": Converter._blockquote,
+    "hr": Converter._hr,
+    "fence": Converter._fence,
+    "code_block": Converter._code_block,
+    "html_block": Converter._html_block,
+    "bullet_list_open": Converter._list_open,
+    "ordered_list_open": Converter._list_open,
+    "bullet_list_close": Converter._list_close,
+    "ordered_list_close": Converter._list_close,
+    "list_item_open": Converter._list_item,
+    "list_item_close": Converter._list_item_close,
+    "alert_open": Converter._alert,
+    "admonition_open": Converter._admonition,
+    "table_open": Converter._table,
+    "thead_open": Converter._table_section,
+    "tbody_open": Converter._table_section,
+    "thead_close": Converter._table_section,
+    "tbody_close": Converter._table_section,
+    "tr_open": Converter._row,
+    "th_open": Converter._cell,
+    "td_open": Converter._cell,
+    "footnote_block_open": Converter._footnote_block,
+    "footnote_open": Converter._footnote,
+    "footnote_anchor": Converter._skip,
+    "front_matter": Converter._skip,
+}
+
+
+# -- the public entry points --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A Markdown file converted for Confluence."""
+
+    storage: str
+    title: str
+    labels: tuple[str, ...]
+    front_matter: FrontMatter
+    attachments: tuple[AttachmentRef, ...]
+    links: tuple[str, ...]
+    warnings: tuple[ConversionWarning, ...]
+
+
+def convert_markdown(text: str, *, path: str | None = None, resolve_link: LinkResolver | None = None,
+                     resolve_image: ImageResolver | None = None, title_from_heading: bool = True) -> Converted:
+    """Convert one Markdown file: storage body, title, labels, attachments, links, warnings.
+
+    ``path`` is the file's path relative to the docs root (``guides/install.md``); relative
+    links and images are resolved against it. Broken front matter raises FrontMatterError
+    (with the file line); everything else converts, with problems listed in ``warnings``.
+    """
+    front, body = split_front_matter(text)
+    converter = Converter(path=path, resolve_link=resolve_link, resolve_image=resolve_image,
+                          drop_title_heading=title_from_heading and not front.title)
+    result = converter.convert(body, line_offset=front.line_count)
+    warnings = [ConversionWarning(None, problem) for problem in front.problems] + result.warnings
+    title = front.title or (result.title_heading if title_from_heading else None) or _title_from_path(path)
+    return Converted(
+        storage=result.storage,
+        title=title,
+        labels=front.labels,
+        front_matter=front,
+        attachments=tuple(result.attachments),
+        links=tuple(dict.fromkeys(result.links)),
+        warnings=tuple(warnings),
+    )
+
+
+def markdown_to_storage(text: str) -> str:
+    """The storage body for Markdown text: the pure conversion, nothing taken out.
+
+    Valid front matter is left out of the body; headings all stay. Never raises.
+    """
+    try:
+        _, body = split_front_matter(text)
+    except MdsyncError:
+        body = text
+    return Converter(drop_title_heading=False).convert(body).storage
+
+
+def _title_from_path(path: str | None) -> str:
+    if not path:
+        return "Untitled"
+    stem = posixpath.splitext(posixpath.basename(path))[0]
+    return stem or "Untitled"
