@@ -228,3 +228,12 @@ CONSTRUCTS: tuple[Construct, ...] = (
     Construct("Raw HTML", "`<p align>`, `<img>`, `<a><img></a>`, `<picture>`, `<br>`, comments",
               "storage equivalents", "Comments are dropped; other tags are shown as visible text."),
 )
+
+
+def constructs_table() -> str:
+    """CONSTRUCTS as the Markdown table the README shows (a test keeps the README current)."""
+    rows = ["| Construct | Markdown | Confluence storage | Notes |", "|---|---|---|---|"]
+    for construct in CONSTRUCTS:
+        cells = (construct.name, construct.markdown, construct.storage, construct.notes)
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows)

@@ -17,6 +17,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
@@ -97,8 +98,12 @@ class StorageResult:
 # -- the parser ---------------------------------------------------------------------------
 
 
+@cache
 def make_parser() -> MarkdownIt:
-    """The Markdown dialect mdsync reads: GitHub's, plus footnotes, admonitions, attributes."""
+    """The Markdown dialect mdsync reads: GitHub's, plus footnotes, admonitions, attributes.
+
+    Built once: a MarkdownIt instance is reusable and parsing does not change it.
+    """
     parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     parser.enable(["table", "strikethrough"])
     parser.options["tasklists"] = True
