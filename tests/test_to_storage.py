@@ -438,3 +438,26 @@ def test_too_deep_nesting_degrades_to_visible_text() -> None:
     out = storage(markdown)
     parse_storage(out)
     assert "deep" in out
+
+
+# -- cases the fidelity comparison with markdown-it found ---------------------------------
+
+
+def test_fence_language_is_unescaped_like_markdown_it_does() -> None:
+    assert storage("``` c\\+\\+\nx\n```") == code_macro("x", language="cpp")
+    assert storage("``` f&ouml;&ouml;\nx\n```") == code_macro("x", language="föö")
+
+
+def test_a_link_without_text_stays_an_empty_plain_link() -> None:
+    # An empty ac:link would show the file name; the Markdown showed nothing.
+    assert storage("[](report.pdf)") == '<p><a href="report.pdf" /></p>'
+
+
+def test_an_ordered_list_split_by_tasks_keeps_its_numbers() -> None:
+    assert storage("1. [x] a\n2. b\n3. c").endswith('<ol start="2"><li>b</li><li>c</li></ol>')
+
+
+def test_repeated_headings_get_distinct_anchors() -> None:
+    out = storage("# A\n\n# A\n\n[first](#a) [second](#a-1)")
+    assert 'ac:anchor="A"' in out and 'ac:anchor="A.1"' in out
+    assert shown("# A\n\n# A").xpath("//h1/@id") == ["A", "A.1"]

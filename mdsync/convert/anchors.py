@@ -38,3 +38,16 @@ class SlugCounter:
         count = self._seen.get(base)
         self._seen[base] = 0 if count is None else count + 1
         return base if count is None else f"{base}-{count + 1}"
+
+
+class AnchorCounter:
+    """Repeated headings get distinct Confluence anchors: Intro, Intro.1, Intro.2."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def anchor(self, text: str) -> str:
+        base = confluence_anchor(text)
+        count = self._seen.get(base)
+        self._seen[base] = 0 if count is None else count + 1
+        return base if count is None else f"{base}.{count + 1}"

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.attrs import attrs_plugin
@@ -30,7 +31,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from mdsync.convert import constructs
-from mdsync.convert.anchors import SlugCounter, confluence_anchor
+from mdsync.convert.anchors import AnchorCounter, SlugCounter
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
 from mdsync.errors import MdsyncError
 from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, new_root, serialize_storage
@@ -136,12 +137,11 @@ def _qname(tag: str) -> str:
     return tag
 
 
-def element(parent: etree._Element | None, tag: str, attrib: dict[str, str] | None = None,
+def element(parent: etree._Element, tag: str, attrib: dict[str, str] | None = None,
             text: str | None = None) -> etree._Element:
-    """Append a child (or make a root); ``ac:``/``ri:`` prefixes map to their namespaces."""
+    """Append a child; ``ac:``/``ri:`` prefixes map to their namespaces."""
     attributes = {_qname(key): value for key, value in (attrib or {}).items()}
-    node = etree.Element(_qname(tag), attributes) if parent is None else \
-        etree.SubElement(parent, _qname(tag), attributes)
+    node = etree.SubElement(parent, _qname(tag), attributes)
     if text:
         node.text = text
     return node
@@ -167,11 +167,11 @@ def macro(parent: etree._Element, name: str, parameters: Iterable[tuple[str, str
 def anchors_of(tokens: Sequence[Token]) -> dict[str, str]:
     """GitHub slug -> Confluence anchor for every heading, for ``#section`` links."""
     anchors: dict[str, str] = {}
-    counter = SlugCounter()
+    slugs, names = SlugCounter(), AnchorCounter()
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and index + 1 < len(tokens):
             text = plain_text_of(tokens[index + 1].children or [])
-            anchors.setdefault(counter.slug(text), confluence_anchor(text))
+            anchors.setdefault(slugs.slug(text), names.anchor(text))
     return anchors
 
 
@@ -201,6 +201,7 @@ class _ListFrame:
     tasks: bool
     run: etree._Element | None = None
     run_is_tasks: bool = False
+    items: int = 0  # items written so far, so a list split into runs keeps its numbering
 
 
 @dataclass
@@ -226,7 +227,10 @@ class Converter:
     _marker: str = "\ue000"
     _task_id: int = 0
     _line: int | None = None
+    _line_offset: int = 0
     _anchors: dict[str, str] = field(default_factory=dict)
+    stack: list[_Frame] = field(default_factory=list)
+    html: Any = None  # rawhtml.HtmlWriter, made per conversion
 
     # -- entry point --------------------------------------------------------------------
 
@@ -247,7 +251,7 @@ class Converter:
 
         root = new_root()
         self.html = HtmlWriter(self)
-        self.stack: list[_Frame] = [_Frame("root", root)]
+        self.stack = [_Frame("root", root)]
         index = skip_until
         while index < len(tokens):
             index = self._block(tokens, index)
@@ -360,7 +364,7 @@ class Converter:
 
     def _fence(self, tokens: Sequence[Token], index: int) -> int:
         token = tokens[index]
-        info = token.info.strip()
+        info = unescapeAll(token.info).strip()
         language, _, rest = info.partition(" ")
         attributes = {match.group(1).lower(): next(g for g in match.groups()[1:] if g is not None)
                       for match in _INFO_ATTRIBUTE.finditer(rest)}
@@ -429,8 +433,9 @@ class Converter:
 
     def _new_list(self, frame: _ListFrame) -> etree._Element:
         node = element(frame.parent, "ol" if frame.ordered else "ul")
-        if frame.ordered and frame.start not in (None, 1):
-            node.set("start", str(frame.start))
+        start = (1 if frame.start is None else frame.start) + frame.items
+        if frame.ordered and start != 1:
+            node.set("start", str(start))
         return node
 
     def _list_item(self, tokens: Sequence[Token], index: int) -> int:
@@ -443,6 +448,7 @@ class Converter:
             if frame.run is None or frame.run_is_tasks != is_task:
                 frame.run = element(frame.parent, "ac:task-list") if is_task else self._new_list(frame)
                 frame.run_is_tasks = is_task
+            frame.items += 1
             if is_task:
                 self._task_id += 1
                 task = element(frame.run, "ac:task")
@@ -666,17 +672,27 @@ class Converter:
         elif kind == "attachment":
             element(link, "ri:attachment", {"ri:filename": target.filename or ""})
         body = element(link, "ac:link-body")
-        return body, link
+        return body, (link, href)
 
-    def finish_link(self, body: etree._Element, link: Any) -> None:
-        """Plain link text goes in a CDATA body, as Confluence writes it; rich text stays rich."""
-        if link is None:
+    def finish_link(self, body: etree._Element, opened: Any) -> None:
+        """Plain link text goes in a CDATA body, as Confluence writes it; rich text stays rich.
+
+        A link with no text at all stays an ordinary empty link: Confluence would fill an
+        empty ac:link with the page title or file name, showing text the Markdown never had.
+        """
+        if opened is None:
             return
+        link, href = opened
         if len(body) == 0:
             text = body.text or ""
             link.remove(body)
-            if text:
+            if text.strip():
                 element(link, "ac:plain-text-link-body").text = etree.CDATA(self._cdata_safe(text))
+            elif not link.get(_qname("ac:anchor")):
+                plain = etree.Element("a", {"href": href})
+                plain.text = text or None
+                plain.tail = link.tail
+                link.getparent().replace(link, plain)
 
 
 def _direct_items(tokens: Sequence[Token], index: int) -> Iterable[Token]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from mdsync.convert.anchors import AnchorCounter, confluence_anchor
 from mdsync.convert.storage_xml import StorageParseError, attribute, local_name, parse_storage
 
 __all__ = [
@@ -101,7 +102,10 @@ _VOID = frozenset({"br", "hr", "img", "col"})
 _DROPPED = frozenset({"script", "style"})
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# Schemes that make a browser run or load content in the page's context never pass;
+# every other scheme is an ordinary link, as Confluence shows it.
+_UNSAFE_SCHEMES = frozenset({"javascript", "vbscript", "data", "livescript", "mocha", "file", "blob", "about",
+                             "filesystem", "view-source", "jar"})
 # Browsers strip control characters and spaces around a URL and drop tabs and newlines
 # anywhere in it, so they go before the scheme is checked ("java\tscript:" is javascript:).
 _URL_EDGES = "".join(map(chr, range(0x21)))
@@ -170,13 +174,9 @@ _DYNAMIC_MACROS = frozenset(
 )
 
 
-def heading_anchor(text: str) -> str:
-    """The anchor Confluence gives a heading in storage links (``ac:anchor``).
-
-    The heading's text, trimmed, with each run of whitespace replaced by ``-``; case and
-    punctuation are kept (``"Set up: the CLI"`` -> ``"Set-up:-the-CLI"``).
-    """
-    return re.sub(r"\s+", "-", text.strip())
+# The anchor Confluence gives a heading in storage links (``ac:anchor``): its text with
+# whitespace runs as "-", case and punctuation kept ("Set up: the CLI" -> "Set-up:-the-CLI").
+heading_anchor = confluence_anchor
 
 
 @dataclass
@@ -289,15 +289,18 @@ def _clean(value: object) -> str | None:
 
 
 def _safe_url(url: object) -> str | None:
-    """The URL if it is http(s), mailto, relative or a fragment; None otherwise."""
+    """The URL unless its scheme could run script; None for those.
+
+    An empty URL stays empty: a link to "" is a link to this page, as in a browser.
+    """
     text = _clean(url)
     if text is None:
         return None
     text = _URL_DROPPED.sub("", text).strip(_URL_EDGES)
     if not text:
-        return None
+        return ""
     scheme = _URL_SCHEME.match(text)
-    if scheme and scheme.group(1).lower() not in _SAFE_SCHEMES:
+    if scheme and scheme.group(1).lower() in _UNSAFE_SCHEMES:
         return None
     return text
 
@@ -344,7 +347,7 @@ def _safe_attributes(element: etree._Element, tag: str) -> dict[str, str]:
             kept["lang"] = value
         elif key in ("href", "src") and tag in ("a", "img"):
             url = _safe_url(value)
-            if url:
+            if url or (url == "" and key == "href"):
                 kept[key] = url
         elif key == "alt" and tag == "img":
             kept["alt"] = value
@@ -972,7 +975,7 @@ def _render_image(element: etree._Element, out: etree._Element, ctx: _Context) -
         owner_page = _child(attachment, "ri:page")
         owner = attribute(owner_page, "ri:content-title") if owner_page is not None else None
         src = _resolve(ctx.resolve_attachment, filename, owner)
-        attrib["alt"] = alt if alt is not None else filename
+        attrib["alt"] = alt if alt is not None else ""
         if src:
             attrib["src"] = src
             _make(holder, "img", attrib)
@@ -1161,16 +1164,13 @@ def _finish(root: etree._Element, ctx: _Context) -> None:
 
 def _assign_heading_ids(root: etree._Element) -> list[tuple[int, str, str]]:
     """Give every heading its anchor as id; return (level, text, id) in page order."""
-    seen: dict[str, int] = {}
+    names = AnchorCounter()
     found: list[tuple[int, str, str]] = []
     for heading in root.iter(*_HEADINGS):
         text = "".join(heading.itertext()).strip()
-        anchor = heading_anchor(text)
-        if not anchor:
+        if not heading_anchor(text):
             continue
-        count = seen.get(anchor, 0)
-        seen[anchor] = count + 1
-        unique = anchor if count == 0 else f"{anchor}.{count}"
+        unique = names.anchor(text)
         heading.set("id", unique)
         found.append((int(heading.tag[1]), re.sub(r"\s+", " ", text), unique))
     return found
@@ -1224,8 +1224,8 @@ VIEW_CSS = """
 .confluence-view pre code { background: none; padding: 0; }
 .confluence-view .code-block { border: 1px solid #dfe1e6; border-radius: 3px; margin: 0.8em 0; }
 .confluence-view .code-block pre { margin: 0; }
-.confluence-view .code-title { background: #f4f5f7; border-bottom: 1px solid #dfe1e6; padding: 0.3em 0.8em; font-weight: 600; }
-.confluence-view .code-language { float: right; font-weight: 400; font-size: 0.85em; color: #6b778c; }
+.confluence-view .code-title { display: flex; justify-content: space-between; gap: 1em; background: #f4f5f7; border-bottom: 1px solid #dfe1e6; padding: 0.3em 0.8em; font-weight: 600; }
+.confluence-view .code-language { margin-left: auto; font-weight: 400; font-size: 0.85em; color: #6b778c; }
 .confluence-view .code-block .line-number { display: inline-block; min-width: 2.5em; margin-right: 1em; color: #97a0af; text-align: right; user-select: none; }
 .confluence-view table { border-collapse: collapse; margin: 0.8em 0; }
 .confluence-view th, .confluence-view td { border: 1px solid #c1c7d0; padding: 0.4em 0.6em; vertical-align: top; text-align: left; }
