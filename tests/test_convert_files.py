@@ -54,7 +54,7 @@ def test_titles_and_anchors_of_a_file() -> None:
     assert markdown_title("intro\n\n# The *H1*", "a.md") == "The H1"
     assert markdown_title("no heading", "dir/my-page.md") == "my-page"
     assert heading_anchors("## Install on Linux\n## Install on Linux") == {
-        "install-on-linux": "Install-on-Linux", "install-on-linux-1": "Install-on-Linux"}
+        "install-on-linux": "Install-on-Linux", "install-on-linux-1": "Install-on-Linux.1"}
 
 
 def test_folder_resolver_pages_attachments_index_and_escapes(tmp_path: Path) -> None:
