@@ -461,3 +461,49 @@ def test_repeated_headings_get_distinct_anchors() -> None:
     out = storage("# A\n\n# A\n\n[first](#a) [second](#a-1)")
     assert 'ac:anchor="A"' in out and 'ac:anchor="A.1"' in out
     assert shown("# A\n\n# A").xpath("//h1/@id") == ["A", "A.1"]
+
+
+# -- every construct, as Confluence shows it (through view.py) ----------------------------
+
+PAGES = {"other.md": "Other Page"}
+
+
+def _page_links(target: str, fragment: str | None) -> LinkTarget | None:
+    if target in PAGES:
+        return LinkTarget("page", title=PAGES[target], anchor="Part" if fragment else None)
+    return LinkTarget("attachment", path=target)
+
+
+def seen(markdown: str) -> Any:
+    converted = convert_markdown(markdown, path="p.md", resolve_link=_page_links, title_from_heading=False)
+    return html.fromstring(render_storage(converted.storage, resolve_page=lambda title, space: f"/pages/{title}",
+                                          resolve_attachment=lambda name, page: f"/files/{name}"))
+
+
+@pytest.mark.parametrize(("markdown", "xpath", "expected"), [
+    ("**b** *i* ~~s~~ `c`", "//p/*/text()", ["b", "i", "s", "c"]),
+    ("H<sub>2</sub>O x<sup>2</sup> <u>u</u>", "//sub/text()|//sup/text()|//u/text()", ["2", "2", "u"]),
+    ("<kbd>Ctrl</kbd>", "//code/text()", ["Ctrl"]),
+    ("<mark>hi</mark>", "//span[contains(@style,'background')]/text()", ["hi"]),
+    ("[o](other.md#part)", "//a/@href", ["/pages/Other%20Page#Part"]),
+    ("[f](files/r.pdf)", "//a/@href", ["/files/r.pdf"]),
+    ("[ext](https://example.com)", "//a/@href", ["https://example.com"]),
+    ("## Part\n\n[up](#part)", "//a/@href", ["#Part"]),
+    ("![logo](img/logo.png)", "//img/@src", ["/files/logo.png"]),
+    ("> [!IMPORTANT]\n> Read", "//div[contains(@class,'panel')]//p/text()", ["Read"]),
+    ("> [!TIP]\n> Try", "//div[contains(@class,'panel-tip')]//p/text()", ["Try"]),
+    ('!!! warning "Heads up"\n    Careful', "//div[contains(@class,'panel-note')]//text()", ["Heads up", "Careful"]),
+    ("<details>\n<summary>More</summary>\n\nHidden\n\n</details>", "//details/summary/text()", ["More"]),
+    ("<details>\n<summary>More</summary>\n\nHidden\n\n</details>", "//details//p/text()", ["Hidden"]),
+    ("Note[^1]\n\n[^1]: Footnote text", "//sup/a/@href", ["#fn-1"]),
+    ("Note[^1]\n\n[^1]: Footnote text", "//ol/li//p/text()", ["Footnote text"]),
+    ("[TOC]\n\n## One\n\n## Two", "//nav//a/text()", ["One", "Two"]),
+    ("a\n\n---\n\nb", "count(//hr)", 1.0),
+    ("> quoted\n>> deeper", "//blockquote/blockquote/p/text()", ["deeper"]),
+    ("3. c\n4. d", "//ol/@start", ["3"]),
+    ("| a |\n|--:|\n| 1 |", "//td/@style", ["text-align: right"]),
+    ('<p align="center">Centered</p>', "//p[contains(@style,'center')]/text()", ["Centered"]),
+    ("x <iframe></iframe>", "//p/text()", ["x <iframe></iframe>"]),
+])
+def test_construct_as_confluence_shows_it(markdown: str, xpath: str, expected: Any) -> None:
+    assert seen(markdown).xpath(xpath) == expected
