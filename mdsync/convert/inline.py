@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 from markdown_it.token import Token
 
-from mdsync.convert import constructs
+from mdsync.convert import carry, constructs
 from mdsync.convert.to_storage import anchor_safe, append_text, element, plain_text_of
 
 if TYPE_CHECKING:
@@ -96,9 +96,30 @@ class InlineWriter:
     # -- Markdown tokens --------------------------------------------------------------------
 
     def write(self, children: Sequence[Token]) -> None:
-        for token in children:
+        index = 0
+        while index < len(children):
+            token = children[index]
+            if token.type == "html_inline" and token.content.startswith(f"<{carry.INLINE_TAG}"):
+                index = self._carried(children, index)
+                continue
             self._token(token)
+            index += 1
         self.finish()
+
+    def _carried(self, children: Sequence[Token], index: int) -> int:
+        """Inline carried storage: put back if its readable part is untouched, else push the edit."""
+        carried = carry.parse_inline_open(children[index].content)
+        end = _matching_close(children, index)
+        if carried is None or end is None:
+            self.converter.warn("a kept-content marker (mdsync-keep) is damaged or unclosed; its text is "
+                                "pushed as ordinary Markdown")
+            return index + 1
+        if carry.fingerprint(children[index + 1 : end]) == carried.checksum:
+            self.converter.restore(carried.storage, self.current)
+            return end + 1
+        self.converter.warn(f"the {carried.label} was edited in Markdown: the edit is pushed, and what only "
+                            "Confluence could show of it is replaced")
+        return index + 1
 
     def _token(self, token: Token) -> None:
         kind = token.type
@@ -135,6 +156,21 @@ class InlineWriter:
         sup = element(self.current, "sup")
         link = element(sup, "ac:link", {"ac:anchor": constructs.FOOTNOTE_ANCHOR.format(label=anchor_safe(label))})
         element(link, "ac:plain-text-link-body").text = etree.CDATA(str(number))
+
+
+def _matching_close(children: Sequence[Token], index: int) -> int | None:
+    depth = 0
+    for position in range(index + 1, len(children)):
+        token = children[position]
+        if token.type != "html_inline":
+            continue
+        if token.content.startswith(f"<{carry.INLINE_TAG}"):
+            depth += 1
+        elif token.content == carry.INLINE_CLOSE:
+            if depth == 0:
+                return position
+            depth -= 1
+    return None
 
 
 def _optional(value: Any) -> str | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from mdsync.convert import constructs
+from mdsync.convert import carry, constructs
 from mdsync.convert.inline import InlineWriter
 from mdsync.convert.to_storage import append_text, element, macro
 
@@ -97,7 +97,8 @@ class HtmlWriter:
                 writer.text(raw)
             elif kind == "start":
                 self._inline_start(writer, tag, attrs, raw)
-            elif not self._inline_end(writer, tag) and tag not in constructs.INLINE_HTML and tag not in TRANSPARENT:
+            elif not self._inline_end(writer, tag) and tag not in constructs.INLINE_HTML and tag not in TRANSPARENT \
+                    and tag != carry.INLINE_TAG:
                 writer.text(raw)
 
     def _inline_start(self, writer: InlineWriter, tag: str, attrs: dict[str, str], raw: str) -> None:
@@ -112,7 +113,7 @@ class HtmlWriter:
             writer.open_mark("html:mark", "span", {"style": constructs.MARK_HIGHLIGHT_STYLE})
         elif tag in constructs.INLINE_HTML:
             writer.open_mark(f"html:{tag}", constructs.INLINE_HTML[tag])
-        elif tag in ("picture", "source", "span", "font"):
+        elif tag in ("picture", "source", "span", "font", carry.INLINE_TAG):
             pass  # wrappers: their content (the <img> of a <picture>) is what shows
         elif tag == "a":
             pass  # an anchor without href marks a spot; its text stays

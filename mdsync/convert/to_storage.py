@@ -30,11 +30,11 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
-from mdsync.convert import constructs
+from mdsync.convert import carry, constructs
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
 from mdsync.errors import MdsyncError
-from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, new_root, serialize_storage
+from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, new_root, parse_storage, serialize_storage
 
 MAX_NESTING = 100
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -407,8 +407,39 @@ class Converter:
         return marker
 
     def _html_block(self, tokens: Sequence[Token], index: int) -> int:
-        self.html.block(tokens[index].content)
+        content = tokens[index].content
+        if carry.is_begin(content):
+            return self._carried_block(tokens, index)
+        if carry.is_end(content):
+            return index + 1  # the end of a carried region whose edited content was pushed
+        self.html.block(content)
         return index + 1
+
+    def _carried_block(self, tokens: Sequence[Token], index: int) -> int:
+        """Put carried storage back if its readable part is untouched; else push the edit."""
+        carried = carry.parse_begin(tokens[index].content)
+        end = _matching_end(tokens, index)
+        if carried is None or end is None:
+            self.warn("a kept-content marker (mdsync:keep) is damaged or unclosed; its readable part is pushed "
+                      "as ordinary Markdown")
+            return index + 1
+        if carry.fingerprint(tokens[index + 1 : end]) == carried.checksum:
+            self.restore(carried.storage, self.here)
+            return end + 1
+        self.warn(f"the {carried.label} was edited in Markdown: the edit is pushed, and what only Confluence "
+                  "could show of it (its macro or formatting) is replaced")
+        return index + 1
+
+    def restore(self, storage: str, parent: etree._Element) -> None:
+        """Append carried storage to ``parent`` exactly as it was."""
+        try:
+            fragment = parse_storage(storage)
+        except MdsyncError:
+            self.warn("kept content could not be read back; it was left out")  # only if the file was tampered with
+            return
+        append_text(parent, fragment.text or "")
+        for child in list(fragment):
+            parent.append(child)
 
     # -- lists and tasks ----------------------------------------------------------------
 
@@ -693,6 +724,23 @@ class Converter:
                 plain.text = text or None
                 plain.tail = link.tail
                 link.getparent().replace(link, plain)
+
+
+def _matching_end(tokens: Sequence[Token], index: int) -> int | None:
+    """The index of the html_block closing the carried region opened at ``index``."""
+    depth = 0
+    level = tokens[index].level
+    for position in range(index + 1, len(tokens)):
+        token = tokens[position]
+        if token.type != "html_block" or token.level != level:
+            continue
+        if carry.is_begin(token.content):
+            depth += 1
+        elif carry.is_end(token.content):
+            if depth == 0:
+                return position
+            depth -= 1
+    return None
 
 
 def _direct_items(tokens: Sequence[Token], index: int) -> Iterable[Token]:

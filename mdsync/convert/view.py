@@ -1068,21 +1068,26 @@ def _emoji_from_id(emoji_id: str) -> str | None:
     return "".join(map(chr, points))
 
 
+def emoticon_text(name: str, fallback: str, shortname: str, emoji_id: str) -> str:
+    """What an emoticon shows: its emoji character, or the best readable stand-in."""
+    name, fallback, shortname = name.strip(), fallback.strip(), shortname.strip()
+    if fallback and not (fallback.startswith(":") and fallback.endswith(":")):
+        return fallback
+    return (
+        _emoji_from_id(emoji_id)
+        # Cloud writes a legacy ac:name even for other emoji, so the shortname is truer.
+        or shortname
+        or _EMOTICONS.get(name.lower())
+        or fallback
+        or (f"({name})" if name else "")
+    )
+
+
 def _render_emoticon(element: etree._Element, out: etree._Element, ctx: _Context) -> None:
     name = (attribute(element, "ac:name") or "").strip()
-    fallback = (attribute(element, "ac:emoji-fallback") or "").strip()
     shortname = (attribute(element, "ac:emoji-shortname") or "").strip()
-    if fallback and not (fallback.startswith(":") and fallback.endswith(":")):
-        text = fallback
-    else:
-        text = (
-            _emoji_from_id(attribute(element, "ac:emoji-id") or "")
-            # Cloud writes a legacy ac:name even for other emoji, so the shortname is truer.
-            or shortname
-            or _EMOTICONS.get(name.lower())
-            or fallback
-            or (f"({name})" if name else "")
-        )
+    text = emoticon_text(name, attribute(element, "ac:emoji-fallback") or "", shortname,
+                         attribute(element, "ac:emoji-id") or "")
     classes = "emoticon" + (f" emoticon-{_token(name)}" if _token(name) else "")
     span = _make(out, "span", {"class": classes})
     span.text = text

@@ -1,0 +1,182 @@
+"""A canonical form of storage format, for asking "is this the same page?".
+
+Confluence rewrites what it stores (macro ids, schema versions, ``local-id`` noise, spacing
+of self-closing tags, entities as characters) and its editors write equivalent markup in
+different ways (``<b>`` or ``<strong>``, a list item's text in a ``<p>`` or not). Two
+storage bodies with the same canonical form show the same page, so a sync never rewrites a
+page for a difference nobody can see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from lxml import etree
+from markdown_it.common.normalize_url import normalizeLink
+
+from mdsync.convert.storage_xml import AC, RI, local_name, parse_storage, serialize_storage
+
+# Attributes that change on every save or only identify things for the editor.
+_VOLATILE = {
+    "local-id", "data-local-id", f"{{{AC}}}local-id", f"{{{AC}}}macro-id", f"{{{AC}}}schema-version",
+    f"{{{RI}}}version-at-save", f"{{{RI}}}local-id", "data-layout", "data-table-width", "class",
+    f"{{{AC}}}original-width", f"{{{AC}}}original-height",
+}
+_VOLATILE_ELEMENTS = {"ac:task-id", "ac:task-uuid"}
+_SAME_AS = {"b": "strong", "i": "em", "del": "s", "strike": "s", "tt": "code"}
+_UNWRAP_SINGLE_PARAGRAPH = {"li", "td", "th", "ac:task-body"}
+_KEEP_SPACE = {"pre", "code", "ac:plain-text-body", "ac:plain-text-link-body", "ac:parameter"}
+_SPACES = re.compile(r"[ \t\r\n\u00a0]+")
+
+
+def canonical_storage(storage: str) -> str:
+    """The canonical text of a storage body (raises StorageParseError if malformed)."""
+    root = parse_storage(storage)
+    _canonicalise(root)
+    return serialize_storage(root)
+
+
+def storage_digest(storage: str) -> str:
+    """A short fingerprint of the canonical form: equal for pages that show the same."""
+    return hashlib.sha256(canonical_storage(storage).encode("utf-8")).hexdigest()[:32]
+
+
+def same_storage(first: str, second: str) -> bool:
+    return canonical_storage(first) == canonical_storage(second)
+
+
+def _canonicalise(root: etree._Element) -> None:
+    for node in list(root.iter()):
+        if not isinstance(node.tag, str):
+            _drop(node)  # comments and processing instructions are not content
+    for node in list(root.iter()):
+        name = local_name(node)
+        if name in _VOLATILE_ELEMENTS:
+            _drop(node)
+            continue
+        if name in _SAME_AS:
+            node.tag = _SAME_AS[name]
+        if name == "span" and _is_plain_span(node):
+            _unwrap(node)
+            continue
+        for key in list(node.attrib):
+            if key in _VOLATILE or key.startswith("data-"):
+                del node.attrib[key]
+        for key in ("href", f"{{{RI}}}value"):
+            if key in node.attrib:
+                # markdown-it percent-encodes what it writes; compare links in that one form.
+                node.set(key, normalizeLink(node.get(key, "")))
+        if "style" in node.attrib:
+            node.set("style", _style(node.get("style", "")))
+            if not node.get("style"):
+                del node.attrib["style"]
+    for node in list(root.iter("p")):
+        if _is_spacer(node):
+            _drop(node)
+    for node in list(root.iter()):
+        # A list item's (or cell's) one paragraph is how some editors write its text: the
+        # same item either way. Two paragraphs are two paragraphs.
+        if local_name(node) in _UNWRAP_SINGLE_PARAGRAPH and not (node.text or "").strip():
+            paragraphs = [child for child in node if child.tag == "p"]
+            if len(paragraphs) == 1 and not paragraphs[0].attrib:
+                _unwrap(paragraphs[0])
+    _normalise_space(root, keep=False)
+
+
+def _is_plain_span(node: etree._Element) -> bool:
+    return not node.attrib or set(node.attrib) <= {"class"} | {k for k in node.attrib if k.startswith("data-")}
+
+
+def _is_spacer(node: etree._Element) -> bool:
+    text = "".join(node.itertext()).strip(" \t\r\n\u00a0")
+    return not text and all(child.tag == "br" for child in node) and not node.attrib
+
+
+def _style(style: str) -> str:
+    parts = []
+    for declaration in style.split(";"):
+        name, _, value = declaration.partition(":")
+        if name.strip() and value.strip():
+            parts.append(f"{name.strip().lower()}: {' '.join(value.split())}")
+    return "; ".join(sorted(parts)) + (";" if parts else "")
+
+
+def _drop(node: etree._Element) -> None:
+    parent = node.getparent()
+    if parent is None:
+        return
+    tail = node.tail or ""
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def _unwrap(node: etree._Element) -> None:
+    """Replace an element by its content."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    index = parent.index(node)
+    previous = node.getprevious()
+    leading = node.text or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "") + leading
+    else:
+        parent.text = (parent.text or "") + leading
+    for offset, child in enumerate(list(node)):
+        parent.insert(index + offset, child)
+    last = parent[index + len(node) - 1] if len(node) else previous
+    tail = node.tail or ""
+    if last is not None and last is not node:
+        last.tail = (last.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def _normalise_space(node: etree._Element, keep: bool) -> None:
+    """Runs of white space are one space; white space at block edges and between blocks is none."""
+    keep = keep or local_name(node) in _KEEP_SPACE
+    if not keep:
+        node.text = _squash(node.text) if node.text else node.text
+    for child in node:
+        _normalise_space(child, keep)
+        if not keep and child.tail:
+            child.tail = _squash(child.tail)
+    if not keep and _is_block(node):
+        if node.text and not node.text.strip():
+            node.text = None
+        elif node.text:
+            node.text = node.text.lstrip()
+        for child in node:
+            if child.tail is not None and not child.tail.strip() and (_is_block(child) or _next_is_block(child)):
+                child.tail = None
+        if len(node) and node[-1].tail:
+            node[-1].tail = node[-1].tail.rstrip() or None
+        elif not len(node) and node.text:
+            node.text = node.text.rstrip() or None
+
+
+def _squash(text: str) -> str:
+    return _SPACES.sub(" ", text)
+
+
+_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "tbody", "thead", "tfoot", "tr",
+           "td", "th", "blockquote", "hr", "pre", "div", "ac:structured-macro", "ac:rich-text-body",
+           "ac:task-list", "ac:task", "ac:task-body", "ac:layout", "ac:layout-section", "ac:layout-cell",
+           "ac:parameter", "ac:plain-text-body", "ac:adf-extension", "ac:adf-node", "ac:adf-content",
+           "ac:adf-fallback", "ac:adf-attribute", "colgroup", "col", "ac:task-status", "ac:caption",
+           "mdsync-storage-root"}
+
+
+def _is_block(node: etree._Element) -> bool:
+    return local_name(node) in _BLOCKS
+
+
+def _next_is_block(node: etree._Element) -> bool:
+    following = node.getnext()
+    return following is not None and _is_block(following)
