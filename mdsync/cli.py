@@ -126,15 +126,31 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--to", "target", type=click.Choice(["storage"]), default="storage", show_default=True,
-              help="What to convert the file to.")
+@click.option("--to", "target", type=click.Choice(["storage", "markdown"]), default="storage", show_default=True,
+              help="storage: a Markdown file to Confluence storage; markdown: a storage file back to Markdown.")
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Docs folder that relative links resolve in (default: the file's folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print title, labels, attachments, links and warnings too.")
 def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
-    """Print a Markdown file as Confluence storage format (offline, no credentials)."""
-    from mdsync.convert import convert_markdown
-    from mdsync.convert.files import FolderResolver, read_markdown
+    """Convert one file offline (no credentials): Markdown to storage, or storage to Markdown."""
+    from mdsync.convert import convert_markdown, convert_storage
+    from mdsync.convert.files import FolderResolver, InputError, read_markdown
+
+    if target == "markdown":
+        from mdsync.convert.storage_xml import StorageParseError
+
+        try:
+            back = convert_storage(read_markdown(file, str(file)))
+        except StorageParseError as error:
+            raise InputError(f"{file} is not valid Confluence storage format: {error}.") from None
+        if as_json:
+            click.echo(json.dumps({"file": str(file), "markdown": back.markdown, "attachments": list(back.attachments),
+                                   "links": [{"title": title, "space": space} for title, space in back.links],
+                                   "carried": list(back.carried), "losses": list(back.losses)},
+                                  ensure_ascii=False, indent=2))
+        else:
+            click.echo(back.markdown, nl=False)
+        return
 
     root = (root or file.parent).resolve()
     absolute = file.resolve()

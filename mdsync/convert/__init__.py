@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mdsync.convert.to_markdown import ConvertedBack, convert_storage, storage_to_markdown
 from mdsync.convert.to_storage import (
     AttachmentRef,
     Converted,
@@ -15,6 +16,9 @@ __all__ = [
     "AttachmentRef",
     "ConversionWarning",
     "Converted",
+    "ConvertedBack",
+    "convert_storage",
+    "storage_to_markdown",
     "LinkTarget",
     "convert_markdown",
     "markdown_to_storage",

@@ -74,6 +74,10 @@ def _canonicalise(root: etree._Element) -> None:
     for node in list(root.iter("p")):
         if _is_spacer(node):
             _drop(node)
+    for node in list(root.iter("p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6")):
+        # A line break that ends a block breaks nothing.
+        while len(node) and node[-1].tag == "br" and not (node[-1].tail or "").strip():
+            _drop(node[-1])
     for node in list(root.iter()):
         # A list item's (or cell's) one paragraph is how some editors write its text: the
         # same item either way. Two paragraphs are two paragraphs.

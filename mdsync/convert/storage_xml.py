@@ -42,6 +42,10 @@ class StorageParseError(MdsyncError):
         self.line = line
         self.column = column
 
+    def __str__(self) -> str:
+        where = f" (line {self.line}, column {self.column})" if self.line else ""
+        return f"{self.message}{where}"
+
 
 def _map_outside_opaque(text: str, change: Callable[[str], str]) -> str:
     """Apply ``change`` to every stretch of ``text`` outside CDATA sections and comments."""

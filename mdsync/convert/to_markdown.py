@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from copy import deepcopy
+from xml.sax.saxutils import escape as xml_escape
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +37,9 @@ from mdsync.convert.storage_xml import (
     RI,
     StorageParseError,
     named_entities_to_numeric,
+    new_root,
     parse_storage,
+    serialize_storage,
 )
 
 PageResolver = Callable[[str, "str | None", "str | None"], "str | None"]
@@ -99,12 +103,16 @@ class StorageConverter(MarkdownConverter):
     # -- entry ------------------------------------------------------------------------------
 
     def convert_storage(self, storage: str) -> str:
-        parse_storage(storage)  # the strict, safe check: raises StorageParseError
+        tree = parse_storage(storage)  # the strict, safe check: raises StorageParseError
         wrapped = (f'<mdsync-root xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}">'
                    f"{named_entities_to_numeric(storage)}</mdsync-root>")
         # bs4 collapses white-space-only strings unless told not to; code and spacing need them.
         soup = BeautifulSoup(wrapped, "lxml-xml", preserve_whitespace_tags={"mdsync-root"})
         root = soup.find("mdsync-root")
+        # Carried storage is cut from the lxml tree, which keeps the page's own markup
+        # (attribute order, CDATA); both trees list the same elements in the same order.
+        elements = [node for node in tree.iter() if isinstance(node.tag, str)][1:]
+        self._source = {id(tag): element for tag, element in zip(root.find_all(True), elements)}
         self.state = _State()
         self._index_headings(root)
         markdown = self.blocks(root, frozenset())
@@ -131,10 +139,16 @@ class StorageConverter(MarkdownConverter):
         parts: list[str] = []
         run: list[Any] = []
 
+        # Markdown makes loose text a paragraph except in list items, cells and tasks, which
+        # hold text directly; loose text elsewhere is carried so it comes back unwrapped.
+        bare = self.qname(node) not in ("li", "td", "th", "ac:task-body")
+
         def flush() -> None:
             if run:
                 text = self.inline_run(run, context)
                 if text.strip():
+                    if bare and any(isinstance(item, Tag) or str(item).strip() for item in run):
+                        text = self.carry_run(list(run), text)
                     parts.append(text)
                 run.clear()
 
@@ -166,8 +180,11 @@ class StorageConverter(MarkdownConverter):
 
     def inline_run(self, nodes: Iterable[Any], context: frozenset[str]) -> str:
         text = "".join(self.inline_piece(node, context) for node in nodes)
-        # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer.
+        # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer. A
+        # line break at the very end of a paragraph shows nothing (and "\" there would be text).
         text = _NEWLINE_SPACE.sub("\n", text).strip()
+        while text.endswith("\\") and not text.endswith("\\\\"):
+            text = text[:-1].rstrip()
         return escape_line_starts(text)
 
     def inline_piece(self, node: Any, context: frozenset[str]) -> str:
@@ -192,7 +209,18 @@ class StorageConverter(MarkdownConverter):
     # -- carrying -----------------------------------------------------------------------------
 
     def storage_of(self, node: Tag) -> str:
-        return str(node)
+        """The page's own storage for an element, as the lxml parse of it keeps it."""
+        source = self._source.get(id(node))
+        if source is None:
+            return str(node)
+        holder = new_root()
+        copy = deepcopy(source)
+        copy.tail = None
+        holder.append(copy)
+        return serialize_storage(holder)
+
+    def storage_of_run(self, nodes: list[Any]) -> str:
+        return "".join(self.storage_of(node) if isinstance(node, Tag) else xml_escape(str(node)) for node in nodes)
 
     def carry_block(self, node: Tag, readable: str, label: str) -> str:
         readable = readable.strip("\n")
@@ -201,6 +229,13 @@ class StorageConverter(MarkdownConverter):
         marker = carry.begin_marker(label, checksum, self.storage_of(node))
         body = f"\n\n{readable}\n\n" if readable else "\n"
         return f"{marker}{body}{carry.END}"
+
+    def carry_run(self, nodes: list[Any], readable: str) -> str:
+        """Inline content standing loose among blocks (no paragraph around it)."""
+        checksum = carry.fingerprint(_block_tokens(readable))
+        self.state.carried.append("loose text")
+        marker = carry.begin_marker("loose text", checksum, self.storage_of_run(nodes))
+        return f"{marker}\n\n{readable}\n\n{carry.END}"
 
     def carry_inline(self, node: Tag, readable: str, label: str) -> str:
         checksum = carry.fingerprint(_inline_tokens(readable))
@@ -219,7 +254,7 @@ class StorageConverter(MarkdownConverter):
     # -- paragraphs and headings --------------------------------------------------------------
 
     def tag_p(self, node: Tag, context: frozenset[str]) -> str:
-        if node.attrs:
+        if _attributes(node):
             if "inline" in context:
                 return self.carry_inline(node, self.inline_run(node.children, context), "paragraph")
             return self.carry_block(node, self.inline_run(node.children, context), "styled paragraph")
@@ -237,7 +272,7 @@ class StorageConverter(MarkdownConverter):
         inner = context | {"heading"}
         text = self.inline(node, inner)
         text = _NEWLINE_SPACE.sub(" ", text).strip()
-        if node.attrs or "\\\n" in text:
+        if _attributes(node) or "\\\n" in text:
             return self.carry_block(node, f"{'#' * level} {escape_heading(text)}", "styled heading")
         if "inline" in context:
             return f"<strong>{text}</strong>"
@@ -333,7 +368,7 @@ class StorageConverter(MarkdownConverter):
         inner = self.inline(node, context | {"link"})
         if href is None or "link" in context:
             return inner
-        extra = set(node.attrs) - {"href", "title"}
+        extra = _attributes(node) - {"href", "title"}
         title = node.get("title")
         if not inner and not title:
             return f"[]({link_destination(href)})"
@@ -357,7 +392,7 @@ class StorageConverter(MarkdownConverter):
             text = self.inline(rich, context | {"link"})
         else:
             text = ""
-        extra = set(node.attrs) - {"ac:anchor"}
+        extra = _attributes(node) - {"ac:anchor"}
         if page is not None and page.parent is node:
             title = page.get("ri:content-title", "")
             space = page.get("ri:space-key")
@@ -417,7 +452,7 @@ class StorageConverter(MarkdownConverter):
         if width and width.isdigit():
             rendered += f"{{width={width}}}"
         known = {"ac:alt", "ac:title", "ac:width"}
-        if exotic or set(node.attrs) - known or height or node.find("caption") is not None:
+        if exotic or _attributes(node) - known or height or node.find("caption") is not None:
             return self.carry_inline(node, rendered, "image")
         return rendered
 
@@ -563,7 +598,7 @@ class StorageConverter(MarkdownConverter):
     def _is_footnote_list(self, node: Tag) -> bool:
         previous = node.find_previous_sibling(True)
         items = [child for child in node.children if isinstance(child, Tag)]
-        if previous is None or previous.name != "hr" or not items or node.attrs:
+        if previous is None or previous.name != "hr" or not items or _attributes(node):
             return False
         for item in items:
             first = item.find(True)
@@ -591,7 +626,7 @@ class StorageConverter(MarkdownConverter):
 
     def listing(self, node: Tag, context: frozenset[str], ordered: bool) -> str:
         items = [child for child in node.children if isinstance(child, Tag)]
-        if "inline" in context or any(child.name != "li" for child in items) or set(node.attrs) - {"start"}:
+        if "inline" in context or any(child.name != "li" for child in items) or _attributes(node) - {"start"}:
             return self.carry_block(node, self.blocks(node, context - {"inline"}), "list")
         start = node.get("start", "1")
         number = int(start) if start.isdigit() else 1
@@ -674,7 +709,7 @@ class StorageConverter(MarkdownConverter):
         return text.replace("|", "\\|") if "\\|" not in text else text
 
     def _simple_table(self, node: Tag, rows: list[Tag]) -> bool:
-        if set(node.attrs) - {"class", "data-layout", "data-table-width", "local-id", "ac:local-id"}:
+        if _attributes(node) - {"class", "data-layout", "data-table-width"}:
             return False
         if node.find("colgroup") is not None or node.find("table") is not None:
             return False
@@ -747,7 +782,7 @@ class StorageConverter(MarkdownConverter):
         return self.carry_inline(node, self.inline(node, context), "placeholder")
 
     def tag_div(self, node: Tag, context: frozenset[str]) -> str:
-        if not node.attrs or node.get("class") in ("content-wrapper", ["content-wrapper"]):
+        if not _attributes(node) or node.get("class") in ("content-wrapper", ["content-wrapper"]):
             return self.blocks(node, context)
         return self.carry_block(node, self.blocks(node, context), "division")
 
@@ -766,6 +801,15 @@ class StorageConverter(MarkdownConverter):
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+# Attributes Confluence adds for its editor; they do not change what a page shows.
+_VOLATILE_ATTRIBUTES = frozenset({"local-id", "ac:local-id", "ac:macro-id", "ac:schema-version", "data-local-id",
+                                  "ri:version-at-save"})
+
+
+def _attributes(node: Tag) -> set[str]:
+    return {key for key in node.attrs if key not in _VOLATILE_ATTRIBUTES}
 
 
 def _macro_name(node: Tag) -> str:
