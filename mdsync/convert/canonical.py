@@ -21,8 +21,9 @@ from mdsync.convert.storage_xml import AC, RI, local_name, parse_storage, serial
 _VOLATILE = {
     "local-id", "data-local-id", f"{{{AC}}}local-id", f"{{{AC}}}macro-id", f"{{{AC}}}schema-version",
     f"{{{RI}}}version-at-save", f"{{{RI}}}local-id", "data-layout", "data-table-width", "class",
-    f"{{{AC}}}original-width", f"{{{AC}}}original-height",
+    f"{{{AC}}}original-width", f"{{{AC}}}original-height", f"{{{AC}}}task-list-id",
 }
+_MARK_TAGS = {"strong", "em", "s", "u", "sub", "sup", "code"}
 _VOLATILE_ELEMENTS = {"ac:task-id", "ac:task-uuid"}
 _SAME_AS = {"b": "strong", "i": "em", "del": "s", "strike": "s", "tt": "code"}
 _UNWRAP_SINGLE_PARAGRAPH = {"li", "td", "th", "ac:task-body"}
@@ -71,6 +72,24 @@ def _canonicalise(root: etree._Element) -> None:
             node.set("style", _style(node.get("style", "")))
             if not node.get("style"):
                 del node.attrib["style"]
+    for node in list(root.iter("ol")):
+        if node.get("start") == "1":
+            del node.attrib["start"]
+    for node in list(root.iter(f"{{{AC}}}task-body")):
+        # Legacy editors nest a sub-list inside the task's text; Cloud puts it after the task.
+        for inner in [child for child in node if child.tag == f"{{{AC}}}task-list"]:
+            task = node.getparent()
+            _detach(inner)
+            if task is not None and task.getparent() is not None:
+                task.addnext(inner)
+    for node in list(root.iter(*_MARK_TAGS)):
+        # <strong><em>x</em></strong> and <em><strong>x</strong></em> show the same.
+        if len(node) == 1 and node[0].tag in _MARK_TAGS and not (node.text or "").strip() \
+                and not (node[0].tail or "").strip() and node.tag > node[0].tag:
+            node.tag, node[0].tag = node[0].tag, node.tag
+    for node in reversed(list(root.iter(*_MARK_TAGS))):
+        if not len(node) and not node.text:
+            _drop(node)  # an empty mark marks nothing
     for node in list(root.iter("p")):
         if _is_spacer(node):
             _drop(node)
@@ -81,7 +100,8 @@ def _canonicalise(root: etree._Element) -> None:
     for node in list(root.iter()):
         # A list item's (or cell's) one paragraph is how some editors write its text: the
         # same item either way. Two paragraphs are two paragraphs.
-        if local_name(node) in _UNWRAP_SINGLE_PARAGRAPH and not (node.text or "").strip():
+        loose_text = (node.text or "").strip() or any((child.tail or "").strip() for child in node)
+        if local_name(node) in _UNWRAP_SINGLE_PARAGRAPH and not loose_text:
             paragraphs = [child for child in node if child.tag == "p"]
             if len(paragraphs) == 1 and not paragraphs[0].attrib:
                 _unwrap(paragraphs[0])
@@ -106,6 +126,20 @@ def _style(style: str) -> str:
     return "; ".join(sorted(parts)) + (";" if parts else "")
 
 
+def _detach(node: etree._Element) -> None:
+    """Take an element out, keeping its tail text where it was."""
+    tail, node.tail = node.tail, None
+    parent = node.getparent()
+    if parent is None:
+        return
+    previous = node.getprevious()
+    if previous is not None:
+        previous.tail = ((previous.tail or "") + (tail or "")) or None
+    else:
+        parent.text = ((parent.text or "") + (tail or "")) or None
+    parent.remove(node)
+
+
 def _drop(node: etree._Element) -> None:
     parent = node.getparent()
     if parent is None:
@@ -113,9 +147,9 @@ def _drop(node: etree._Element) -> None:
     tail = node.tail or ""
     previous = node.getprevious()
     if previous is not None:
-        previous.tail = (previous.tail or "") + tail
+        previous.tail = ((previous.tail or "") + tail) or None
     else:
-        parent.text = (parent.text or "") + tail
+        parent.text = ((parent.text or "") + tail) or None
     parent.remove(node)
 
 
@@ -128,17 +162,18 @@ def _unwrap(node: etree._Element) -> None:
     previous = node.getprevious()
     leading = node.text or ""
     if previous is not None:
-        previous.tail = (previous.tail or "") + leading
+        previous.tail = ((previous.tail or "") + leading) or None
     else:
-        parent.text = (parent.text or "") + leading
-    for offset, child in enumerate(list(node)):
+        parent.text = ((parent.text or "") + leading) or None
+    children = list(node)
+    for offset, child in enumerate(children):
         parent.insert(index + offset, child)
-    last = parent[index + len(node) - 1] if len(node) else previous
+    last = children[-1] if children else previous
     tail = node.tail or ""
-    if last is not None and last is not node:
-        last.tail = (last.tail or "") + tail
+    if last is not None:
+        last.tail = ((last.tail or "") + tail) or None
     else:
-        parent.text = (parent.text or "") + tail
+        parent.text = ((parent.text or "") + tail) or None
     parent.remove(node)
 
 
@@ -152,16 +187,23 @@ def _normalise_space(node: etree._Element, keep: bool) -> None:
         if not keep and child.tail:
             child.tail = _squash(child.tail)
     if not keep and _is_block(node):
-        if node.text and not node.text.strip():
-            node.text = None
-        elif node.text:
+        # White space next to a block, or at a block's edges, shows nothing.
+        children = list(node)
+        if node.text:
             node.text = node.text.lstrip()
-        for child in node:
-            if child.tail is not None and not child.tail.strip() and (_is_block(child) or _next_is_block(child)):
-                child.tail = None
-        if len(node) and node[-1].tail:
-            node[-1].tail = node[-1].tail.rstrip() or None
-        elif not len(node) and node.text:
+            if children and _is_block(children[0]):
+                node.text = node.text.rstrip()
+            node.text = node.text or None
+        for index, child in enumerate(children):
+            if child.tail:
+                tail = child.tail
+                if _is_block(child):
+                    tail = tail.lstrip()
+                following = children[index + 1] if index + 1 < len(children) else None
+                if following is None or _is_block(following):
+                    tail = tail.rstrip()
+                child.tail = tail or None
+        if not children and node.text:
             node.text = node.text.rstrip() or None
 
 
@@ -171,7 +213,7 @@ def _squash(text: str) -> str:
 
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "tbody", "thead", "tfoot", "tr",
            "td", "th", "blockquote", "hr", "pre", "div", "ac:structured-macro", "ac:rich-text-body",
-           "ac:task-list", "ac:task", "ac:task-body", "ac:layout", "ac:layout-section", "ac:layout-cell",
+           "ac:task-list", "ac:task", "ac:task-body", "ac:layout", "ac:macro", "ac:layout-section", "ac:layout-cell",
            "ac:parameter", "ac:plain-text-body", "ac:adf-extension", "ac:adf-node", "ac:adf-content",
            "ac:adf-fallback", "ac:adf-attribute", "colgroup", "col", "ac:task-status", "ac:caption",
            "mdsync-storage-root"}

@@ -117,6 +117,8 @@ def _feed(digest: "hashlib._Hash", token: Token) -> None:
     attrs = sorted((str(key), str(value)) for key, value in (token.attrs or {}).items())
     meta = sorted((key, str(value)) for key, value in (token.meta or {}).items() if key in ("checked", "kind", "tag"))
     content = token.content if token.type != "inline" else ""
+    if token.type == "html_block":
+        content = content.rstrip("\n")  # the block's last line ends the file or not: same HTML
     digest.update(repr((token.type, token.tag, token.info, content, token.markup, attrs, meta)).encode("utf-8"))
     for child in token.children or []:
         _feed(digest, child)

@@ -163,14 +163,14 @@ MARKDOWN_LANGUAGES: dict[str, str] = {
     "erl": "erlang",
 }
 
-# Fences whose language means "no highlighting": no language parameter is sent.
-PLAIN_LANGUAGES = frozenset({"text", "plain", "plaintext", "txt", "none"})
-
-
 def confluence_language(name: str) -> str | None:
-    """The code macro's language for a fence's language name (None: send no language)."""
+    """The code macro's language for a fence's language name (None: send no language).
+
+    Names Confluence does not know (``text``, ``mermaid``...) are sent as written: the macro
+    shows them as plain text, and they come back unchanged on pull.
+    """
     lowered = name.strip().lower()
-    if not lowered or lowered in PLAIN_LANGUAGES:
+    if not lowered:
         return None
     if lowered in CONFLUENCE_LANGUAGES:
         return lowered

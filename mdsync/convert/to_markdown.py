@@ -76,6 +76,7 @@ class _State:
     carried: list[str] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
     headings: dict[str, str] = field(default_factory=dict)  # Confluence anchor -> GitHub slug
+    slugs: set[str] = field(default_factory=set)  # every heading's GitHub slug
     footnotes: dict[str, str] = field(default_factory=dict)  # anchor name -> label
 
 
@@ -139,9 +140,10 @@ class StorageConverter(MarkdownConverter):
         parts: list[str] = []
         run: list[Any] = []
 
-        # Markdown makes loose text a paragraph except in list items, cells and tasks, which
-        # hold text directly; loose text elsewhere is carried so it comes back unwrapped.
-        bare = self.qname(node) not in ("li", "td", "th", "ac:task-body")
+        # Markdown makes loose text a paragraph except in list items, cells and tasks holding
+        # only text; loose text elsewhere is carried so that it comes back unwrapped.
+        holds_text = self.qname(node) in ("li", "td", "th", "ac:task-body")
+        bare = not holds_text  # ... and, in those, text that comes after a block (set below)
 
         def flush() -> None:
             if run:
@@ -156,6 +158,7 @@ class StorageConverter(MarkdownConverter):
         for child in node.children:
             if isinstance(child, Tag) and self.is_block(child):
                 flush()
+                bare = True  # Markdown cannot put loose text after a block in the same item
                 name = self.qname(child)
                 # Two lists in a row would merge into one; a different marker keeps them apart.
                 alternate = {"alternate"} if name == previous and name in ("ul", "ol", "ac:task-list") else set()
@@ -179,6 +182,7 @@ class StorageConverter(MarkdownConverter):
         return name in _BLOCK_TAGS or name in ("ac:task-list", "ac:layout", "ac:adf-extension")
 
     def inline_run(self, nodes: Iterable[Any], context: frozenset[str]) -> str:
+        context = context | {"run"}
         text = "".join(self.inline_piece(node, context) for node in nodes)
         # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer. A
         # line break at the very end of a paragraph shows nothing (and "\" there would be text).
@@ -246,7 +250,7 @@ class StorageConverter(MarkdownConverter):
         """An element nobody mapped: its content stays readable, the element is carried."""
         name = self.qname(node)
         if self.is_block(node) or name.startswith("ac:"):
-            if "inline" in context:
+            if "inline" in context or "run" in context:
                 return self.carry_inline(node, self.inline(node, context), name)
             return self.carry_block(node, self.blocks(node, context), name)
         return self.inline(node, context)
@@ -372,6 +376,9 @@ class StorageConverter(MarkdownConverter):
         title = node.get("title")
         if not inner and not title:
             return f"[]({link_destination(href)})"
+        if href.startswith("#"):
+            # Markdown's "#x" links become Confluence anchor links; a plain one is kept as it is.
+            return self.carry_inline(node, f"[{inner}]({link_destination(href)})", "link")
         if inner == escape_inline(href) and not title and re.match(r"^[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*$", href):
             rendered = f"<{href}>"
         else:
@@ -413,8 +420,12 @@ class StorageConverter(MarkdownConverter):
                 return f"[{shown}]({link_destination(href)})"
             return self.carry_inline(node, f"[{shown}]({link_destination(href)})", "file link")
         if anchor is not None and len(node.find_all(recursive=False)) <= 1 and not extra and text:
-            slug = self.state.headings.get(anchor, anchor)
-            return f"[{text}](#{link_destination(slug)})"
+            slug = self.state.headings.get(anchor)
+            if slug is None and anchor.lower() not in self.state.slugs:
+                slug = anchor  # an anchor macro's name: written as it is, read back as it is
+            if slug is not None:
+                return f"[{text}](#{link_destination(slug)})"
+            return self.carry_inline(node, f"[{text}](#{link_destination(anchor)})", "anchor link")
         user = node.find("user")
         if user is not None:
             account = user.get("ri:account-id") or user.get("ri:userkey") or user.get("ri:username") or "user"
@@ -473,7 +484,7 @@ class StorageConverter(MarkdownConverter):
         body = node.find("rich-text-body")
         plain = node.find("plain-text-body")
         label = f"{name} macro"
-        if "inline" in context or not self.is_block(node):
+        if "inline" in context or "run" in context or not self.is_block(node):
             readable = self.inline(body, context) if body is not None else escape_inline(plain.get_text() if plain else
                                                                                         _parameter_summary(node))
             return self.carry_inline(node, readable, label)
@@ -567,7 +578,7 @@ class StorageConverter(MarkdownConverter):
         key = params.get("key")
         server = params.get("server", "Jira")
         readable = escape_inline(key) if key else escape_inline(f"[{server}: {params.get('jqlQuery', '')}]")
-        if self.is_block(node) and "inline" not in context and not key:
+        if self.is_block(node) and "inline" not in context and "run" not in context and not key:
             return self.carry_block(node, readable, "jira macro")
         return self.carry_inline(node, readable, "jira issue")
 
@@ -667,7 +678,10 @@ class StorageConverter(MarkdownConverter):
                 continue
             name = self.qname(child)
             if name == "ac:task":
-                lines.append(bullet + self.task(child, context)[1:])
+                line = self.task(child, context)
+                if not line:
+                    return self.carry_block(node, "\n".join(lines), "task list")
+                lines.append(bullet + line[1:])
             elif name == "ac:task-list" and lines:
                 lines[-1] += "\n" + _indent(self.tag_ac_task_list(child, context), "  ")
             else:
@@ -677,12 +691,21 @@ class StorageConverter(MarkdownConverter):
         return "\n".join(lines)
 
     def task(self, node: Tag, context: frozenset[str]) -> str:
-        status = node.find("task-status")
-        body = node.find("task-body")
+        status = node.find("task-status", recursive=False)
+        body = node.find("task-body", recursive=False)
         done = status is not None and status.get_text().strip() == "complete"
-        text = self.inline_run(body.children, context | {"task"}) if body is not None else ""
-        text = text.replace("\n", " ")
-        return f"- [{'x' if done else ' '}] {text}".rstrip()
+        # Legacy editors put a sub-list inside the task's text; it is written nested below.
+        nested = [inner for inner in (body.find_all("task-list") if body is not None else [])
+                  if inner.find_parent("task-body") is body]
+        for inner in nested:
+            inner.extract()
+        text = self.inline_run(list(body.children), context | {"task"}) if body is not None else ""
+        if not text:
+            return ""  # an empty task has no Markdown form; the caller carries the list
+        line = _indent(f"- [{'x' if done else ' '}] {text}", "  ").lstrip(" ")
+        for inner in nested:
+            line += "\n" + _indent(self.tag_ac_task_list(inner, context), "  ")
+        return line
 
     # -- tables -------------------------------------------------------------------------------------
 
@@ -791,8 +814,10 @@ class StorageConverter(MarkdownConverter):
     def _index_headings(self, root: Tag) -> None:
         slugs, names = SlugCounter(), AnchorCounter()
         for heading in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
-            text = heading.get_text()
-            self.state.headings.setdefault(names.anchor(text), slugs.slug(text))
+            text = _visible_text(heading)
+            slug = slugs.slug(text)
+            self.state.headings.setdefault(names.anchor(text), slug)
+            self.state.slugs.add(slug.lower())
         for macro in root.find_all("structured-macro"):
             if macro.get("ac:name") == "anchor":
                 name = _parameters(macro).get("", "")
@@ -810,6 +835,16 @@ _VOLATILE_ATTRIBUTES = frozenset({"local-id", "ac:local-id", "ac:macro-id", "ac:
 
 def _attributes(node: Tag) -> set[str]:
     return {key for key in node.attrs if key not in _VOLATILE_ATTRIBUTES}
+
+
+def _visible_text(node: Tag) -> str:
+    """The text a reader sees: macro parameters and plain bodies are not shown as text."""
+    parts = []
+    for piece in node.find_all(string=True):
+        if not any(parent.name in ("parameter", "default-parameter", "plain-text-body") for parent in piece.parents
+                   if parent is not node and parent.prefix == "ac"):
+            parts.append(str(piece))
+    return "".join(parts)
 
 
 def _macro_name(node: Tag) -> str:

@@ -522,8 +522,9 @@ class Converter:
         title = ""
         if title_index + 1 < len(tokens) and tokens[title_index].type == "admonition_title_open":
             title = plain_text_of(tokens[title_index + 1].children or []).strip()
-        # mkdocs shows the type as the title when none is given; so does the panel without one.
-        parameters = [("title", title)] if title and title.lower() != tag else []
+        # mkdocs shows the type as the title when none is given; the panel then gets none.
+        explicit = '"' in token.info
+        parameters = [("title", title)] if title and explicit else []
         node = macro(self.here, name, parameters)
         self._push("admonition", element(node, "ac:rich-text-body"))
         return _skip_title(tokens, index + 1, "admonition_title")
