@@ -106,6 +106,15 @@ def _canonicalise(root: etree._Element) -> None:
             if len(paragraphs) == 1 and not paragraphs[0].attrib:
                 _unwrap(paragraphs[0])
     _normalise_space(root, keep=False)
+    for node in root.iter("br"):
+        # Spaces at the start or end of a line, around a line break, show nothing.
+        if node.tail:
+            node.tail = node.tail.lstrip(" ") or None
+        previous = node.getprevious()
+        if previous is not None and previous.tail:
+            previous.tail = previous.tail.rstrip(" ") or None
+        elif previous is None and node.getparent() is not None and node.getparent().text:
+            node.getparent().text = node.getparent().text.rstrip(" ") or None
 
 
 def _is_plain_span(node: etree._Element) -> bool:

@@ -306,7 +306,8 @@ class StorageConverter(MarkdownConverter):
     # -- marks ----------------------------------------------------------------------------------
 
     def mark(self, node: Tag, context: frozenset[str], symbol: str, html: str) -> str:
-        inner = self.inline(node, context)
+        nested = f"mark:{html}" in context  # the same mark inside itself: "**" would close it
+        inner = self.inline(node, context | {f"mark:{html}"})
         if not inner.strip():
             return inner
         lead, core, trail = _chomp(inner)
@@ -314,19 +315,17 @@ class StorageConverter(MarkdownConverter):
         # Delimiter runs only work where CommonMark's flanking rules let them (punctuation
         # inside against a letter outside; "_" not inside words); elsewhere the HTML tag
         # says the same thing.
-        underscore_ok = not symbol.startswith("_") or (not before.isalnum() and not after.isalnum())
-        if _flanking_ok(before, core, after) and underscore_ok:
+        if _flanking_ok(before, core, after) and not nested:
             return f"{lead}{symbol}{core}{symbol}{trail}"
         return f"{lead}<{html}>{core}</{html}>{trail}"
 
     def tag_strong(self, node: Tag, context: frozenset[str]) -> str:
-        # Inside another strong, "**" would close it; "__" nests.
-        return self.mark(node, context | {"strong"}, "__" if "strong" in context else "**", "strong")
+        return self.mark(node, context, "**", "strong")
 
     tag_b = tag_strong
 
     def tag_em(self, node: Tag, context: frozenset[str]) -> str:
-        return self.mark(node, context | {"em"}, "_" if "em" in context else "*", "em")
+        return self.mark(node, context, "*", "em")
 
     tag_i = tag_em
 
@@ -430,7 +429,7 @@ class StorageConverter(MarkdownConverter):
         if user is not None:
             account = user.get("ri:account-id") or user.get("ri:userkey") or user.get("ri:username") or "user"
             name = (self.resolve_user(account) if self.resolve_user else None) or account
-            return self.carry_inline(node, escape_inline(f"@{name}"), "mention")
+            return self.carry_inline(node, text or escape_inline(f"@{name}"), "mention")
         readable = text or escape_inline(_identifier_text(node))
         return self.carry_inline(node, readable, "link")
 
@@ -463,8 +462,12 @@ class StorageConverter(MarkdownConverter):
         if width and width.isdigit():
             rendered += f"{{width={width}}}"
         known = {"ac:alt", "ac:title", "ac:width"}
-        if exotic or _attributes(node) - known or height or node.find("caption") is not None:
-            return self.carry_inline(node, rendered, "image")
+        caption = node.find("caption")
+        if caption is not None:
+            # The caption is shown under the image; its text stays readable beside it.
+            rendered += " " + self.inline_run(caption.children, context).replace("\n", " ")
+        if exotic or _attributes(node) - known or height or caption is not None:
+            return self.carry_inline(node, rendered.strip(), "image")
         return rendered
 
     # -- code and macros --------------------------------------------------------------------------
@@ -632,8 +635,8 @@ class StorageConverter(MarkdownConverter):
         following = node.find_next_sibling(True)
         if following is not None and following.name == "ol" and self._is_footnote_list(following):
             return ""  # the rule is part of how footnotes are shown; Markdown writes it itself
-        # In a list item "- ---" would be read as a rule ending the list; "- ***" is not.
-        return "***" if "list" in context else "---"
+        # In a list item "- ---" would be read as a rule ending the list (and "* ***" too).
+        return "***" if "list" in context and "star-bullet" not in context else "---"
 
     def listing(self, node: Tag, context: frozenset[str], ordered: bool) -> str:
         items = [child for child in node.children if isinstance(child, Tag)]
@@ -645,9 +648,10 @@ class StorageConverter(MarkdownConverter):
         loose = False
         alternate = "alternate" in context
         context = context - {"alternate"}
+        item_context = (context - {"star-bullet"}) | ({"star-bullet"} if alternate and not ordered else set())
         for item in items:
             marker = (f"{number}) " if alternate else f"{number}. ") if ordered else ("* " if alternate else "- ")
-            body, item_loose = self.list_item(item, context)
+            body, item_loose = self.list_item(item, item_context)
             loose = loose or item_loose
             rendered.append(marker + _indent(body, " " * len(marker)).lstrip(" ") if body else marker.rstrip())
             number += 1
@@ -670,25 +674,31 @@ class StorageConverter(MarkdownConverter):
         return self.blocks(node, context)
 
     def tag_ac_task_list(self, node: Tag, context: frozenset[str]) -> str:
-        lines = []
+        lines: list[str] = []
         bullet = "*" if "alternate" in context else "-"
         context = context - {"alternate"}
+        faithful = "inline" not in context
         for child in node.children:
             if not isinstance(child, Tag):
+                if str(child).strip():
+                    faithful = False
+                    lines.append(escape_inline(str(child).strip()))
                 continue
             name = self.qname(child)
             if name == "ac:task":
                 line = self.task(child, context)
-                if not line:
-                    return self.carry_block(node, "\n".join(lines), "task list")
-                lines.append(bullet + line[1:])
+                if line:
+                    lines.append(bullet + line[1:])
+                else:
+                    faithful = False  # an empty task has no Markdown form
             elif name == "ac:task-list" and lines:
                 lines[-1] += "\n" + _indent(self.tag_ac_task_list(child, context), "  ")
             else:
-                return self.carry_block(node, self.blocks(node, context), "task list")
-        if "inline" in context:
-            return self.carry_inline(node, " ".join(lines), "task list")
-        return "\n".join(lines)
+                faithful = False
+                lines.append(self.blocks(child, context) if self.is_block(child) else self.inline(child, context))
+        if faithful:
+            return "\n".join(lines)
+        return self.carry_block(node, "\n".join(lines), "task list")
 
     def task(self, node: Tag, context: frozenset[str]) -> str:
         status = node.find("task-status", recursive=False)
