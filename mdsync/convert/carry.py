@@ -102,6 +102,83 @@ def is_end(comment: str) -> bool:
     return bool(_END.match(comment))
 
 
+_BLOCK_SUM = re.compile(r"(·\s*)[0-9a-f]{12}(\s)")
+_INLINE_SUM = re.compile(r'(sum=")[0-9a-f]{12}(")')
+_BLOCK_DATA = re.compile(r"(·\s*[0-9a-f]{12}\s+)[A-Za-z0-9_\-]+=*(\s*-->)")
+_INLINE_DATA = re.compile(r'(data=")[A-Za-z0-9_\-]+=*(")')
+
+
+def block_region_end(tokens: Sequence[Token], index: int) -> int | None:
+    """The index of the html_block closing the carried region opened at ``index``."""
+    depth = 0
+    level = tokens[index].level
+    for position in range(index + 1, len(tokens)):
+        token = tokens[position]
+        if token.type != "html_block" or token.level != level:
+            continue
+        if is_begin(token.content):
+            depth += 1
+        elif is_end(token.content):
+            if depth == 0:
+                return position
+            depth -= 1
+    return None
+
+
+def inline_region_end(children: Sequence[Token], index: int) -> int | None:
+    depth = 0
+    for position in range(index + 1, len(children)):
+        token = children[position]
+        if token.type != "html_inline":
+            continue
+        if token.content.startswith(f"<{INLINE_TAG}"):
+            depth += 1
+        elif token.content == INLINE_CLOSE:
+            if depth == 0:
+                return position
+            depth -= 1
+    return None
+
+
+_LABEL = re.compile(r'mdsync:keep\s+([^·]*?)\s*·|label="([^"]*)"')
+
+
+def _label_of(marker: str) -> str:
+    match = _LABEL.search(marker)
+    return (match.group(1) or match.group(2) or "") if match else ""
+
+
+def without_payloads(markdown: str) -> str:
+    """The document with each marker's compressed copy taken out (fingerprints ignore it)."""
+    return _INLINE_DATA.sub(r"\1\2", _BLOCK_DATA.sub(r"\1\2", markdown))
+
+
+def seal(markdown: str, tokens: Sequence[Token]) -> str:
+    """Fill in the fingerprints of the carried regions of a whole document.
+
+    The writer leaves a unique placeholder in each marker; one parse of the finished
+    document gives every region's tokens exactly as a later push will see them.
+    """
+    sums: dict[str, str] = {}
+    for index, token in enumerate(tokens):
+        if token.type == "html_block" and is_begin(token.content):
+            end = block_region_end(tokens, index)
+            match = _BLOCK_SUM.search(token.content)
+            if end is not None and match:
+                sums[match.group(0)] = f"{match.group(1)}{fingerprint(tokens[index + 1 : end])}{match.group(2)}"
+        for position, child in enumerate(token.children or []):
+            if child.type == "html_inline" and child.content.startswith(f"<{INLINE_TAG}"):
+                end = inline_region_end(token.children or [], position)
+                match = _INLINE_SUM.search(child.content)
+                if end is not None and match:
+                    region = (token.children or [])[position + 1 : end]
+                    sums[match.group(0)] = f"{match.group(1)}{fingerprint(region)}{match.group(2)}"
+    if not sums:
+        return markdown
+    pattern = re.compile("|".join(re.escape(placeholder) for placeholder in sums))
+    return pattern.sub(lambda found: sums[found.group(0)], markdown)
+
+
 def fingerprint(tokens: Sequence[Token]) -> str:
     """A digest of what tokens say, blind to where they sit (level, indentation, lines)."""
     digest = hashlib.sha256()
@@ -119,6 +196,12 @@ def _feed(digest: "hashlib._Hash", token: Token) -> None:
     content = token.content if token.type != "inline" else ""
     if token.type == "html_block":
         content = content.rstrip("\n")  # the block's last line ends the file or not: same HTML
+        # A nested region counts by its label only: its own fingerprint and compressed copy
+        # are not part of what its parent says (the parent keeps its own copy of all inside).
+        if is_begin(content):
+            content = "keep " + _label_of(content)
+    elif token.type == "html_inline" and (content.startswith(f"<{INLINE_TAG}") or is_begin(content)):
+        content = "keep " + _label_of(content)
     digest.update(repr((token.type, token.tag, token.info, content, token.markup, attrs, meta)).encode("utf-8"))
     for child in token.children or []:
         _feed(digest, child)

@@ -109,7 +109,7 @@ class InlineWriter:
     def _carried(self, children: Sequence[Token], index: int) -> int:
         """Inline carried storage: put back if its readable part is untouched, else push the edit."""
         carried = carry.parse_inline_open(children[index].content)
-        end = _matching_close(children, index)
+        end = carry.inline_region_end(children, index)
         if carried is None or end is None:
             self.converter.warn("a kept-content marker (mdsync-keep) is damaged or unclosed; its text is "
                                 "pushed as ordinary Markdown")
@@ -156,21 +156,6 @@ class InlineWriter:
         sup = element(self.current, "sup")
         link = element(sup, "ac:link", {"ac:anchor": constructs.FOOTNOTE_ANCHOR.format(label=anchor_safe(label))})
         element(link, "ac:plain-text-link-body").text = etree.CDATA(str(number))
-
-
-def _matching_close(children: Sequence[Token], index: int) -> int | None:
-    depth = 0
-    for position in range(index + 1, len(children)):
-        token = children[position]
-        if token.type != "html_inline":
-            continue
-        if token.content.startswith(f"<{carry.INLINE_TAG}"):
-            depth += 1
-        elif token.content == carry.INLINE_CLOSE:
-            if depth == 0:
-                return position
-            depth -= 1
-    return None
 
 
 def _optional(value: Any) -> str | None:

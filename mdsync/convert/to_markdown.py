@@ -53,6 +53,8 @@ _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table
                "ac:parameter", "ac:plain-text-body", "ac:default-parameter", "ac:caption", "section"}
 _INLINE_MACROS = {"status", "anchor", "jira", "emoticon", "mention"}
 _SPACE_RUN = re.compile(r"[ \t\r\f\v]+")
+_HARD_BREAK = "\x00hard-break\x00\n"  # a stand-in until the paragraph's text is final
+_ODD_BACKSLASH_AT_EOL = re.compile(r"((?<!\\)(?:\\\\)*)\\$", re.MULTILINE)
 _NEWLINE_SPACE = re.compile(r"[ \t]*\n[ \t\n]*")
 _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*", "s": "~~", "del": "~~", "strike": "~~"}
 _HTML_MARKS = {"u": "u", "sub": "sub", "sup": "sup", "small": "small", "big": "big", "ins": "u"}
@@ -100,6 +102,8 @@ class StorageConverter(MarkdownConverter):
         self.resolve_attachment = resolve_attachment
         self.resolve_user = resolve_user
         self.state = _State()
+        self._placeholders = 0
+        self._in_cell = 0
 
     # -- entry ------------------------------------------------------------------------------
 
@@ -113,11 +117,19 @@ class StorageConverter(MarkdownConverter):
         # Carried storage is cut from the lxml tree, which keeps the page's own markup
         # (attribute order, CDATA); both trees list the same elements in the same order.
         elements = [node for node in tree.iter() if isinstance(node.tag, str)][1:]
-        self._source = {id(tag): element for tag, element in zip(root.find_all(True), elements)}
+        tags = [node for node in root.descendants if isinstance(node, Tag)]
+        self._source = {id(tag): element for tag, element in zip(tags, elements)}
         self.state = _State()
+        self._placeholders = 0
+        self._in_cell = 0
         self._index_headings(root)
-        markdown = self.blocks(root, frozenset())
-        return _tidy(markdown)
+        markdown = _tidy(self.blocks(root, frozenset()).replace(_HARD_BREAK, "\\\n"))
+        if self._placeholders:
+            from mdsync.convert.to_storage import make_parser
+
+            # One parse of the finished page (copies taken out: the fingerprints ignore them).
+            markdown = carry.seal(markdown, make_parser().parse(carry.without_payloads(markdown)))
+        return markdown
 
     # -- traversal --------------------------------------------------------------------------
 
@@ -183,13 +195,18 @@ class StorageConverter(MarkdownConverter):
 
     def inline_run(self, nodes: Iterable[Any], context: frozenset[str]) -> str:
         context = context | {"run"}
+        nodes = list(nodes)
+        # A line break at the very end of a paragraph shows nothing (and "\" there would be text).
+        while nodes and (isinstance(nodes[-1], Tag) and nodes[-1].name == "br" or
+                         not isinstance(nodes[-1], Tag) and not str(nodes[-1]).strip()):
+            nodes.pop()
         text = "".join(self.inline_piece(node, context) for node in nodes)
-        # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer. A
-        # line break at the very end of a paragraph shows nothing (and "\" there would be text).
+        # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer.
         text = _NEWLINE_SPACE.sub("\n", text).strip()
-        while text.endswith("\\") and not text.endswith("\\\\"):
-            text = text[:-1].rstrip()
-        return escape_line_starts(text)
+        # A backslash from the text that ends up last on a line would be read as a line
+        # break (or shown only sometimes): double it. Real line breaks are written after.
+        text = _ODD_BACKSLASH_AT_EOL.sub(r"\1\\\\", text)
+        return escape_line_starts(text).replace(_HARD_BREAK, "\\\n")
 
     def inline_piece(self, node: Any, context: frozenset[str]) -> str:
         if isinstance(node, Tag):
@@ -226,9 +243,16 @@ class StorageConverter(MarkdownConverter):
     def storage_of_run(self, nodes: list[Any]) -> str:
         return "".join(self.storage_of(node) if isinstance(node, Tag) else xml_escape(str(node)) for node in nodes)
 
+    def placeholder(self) -> str:
+        """A unique stand-in for a fingerprint, filled in once the document is written."""
+        self._placeholders += 1
+        return f"{self._placeholders:012x}"
+
     def carry_block(self, node: Tag, readable: str, label: str) -> str:
         readable = readable.strip("\n")
-        checksum = carry.fingerprint(_block_tokens(readable))
+        if self._in_cell:
+            return self.carry_inline(node, re.sub(r"\n\n+", "<br>", readable).replace("\n", " "), label)
+        checksum = self.placeholder()
         self.state.carried.append(label)
         marker = carry.begin_marker(label, checksum, self.storage_of(node))
         body = f"\n\n{readable}\n\n" if readable else "\n"
@@ -236,13 +260,13 @@ class StorageConverter(MarkdownConverter):
 
     def carry_run(self, nodes: list[Any], readable: str) -> str:
         """Inline content standing loose among blocks (no paragraph around it)."""
-        checksum = carry.fingerprint(_block_tokens(readable))
+        checksum = self.placeholder()
         self.state.carried.append("loose text")
         marker = carry.begin_marker("loose text", checksum, self.storage_of_run(nodes))
         return f"{marker}\n\n{readable}\n\n{carry.END}"
 
     def carry_inline(self, node: Tag, readable: str, label: str) -> str:
-        checksum = carry.fingerprint(_inline_tokens(readable))
+        checksum = self.placeholder()
         self.state.carried.append(label)
         return f"{carry.inline_open(label, checksum, self.storage_of(node))}{readable}{carry.INLINE_CLOSE}"
 
@@ -290,7 +314,7 @@ class StorageConverter(MarkdownConverter):
     def tag_br(self, node: Tag, context: frozenset[str]) -> str:
         if "heading" in context or "inline" in context or "cell" in context:
             return "<br>"
-        return "\\\n"
+        return _HARD_BREAK
 
     def tag_blockquote(self, node: Tag, context: frozenset[str]) -> str:
         body = self.blocks(node, context | {"quote"})
@@ -388,10 +412,10 @@ class StorageConverter(MarkdownConverter):
 
     def tag_ac_link(self, node: Tag, context: frozenset[str]) -> str:
         anchor = node.get("ac:anchor")
-        page = node.find("page")
-        attachment = node.find("attachment", recursive=False)
-        body = node.find("plain-text-link-body")
-        rich = node.find("link-body")
+        page = _child(node, "page")
+        attachment = _child(node, "attachment")
+        body = _child(node, "plain-text-link-body")
+        rich = _child(node, "link-body")
         if body is not None:
             text = escape_inline(body.get_text())
         elif rich is not None:
@@ -399,7 +423,7 @@ class StorageConverter(MarkdownConverter):
         else:
             text = ""
         extra = _attributes(node) - {"ac:anchor"}
-        if page is not None and page.parent is node:
+        if page is not None:
             title = page.get("ri:content-title", "")
             space = page.get("ri:space-key")
             self.state.links.append((title, space))
@@ -411,21 +435,21 @@ class StorageConverter(MarkdownConverter):
             return self.carry_inline(node, readable, "page link")
         if attachment is not None:
             filename = attachment.get("ri:filename", "")
-            owner = attachment.find("page")
+            owner = _child(attachment, "page")
             owner_title = owner.get("ri:content-title") if owner is not None else None
             href = self._attachment_href(filename, owner_title)
             shown = text or escape_inline(filename)
             if owner is None and not extra and text and not anchor:
                 return f"[{shown}]({link_destination(href)})"
             return self.carry_inline(node, f"[{shown}]({link_destination(href)})", "file link")
-        if anchor is not None and len(node.find_all(recursive=False)) <= 1 and not extra and text:
+        if anchor is not None and len(_elements(node)) <= 1 and not extra and text:
             slug = self.state.headings.get(anchor)
             if slug is None and anchor.lower() not in self.state.slugs:
                 slug = anchor  # an anchor macro's name: written as it is, read back as it is
             if slug is not None:
                 return f"[{text}](#{link_destination(slug)})"
             return self.carry_inline(node, f"[{text}](#{link_destination(anchor)})", "anchor link")
-        user = node.find("user")
+        user = _child(node, "user")
         if user is not None:
             account = user.get("ri:account-id") or user.get("ri:userkey") or user.get("ri:username") or "user"
             name = (self.resolve_user(account) if self.resolve_user else None) or account
@@ -446,10 +470,10 @@ class StorageConverter(MarkdownConverter):
         title = node.get("ac:title")
         width = node.get("ac:width")
         height = node.get("ac:height")
-        attachment = node.find("attachment")
-        url = node.find("url")
+        attachment = _child(node, "attachment")
+        url = _child(node, "url")
         if attachment is not None:
-            owner = attachment.find("page")
+            owner = _child(attachment, "page")
             src = self._attachment_href(attachment.get("ri:filename", ""),
                                         owner.get("ri:content-title") if owner is not None else None)
             exotic = owner is not None
@@ -462,7 +486,7 @@ class StorageConverter(MarkdownConverter):
         if width and width.isdigit():
             rendered += f"{{width={width}}}"
         known = {"ac:alt", "ac:title", "ac:width"}
-        caption = node.find("caption")
+        caption = _child(node, "caption")
         if caption is not None:
             # The caption is shown under the image; its text stays readable beside it.
             rendered += " " + self.inline_run(caption.children, context).replace("\n", " ")
@@ -484,8 +508,8 @@ class StorageConverter(MarkdownConverter):
 
     def unknown_macro(self, node: Tag, context: frozenset[str], name: str) -> str:
         """Any macro: its body (or its plain text) stays readable; the macro is carried."""
-        body = node.find("rich-text-body")
-        plain = node.find("plain-text-body")
+        body = _child(node, "rich-text-body")
+        plain = _child(node, "plain-text-body")
         label = f"{name} macro"
         if "inline" in context or "run" in context or not self.is_block(node):
             readable = self.inline(body, context) if body is not None else escape_inline(plain.get_text() if plain else
@@ -503,7 +527,7 @@ class StorageConverter(MarkdownConverter):
         return self.carry_block(node, readable, label)
 
     def macro_code(self, node: Tag, context: frozenset[str], params: dict[str, str]) -> str:
-        plain = node.find("plain-text-body")
+        plain = _child(node, "plain-text-body")
         code = plain.get_text() if plain is not None else ""
         language = constructs.markdown_language(params.get("language"))
         info = [language] if language else []
@@ -527,7 +551,7 @@ class StorageConverter(MarkdownConverter):
         return self.unknown_macro(node, context, "noformat")
 
     def panel(self, node: Tag, context: frozenset[str], params: dict[str, str], kind: str) -> str:
-        body = node.find("rich-text-body")
+        body = _child(node, "rich-text-body")
         inner = self.blocks(body, context) if body is not None else ""
         title = params.get("title", "")
         extra = set(params) - {"title"}
@@ -549,14 +573,14 @@ class StorageConverter(MarkdownConverter):
     macro_tip = macro_note = macro_warning = macro_info
 
     def macro_panel(self, node: Tag, context: frozenset[str], params: dict[str, str]) -> str:
-        body = node.find("rich-text-body")
+        body = _child(node, "rich-text-body")
         inner = self.blocks(body, context) if body is not None else ""
         if params == constructs.IMPORTANT_PANEL_PARAMETERS and "inline" not in context:
             return _prefix_lines("[!IMPORTANT]" + ("\n" + inner if inner else ""), "> ", ">")
         return self.carry_block(node, inner, "panel")
 
     def macro_expand(self, node: Tag, context: frozenset[str], params: dict[str, str]) -> str:
-        body = node.find("rich-text-body")
+        body = _child(node, "rich-text-body")
         inner = self.blocks(body, context) if body is not None else ""
         title = params.get("title", "")
         summary = f"<summary>{_html_text(title)}</summary>\n" if title else ""
@@ -604,18 +628,18 @@ class StorageConverter(MarkdownConverter):
         link = children[0]
         anchor = link.get("ac:anchor", "")
         label = self.state.footnotes.get(anchor)
-        body = link.find("plain-text-link-body")
-        if label is None or set(link.attrs) != {"ac:anchor"} or body is None or len(link.find_all(recursive=False)) != 1:
+        body = _child(link, "plain-text-link-body")
+        if label is None or set(link.attrs) != {"ac:anchor"} or body is None or len(_elements(link)) != 1:
             return None
         return label if re.fullmatch(r"[^\s\[\]]+", label) else None
 
     def _is_footnote_list(self, node: Tag) -> bool:
-        previous = node.find_previous_sibling(True)
+        previous = next((sibling for sibling in node.previous_siblings if isinstance(sibling, Tag)), None)
         items = [child for child in node.children if isinstance(child, Tag)]
         if previous is None or previous.name != "hr" or not items or _attributes(node):
             return False
         for item in items:
-            first = item.find(True)
+            first = next(iter(_elements(item)), None)
             if item.name != "li" or first is None or self.qname(first) != "ac:structured-macro" \
                     or _macro_name(first) != "anchor" or _parameters(first).get("", "") not in self.state.footnotes:
                 return False
@@ -623,8 +647,8 @@ class StorageConverter(MarkdownConverter):
 
     def footnote_definitions(self, node: Tag, context: frozenset[str]) -> str:
         definitions = []
-        for item in node.find_all("li", recursive=False):
-            anchor = item.find("structured-macro")
+        for item in _children(node, "li"):
+            anchor = _child(item, "structured-macro")
             label = self.state.footnotes[_parameters(anchor).get("", "")]
             anchor.extract()
             body = self.blocks(item, context)
@@ -632,7 +656,7 @@ class StorageConverter(MarkdownConverter):
         return "\n\n".join(definitions)
 
     def tag_hr(self, node: Tag, context: frozenset[str]) -> str:
-        following = node.find_next_sibling(True)
+        following = next((sibling for sibling in node.next_siblings if isinstance(sibling, Tag)), None)
         if following is not None and following.name == "ol" and self._is_footnote_list(following):
             return ""  # the rule is part of how footnotes are shown; Markdown writes it itself
         # In a list item "- ---" would be read as a rule ending the list (and "* ***" too).
@@ -701,8 +725,8 @@ class StorageConverter(MarkdownConverter):
         return self.carry_block(node, "\n".join(lines), "task list")
 
     def task(self, node: Tag, context: frozenset[str]) -> str:
-        status = node.find("task-status", recursive=False)
-        body = node.find("task-body", recursive=False)
+        status = _child(node, "task-status")
+        body = _child(node, "task-body")
         done = status is not None and status.get_text().strip() == "complete"
         # Legacy editors put a sub-list inside the task's text; it is written nested below.
         nested = [inner for inner in (body.find_all("task-list") if body is not None else [])
@@ -720,9 +744,9 @@ class StorageConverter(MarkdownConverter):
     # -- tables -------------------------------------------------------------------------------------
 
     def tag_table(self, node: Tag, context: frozenset[str]) -> str:
-        rows = [row for row in node.find_all("tr") if row.find_parent("table") is node]
+        rows = _rows(node)
         simple = self._simple_table(node, rows) and "inline" not in context
-        cells = [[self.cell(cell, context) for cell in row.find_all(["th", "td"], recursive=False)] for row in rows]
+        cells = [[self.cell(cell, context) for cell in _children(row, "th", "td")] for row in rows]
         if not rows:
             return self.carry_block(node, "", "table")
         width = max(len(row) for row in cells)
@@ -737,18 +761,22 @@ class StorageConverter(MarkdownConverter):
         return self.carry_block(node, rendered, "table")
 
     def cell(self, node: Tag, context: frozenset[str]) -> str:
-        text = self.blocks(node, context | {"inline", "cell"})
+        self._in_cell += 1  # what is carried inside a cell must be carried inline
+        try:
+            text = self.blocks(node, context | {"inline", "cell"})
+        finally:
+            self._in_cell -= 1
         text = re.sub(r"\n\n+", "<br>", text).replace("\n", " ")
         return text.replace("|", "\\|") if "\\|" not in text else text
 
     def _simple_table(self, node: Tag, rows: list[Tag]) -> bool:
         if _attributes(node) - {"class", "data-layout", "data-table-width"}:
             return False
-        if node.find("colgroup") is not None or node.find("table") is not None:
+        if _child(node, "colgroup") is not None or node.find("table") is not None:
             return False
         widths = set()
         for index, row in enumerate(rows):
-            cells = row.find_all(["th", "td"], recursive=False)
+            cells = _children(row, "th", "td")
             widths.add(len(cells))
             for cell in cells:
                 if cell.get("colspan") or cell.get("rowspan") or set(cell.attrs) - {"style"}:
@@ -764,7 +792,7 @@ class StorageConverter(MarkdownConverter):
         """A column's alignment if every cell of it agrees; '' for none; None if they differ."""
         found = set()
         for row in rows:
-            cells = row.find_all(["th", "td"], recursive=False)
+            cells = _children(row, "th", "td")
             if column < len(cells):
                 style = cells[column].get("style", "")
                 match = re.search(r"text-align:\s*(left|center|right)", style)
@@ -777,7 +805,8 @@ class StorageConverter(MarkdownConverter):
     # -- everything else has a readable form and is carried -------------------------------------------
 
     def tag_ac_layout(self, node: Tag, context: frozenset[str]) -> str:
-        cells = [self.blocks(cell, context) for cell in node.find_all("layout-cell")]
+        cells = [self.blocks(cell, context) for section in _children(node, "layout-section")
+                 for cell in _children(section, "layout-cell")]
         return self.carry_block(node, "\n\n".join(cell for cell in cells if cell.strip()), "layout")
 
     def tag_ac_adf_extension(self, node: Tag, context: frozenset[str]) -> str:
@@ -823,13 +852,17 @@ class StorageConverter(MarkdownConverter):
 
     def _index_headings(self, root: Tag) -> None:
         slugs, names = SlugCounter(), AnchorCounter()
-        for heading in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
-            text = _visible_text(heading)
-            slug = slugs.slug(text)
-            self.state.headings.setdefault(names.anchor(text), slug)
-            self.state.slugs.add(slug.lower())
-        for macro in root.find_all("structured-macro"):
-            if macro.get("ac:name") == "anchor":
+        for element in root.descendants:
+            if not isinstance(element, Tag):
+                continue
+            if element.name in ("h1", "h2", "h3", "h4", "h5", "h6") and not element.prefix:
+                text = _visible_text(element)
+                slug = slugs.slug(text)
+                self.state.headings.setdefault(names.anchor(text), slug)
+                self.state.slugs.add(slug.lower())
+                continue
+            macro = element
+            if macro.name == "structured-macro" and macro.get("ac:name") == "anchor":
                 name = _parameters(macro).get("", "")
                 if name.startswith(constructs.FOOTNOTE_ANCHOR.format(label="")):
                     self.state.footnotes[name] = name[len(constructs.FOOTNOTE_ANCHOR.format(label="")):]
@@ -850,11 +883,39 @@ def _attributes(node: Tag) -> set[str]:
 def _visible_text(node: Tag) -> str:
     """The text a reader sees: macro parameters and plain bodies are not shown as text."""
     parts = []
-    for piece in node.find_all(string=True):
-        if not any(parent.name in ("parameter", "default-parameter", "plain-text-body") for parent in piece.parents
-                   if parent is not node and parent.prefix == "ac"):
-            parts.append(str(piece))
+    for child in node.children:
+        if isinstance(child, Tag):
+            if not (child.prefix == "ac" and child.name in ("parameter", "default-parameter", "plain-text-body")):
+                parts.append(_visible_text(child))
+        elif type(child).__name__ not in ("Comment", "ProcessingInstruction"):
+            parts.append(str(child))
     return "".join(parts)
+
+
+def _elements(node: Tag) -> list[Tag]:
+    return [child for child in node.children if isinstance(child, Tag)]
+
+
+def _child(node: Tag, name: str) -> Tag | None:
+    """A direct child element by local name (ri:page, ac:rich-text-body...)."""
+    for child in node.children:
+        if isinstance(child, Tag) and child.name == name:
+            return child
+    return None
+
+
+def _children(node: Tag, *names: str) -> list[Tag]:
+    return [child for child in node.children if isinstance(child, Tag) and child.name in names]
+
+
+def _rows(table: Tag) -> list[Tag]:
+    rows = []
+    for child in _elements(table):
+        if child.name == "tr":
+            rows.append(child)
+        elif child.name in ("thead", "tbody", "tfoot"):
+            rows += _children(child, "tr")
+    return rows
 
 
 def _macro_name(node: Tag) -> str:
@@ -863,7 +924,7 @@ def _macro_name(node: Tag) -> str:
 
 def _parameters(node: Tag) -> dict[str, str]:
     found = {}
-    for parameter in node.find_all("parameter", recursive=False):
+    for parameter in _children(node, "parameter"):
         found[parameter.get("ac:name", "")] = parameter.get_text()
     return found
 
@@ -940,19 +1001,6 @@ def _tidy(markdown: str) -> str:
         # A rule on the first line would open YAML front matter; *** is the same rule.
         text = "***" + text[3:]
     return text + "\n" if text else ""
-
-
-def _block_tokens(markdown: str) -> list[Any]:
-    from mdsync.convert.to_storage import make_parser
-
-    return make_parser().parse(markdown)
-
-
-def _inline_tokens(markdown: str) -> list[Any]:
-    from mdsync.convert.to_storage import make_parser
-
-    tokens = make_parser().parseInline(markdown)
-    return tokens[0].children or [] if tokens else []
 
 
 # -- the public entry points --------------------------------------------------------------

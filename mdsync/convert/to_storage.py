@@ -418,7 +418,7 @@ class Converter:
     def _carried_block(self, tokens: Sequence[Token], index: int) -> int:
         """Put carried storage back if its readable part is untouched; else push the edit."""
         carried = carry.parse_begin(tokens[index].content)
-        end = _matching_end(tokens, index)
+        end = carry.block_region_end(tokens, index)
         if carried is None or end is None:
             self.warn("a kept-content marker (mdsync:keep) is damaged or unclosed; its readable part is pushed "
                       "as ordinary Markdown")
@@ -725,23 +725,6 @@ class Converter:
                 plain.text = text or None
                 plain.tail = link.tail
                 link.getparent().replace(link, plain)
-
-
-def _matching_end(tokens: Sequence[Token], index: int) -> int | None:
-    """The index of the html_block closing the carried region opened at ``index``."""
-    depth = 0
-    level = tokens[index].level
-    for position in range(index + 1, len(tokens)):
-        token = tokens[position]
-        if token.type != "html_block" or token.level != level:
-            continue
-        if carry.is_begin(token.content):
-            depth += 1
-        elif carry.is_end(token.content):
-            if depth == 0:
-                return position
-            depth -= 1
-    return None
 
 
 def _direct_items(tokens: Sequence[Token], index: int) -> Iterable[Token]:
