@@ -15,7 +15,11 @@ edited it, the edit is pushed as ordinary Markdown and a warning says what could
 kept. Nothing is lost silently either way.
 
 The fingerprint is taken over markdown-it's tokens of the readable part (not its text), so
-the indentation a list item or the ``>`` a quote adds does not change it.
+the indentation a list item or the ``>`` a quote adds does not change it, nor does a
+Markdown formatter re-aligning a table. A nested region counts in its parent's fingerprint
+by its label only. The writer leaves a placeholder in each marker and fills in all
+fingerprints at the end of the page (``fill_sums``); a push recomputes them from its own
+parse of the file.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Carried:
 
 
 def encode(storage: str) -> str:
-    packed = zlib.compress(storage.encode("utf-8"), 9)
+    packed = zlib.compress(storage.encode("utf-8"), 6)
     return base64.urlsafe_b64encode(packed).decode("ascii")
 
 
@@ -153,30 +157,41 @@ def without_payloads(markdown: str) -> str:
     return _INLINE_DATA.sub(r"\1\2", _BLOCK_DATA.sub(r"\1\2", markdown))
 
 
-def seal(markdown: str, tokens: Sequence[Token]) -> str:
-    """Fill in the fingerprints of the carried regions of a whole document.
+_PLACEHOLDER = re.compile(r'·\s*([0-9a-f]{12})\s|sum="([0-9a-f]{12})"')
 
-    The writer leaves a unique placeholder in each marker; one parse of the finished
-    document gives every region's tokens exactly as a later push will see them.
-    """
-    sums: dict[str, str] = {}
+
+def nested_sums(tokens: Sequence[Token], sums: dict[str, str]) -> None:
+    """Fingerprints of the carried regions found in ``tokens``, by their placeholder."""
     for index, token in enumerate(tokens):
         if token.type == "html_block" and is_begin(token.content):
             end = block_region_end(tokens, index)
             match = _BLOCK_SUM.search(token.content)
-            if end is not None and match:
-                sums[match.group(0)] = f"{match.group(1)}{fingerprint(tokens[index + 1 : end])}{match.group(2)}"
-        for position, child in enumerate(token.children or []):
-            if child.type == "html_inline" and child.content.startswith(f"<{INLINE_TAG}"):
-                end = inline_region_end(token.children or [], position)
+            if end is not None and match and _placeholder(match.group(0)) not in sums:
+                sums[_placeholder(match.group(0))] = fingerprint(tokens[index + 1 : end])
+        children = token.children or []
+        for position, child in enumerate(children):
+            if child.type == "html_inline" and (child.content.startswith(f"<{INLINE_TAG}") or is_begin(child.content)):
+                end = inline_region_end(children, position) if child.content.startswith("<") and \
+                    not child.content.startswith("<!--") else None
                 match = _INLINE_SUM.search(child.content)
-                if end is not None and match:
-                    region = (token.children or [])[position + 1 : end]
-                    sums[match.group(0)] = f"{match.group(1)}{fingerprint(region)}{match.group(2)}"
-    if not sums:
-        return markdown
-    pattern = re.compile("|".join(re.escape(placeholder) for placeholder in sums))
-    return pattern.sub(lambda found: sums[found.group(0)], markdown)
+                if end is not None and match and _placeholder(match.group(0)) not in sums:
+                    sums[_placeholder(match.group(0))] = fingerprint(children[position + 1 : end])
+
+
+def _placeholder(found: str) -> str:
+    match = _PLACEHOLDER.search(found)
+    assert match is not None
+    return match.group(1) or match.group(2)
+
+
+def fill_sums(markdown: str, sums: dict[str, str]) -> str:
+    """Replace each marker's placeholder by its region's fingerprint."""
+    def replace(found: re.Match[str]) -> str:
+        placeholder = found.group(1) or found.group(2)
+        value = sums.get(placeholder, placeholder)
+        return found.group(0).replace(placeholder, value)
+
+    return _PLACEHOLDER.sub(replace, markdown)
 
 
 def fingerprint(tokens: Sequence[Token]) -> str:
@@ -191,8 +206,9 @@ def _feed(digest: "hashlib._Hash", token: Token) -> None:
     # Tight-list paragraphs are "hidden"; that depends on the surrounding list, not on the
     # carried content, so it is left out like the nesting level.
     # A task's box state lives in meta: leaving it out would let a ticked box be undone.
-    attrs = sorted((str(key), str(value)) for key, value in (token.attrs or {}).items())
-    meta = sorted((key, str(value)) for key, value in (token.meta or {}).items() if key in ("checked", "kind", "tag"))
+    attrs = sorted((str(key), str(value)) for key, value in token.attrs.items()) if token.attrs else ""
+    meta = [(key, str(token.meta[key])) for key in ("checked", "kind", "tag") if key in token.meta] \
+        if token.meta else ""
     content = token.content if token.type != "inline" else ""
     if token.type == "html_block":
         content = content.rstrip("\n")  # the block's last line ends the file or not: same HTML
@@ -202,6 +218,7 @@ def _feed(digest: "hashlib._Hash", token: Token) -> None:
             content = "keep " + _label_of(content)
     elif token.type == "html_inline" and (content.startswith(f"<{INLINE_TAG}") or is_begin(content)):
         content = "keep " + _label_of(content)
-    digest.update(repr((token.type, token.tag, token.info, content, token.markup, attrs, meta)).encode("utf-8"))
+    digest.update(f"{token.type}\x1f{token.tag}\x1f{token.info}\x1f{content}\x1f{token.markup}\x1f{attrs}\x1f{meta}\x1e"
+                  .encode("utf-8"))
     for child in token.children or []:
         _feed(digest, child)

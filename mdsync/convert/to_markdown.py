@@ -17,11 +17,12 @@ from xml.sax.saxutils import escape as xml_escape
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup, NavigableString, Tag
 from markdownify import MarkdownConverter
 
 from mdsync.convert import carry, constructs
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
+from mdsync.convert.nodes import Node as Tag
+from mdsync.convert.nodes import Tree
 from mdsync.convert.markdown_text import (
     code_fence,
     code_span,
@@ -31,16 +32,7 @@ from mdsync.convert.markdown_text import (
     link_destination,
     link_title,
 )
-from mdsync.convert.storage_xml import (
-    AC,
-    AT,
-    RI,
-    StorageParseError,
-    named_entities_to_numeric,
-    new_root,
-    parse_storage,
-    serialize_storage,
-)
+from mdsync.convert.storage_xml import AC, StorageParseError, new_root, parse_storage, serialize_storage
 
 PageResolver = Callable[[str, "str | None", "str | None"], "str | None"]
 AttachmentResolver = Callable[[str, "str | None"], "str | None"]
@@ -104,38 +96,61 @@ class StorageConverter(MarkdownConverter):
         self.state = _State()
         self._placeholders = 0
         self._in_cell = 0
+        self._skip: set[Tag] = set()  # elements written by their parent's own rule
 
     # -- entry ------------------------------------------------------------------------------
 
     def convert_storage(self, storage: str) -> str:
-        tree = parse_storage(storage)  # the strict, safe check: raises StorageParseError
-        wrapped = (f'<mdsync-root xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}">'
-                   f"{named_entities_to_numeric(storage)}</mdsync-root>")
-        # bs4 collapses white-space-only strings unless told not to; code and spacing need them.
-        soup = BeautifulSoup(wrapped, "lxml-xml", preserve_whitespace_tags={"mdsync-root"})
-        root = soup.find("mdsync-root")
-        # Carried storage is cut from the lxml tree, which keeps the page's own markup
-        # (attribute order, CDATA); both trees list the same elements in the same order.
-        elements = [node for node in tree.iter() if isinstance(node.tag, str)][1:]
-        tags = [node for node in root.descendants if isinstance(node, Tag)]
-        self._source = {id(tag): element for tag, element in zip(tags, elements)}
+        # The strict, safe parse (raises StorageParseError), read through a markdownify-shaped view.
+        root = Tree().node(parse_storage(storage))
         self.state = _State()
         self._placeholders = 0
         self._in_cell = 0
+        self._skip = set()
+        self._carries: list[tuple[str, str, bool]] = []  # (placeholder, readable, inline)
         self._index_headings(root)
         markdown = _tidy(self.blocks(root, frozenset()).replace(_HARD_BREAK, "\\\n"))
-        if self._placeholders:
-            from mdsync.convert.to_storage import make_parser
+        return self._seal(markdown) if self._carries else markdown
 
-            # One parse of the finished page (copies taken out: the fingerprints ignore them).
-            markdown = carry.seal(markdown, make_parser().parse(carry.without_payloads(markdown)))
-        return markdown
+    def _seal(self, markdown: str) -> str:
+        """Fill in each carried region's fingerprint.
+
+        A region's readable part is parsed as part of its outermost carried ancestor (written
+        last), which also gives the fingerprints of the regions nested in it. All outermost
+        parts are parsed in one go (block parts, then inline parts), copies taken out first:
+        fingerprints ignore them, and parsing is the costly step.
+        """
+        from mdsync.convert.to_storage import make_parser
+
+        covered: set[str] = set()
+        outermost: list[tuple[str, str, bool]] = []
+        for placeholder, readable, inline in reversed(self._carries):
+            if placeholder in covered:
+                continue
+            outermost.append((placeholder, readable, inline))
+            covered.update(first or second for first, second in _PLACEHOLDERS.findall(readable))
+        parser = make_parser()
+        sums: dict[str, str] = {}
+        blocks = [(placeholder, readable) for placeholder, readable, inline in outermost if not inline]
+        if blocks:
+            text = f"\n\n{_SEAL_BLOCK}\n\n".join(_sealable(readable) for _, readable in blocks)
+            for (placeholder, _), tokens in zip(blocks, _split_tokens(parser.parse(text))):
+                sums[placeholder] = carry.fingerprint(tokens)
+                carry.nested_sums(tokens, sums)
+        inlines = [(placeholder, readable) for placeholder, readable, inline in outermost if inline]
+        if inlines:
+            parsed = parser.parseInline(_SEAL_INLINE.join(_sealable(readable) for _, readable in inlines))
+            children = parsed[0].children or [] if parsed else []
+            for (placeholder, _), tokens in zip(inlines, _split_inline(children)):
+                sums[placeholder] = carry.fingerprint(tokens)
+                carry.nested_sums([_Holder(tokens)], sums)
+        return carry.fill_sums(markdown, sums)
 
     # -- traversal --------------------------------------------------------------------------
 
     @staticmethod
     def qname(node: Tag) -> str:
-        return f"{node.prefix}:{node.name}" if node.prefix else node.name
+        return node.qname
 
     def process_tag(self, node: Tag, parent_tags: Any = None) -> str:
         context = frozenset(parent_tags or ())
@@ -168,6 +183,8 @@ class StorageConverter(MarkdownConverter):
 
         previous = ""
         for child in node.children:
+            if isinstance(child, Tag) and child in self._skip:
+                continue
             if isinstance(child, Tag) and self.is_block(child):
                 flush()
                 bare = True  # Markdown cannot put loose text after a block in the same item
@@ -195,32 +212,35 @@ class StorageConverter(MarkdownConverter):
 
     def inline_run(self, nodes: Iterable[Any], context: frozenset[str]) -> str:
         context = context | {"run"}
-        nodes = list(nodes)
+        nodes = [item for item in nodes if not (isinstance(item, Tag) and item in self._skip)]
         # A line break at the very end of a paragraph shows nothing (and "\" there would be text).
         while nodes and (isinstance(nodes[-1], Tag) and nodes[-1].name == "br" or
                          not isinstance(nodes[-1], Tag) and not str(nodes[-1]).strip()):
             nodes.pop()
         text = "".join(self.inline_piece(node, context) for node in nodes)
         # Markdown trims a paragraph's edges, Unicode spaces included; so does the writer.
-        text = _NEWLINE_SPACE.sub("\n", text).strip()
+        if "\n" in text:
+            text = _NEWLINE_SPACE.sub("\n", text)
+        text = text.strip()
         # A backslash from the text that ends up last on a line would be read as a line
         # break (or shown only sometimes): double it. Real line breaks are written after.
-        text = _ODD_BACKSLASH_AT_EOL.sub(r"\1\\\\", text)
+        if "\\" in text:
+            text = _ODD_BACKSLASH_AT_EOL.sub(r"\1\\\\", text)
         return escape_line_starts(text).replace(_HARD_BREAK, "\\\n")
 
     def inline_piece(self, node: Any, context: frozenset[str]) -> str:
         if isinstance(node, Tag):
             return self.process_tag(node, context)
-        if isinstance(node, NavigableString) and type(node).__name__ in ("Comment", "ProcessingInstruction"):
-            return ""
-        return self.text(str(node), context)
+        return self.text(node, context)
 
     def inline(self, node: Tag, context: frozenset[str]) -> str:
         """Children of an inline element, as inline Markdown."""
-        return "".join(self.inline_piece(child, context) for child in node.children)
+        return "".join(self.inline_piece(child, context) for child in node.children
+                       if not (isinstance(child, Tag) and child in self._skip))
 
     def text(self, text: str, context: frozenset[str]) -> str:
-        text = _SPACE_RUN.sub(" ", text)
+        if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+            text = _SPACE_RUN.sub(" ", text)
         if "code" in context:
             return text
         text = escape_inline(text)
@@ -230,12 +250,9 @@ class StorageConverter(MarkdownConverter):
     # -- carrying -----------------------------------------------------------------------------
 
     def storage_of(self, node: Tag) -> str:
-        """The page's own storage for an element, as the lxml parse of it keeps it."""
-        source = self._source.get(id(node))
-        if source is None:
-            return str(node)
+        """The page's own storage for an element (attribute order, CDATA and all)."""
         holder = new_root()
-        copy = deepcopy(source)
+        copy = deepcopy(node.element)
         copy.tail = None
         holder.append(copy)
         return serialize_storage(holder)
@@ -253,6 +270,7 @@ class StorageConverter(MarkdownConverter):
         if self._in_cell:
             return self.carry_inline(node, re.sub(r"\n\n+", "<br>", readable).replace("\n", " "), label)
         checksum = self.placeholder()
+        self._carries.append((checksum, readable, False))
         self.state.carried.append(label)
         marker = carry.begin_marker(label, checksum, self.storage_of(node))
         body = f"\n\n{readable}\n\n" if readable else "\n"
@@ -261,12 +279,14 @@ class StorageConverter(MarkdownConverter):
     def carry_run(self, nodes: list[Any], readable: str) -> str:
         """Inline content standing loose among blocks (no paragraph around it)."""
         checksum = self.placeholder()
+        self._carries.append((checksum, readable, False))
         self.state.carried.append("loose text")
         marker = carry.begin_marker("loose text", checksum, self.storage_of_run(nodes))
         return f"{marker}\n\n{readable}\n\n{carry.END}"
 
     def carry_inline(self, node: Tag, readable: str, label: str) -> str:
         checksum = self.placeholder()
+        self._carries.append((checksum, readable, True))
         self.state.carried.append(label)
         return f"{carry.inline_open(label, checksum, self.storage_of(node))}{readable}{carry.INLINE_CLOSE}"
 
@@ -622,7 +642,7 @@ class StorageConverter(MarkdownConverter):
     # -- footnotes: mdsync writes them as an anchored list after a rule -------------------------
 
     def _footnote_reference(self, sup: Tag) -> str | None:
-        children = [child for child in sup.children if not (isinstance(child, NavigableString) and not child.strip())]
+        children = [child for child in sup.children if not (isinstance(child, str) and not child.strip())]
         if len(children) != 1 or not isinstance(children[0], Tag) or self.qname(children[0]) != "ac:link":
             return None
         link = children[0]
@@ -650,7 +670,7 @@ class StorageConverter(MarkdownConverter):
         for item in _children(node, "li"):
             anchor = _child(item, "structured-macro")
             label = self.state.footnotes[_parameters(anchor).get("", "")]
-            anchor.extract()
+            self._skip.add(anchor)  # the anchor is how the note is found; Markdown needs none
             body = self.blocks(item, context)
             definitions.append(f"[^{label}]: " + _indent(body, "    ").lstrip(" "))
         return "\n\n".join(definitions)
@@ -731,8 +751,7 @@ class StorageConverter(MarkdownConverter):
         # Legacy editors put a sub-list inside the task's text; it is written nested below.
         nested = [inner for inner in (body.find_all("task-list") if body is not None else [])
                   if inner.find_parent("task-body") is body]
-        for inner in nested:
-            inner.extract()
+        self._skip.update(nested)
         text = self.inline_run(list(body.children), context | {"task"}) if body is not None else ""
         if not text:
             return ""  # an empty task has no Markdown form; the caller carries the list
@@ -852,9 +871,9 @@ class StorageConverter(MarkdownConverter):
 
     def _index_headings(self, root: Tag) -> None:
         slugs, names = SlugCounter(), AnchorCounter()
-        for element in root.descendants:
-            if not isinstance(element, Tag):
-                continue
+        tree = root.tree
+        for raw in root.element.iter("h1", "h2", "h3", "h4", "h5", "h6", f"{{{AC}}}structured-macro"):
+            element = tree.node(raw)
             if element.name in ("h1", "h2", "h3", "h4", "h5", "h6") and not element.prefix:
                 text = _visible_text(element)
                 slug = slugs.slug(text)
@@ -869,6 +888,45 @@ class StorageConverter(MarkdownConverter):
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+_SEAL_BLOCK = "<!-- mdsync:seal -->"
+_SEAL_INLINE = "<mdsync-seal>"
+_PLACEHOLDERS = re.compile(r'·\s*([0-9a-f]{12})\s|sum="([0-9a-f]{12})"')
+
+
+def _sealable(readable: str) -> str:
+    return carry.without_payloads(readable.replace(_HARD_BREAK, "\\\n"))
+
+
+def _split_tokens(tokens: list[Any]) -> list[list[Any]]:
+    parts: list[list[Any]] = [[]]
+    for token in tokens:
+        if token.type == "html_block" and token.level == 0 and token.content.strip() == _SEAL_BLOCK:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+def _split_inline(children: list[Any]) -> list[list[Any]]:
+    parts: list[list[Any]] = [[]]
+    for token in children:
+        if token.type == "html_inline" and token.content == _SEAL_INLINE:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts
+
+
+class _Holder:
+    """Makes a list of inline tokens look like one inline token, for nested_sums."""
+
+    type = "inline"
+    content = ""
+
+    def __init__(self, children: list[Any]) -> None:
+        self.children = children
 
 
 # Attributes Confluence adds for its editor; they do not change what a page shows.
