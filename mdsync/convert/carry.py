@@ -49,7 +49,7 @@ class Carried:
 
 
 def encode(storage: str) -> str:
-    packed = zlib.compress(storage.encode("utf-8"), 6)
+    packed = zlib.compress(storage.encode("utf-8"), 6)  # level 6: nearly level 9's size, much faster
     return base64.urlsafe_b64encode(packed).decode("ascii")
 
 

@@ -125,6 +125,16 @@ def serialize_storage(root: etree._Element) -> str:
     return _map_outside_opaque(body, lambda chunk: _SELF_CLOSING.sub(" />", chunk))
 
 
+_DECLARATIONS = f' xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}"'
+
+
+def serialize_element(element: etree._Element) -> str:
+    """One element (without its tail) as storage text, as ``serialize_storage`` writes it."""
+    # lxml declares the namespaces on the element it starts from; storage never does.
+    text = etree.tostring(element, encoding="unicode", with_tail=False).replace(_DECLARATIONS, "", 1)
+    return _map_outside_opaque(text, lambda chunk: _SELF_CLOSING.sub(" />", chunk)) if "/>" in text else text
+
+
 def local_name(element: etree._Element) -> str:
     """The tag of an element without its namespace, with ``ac:``/``ri:`` prefixes kept."""
     tag = element.tag

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from copy import deepcopy
 from xml.sax.saxutils import escape as xml_escape
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,7 @@ from mdsync.convert.markdown_text import (
     link_destination,
     link_title,
 )
-from mdsync.convert.storage_xml import AC, StorageParseError, new_root, parse_storage, serialize_storage
+from mdsync.convert.storage_xml import AC, StorageParseError, parse_storage, serialize_element
 
 PageResolver = Callable[[str, "str | None", "str | None"], "str | None"]
 AttachmentResolver = Callable[[str, "str | None"], "str | None"]
@@ -68,7 +67,6 @@ class _State:
     attachments: list[str] = field(default_factory=list)
     links: list[tuple[str, str | None]] = field(default_factory=list)
     carried: list[str] = field(default_factory=list)
-    losses: list[str] = field(default_factory=list)
     headings: dict[str, str] = field(default_factory=dict)  # Confluence anchor -> GitHub slug
     slugs: set[str] = field(default_factory=set)  # every heading's GitHub slug
     footnotes: dict[str, str] = field(default_factory=dict)  # anchor name -> label
@@ -251,11 +249,7 @@ class StorageConverter(MarkdownConverter):
 
     def storage_of(self, node: Tag) -> str:
         """The page's own storage for an element (attribute order, CDATA and all)."""
-        holder = new_root()
-        copy = deepcopy(node.element)
-        copy.tail = None
-        holder.append(copy)
-        return serialize_storage(holder)
+        return serialize_element(node.element)
 
     def storage_of_run(self, nodes: list[Any]) -> str:
         return "".join(self.storage_of(node) if isinstance(node, Tag) else xml_escape(str(node)) for node in nodes)
@@ -1080,7 +1074,9 @@ def convert_storage(xhtml: str, *, resolve_page: PageResolver | None = None,
         attachments=tuple(dict.fromkeys(state.attachments)),
         links=tuple(dict.fromkeys(state.links)),
         carried=tuple(state.carried),
-        losses=tuple(state.losses),
+        # Nothing is dropped; what Markdown cannot say is shown degraded and carried exactly.
+        losses=tuple(dict.fromkeys(f"{label}: shown as its text in Markdown, kept exactly for Confluence"
+                                   for label in state.carried)),
     )
 
 
