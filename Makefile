@@ -19,6 +19,7 @@ serve: $(VENV)/.sandbox
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/sandbox_throughput.py
 	$(BIN)/python benchmarks/convert_throughput.py
+	$(BIN)/python benchmarks/to_markdown_throughput.py
 
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
