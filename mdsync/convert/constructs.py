@@ -227,6 +227,10 @@ CONSTRUCTS: tuple[Construct, ...] = (
               "`title`, `labels`, `type: blogpost` and more; returned to the sync."),
     Construct("Raw HTML", "`<p align>`, `<img>`, `<a><img></a>`, `<picture>`, `<br>`, comments",
               "storage equivalents", "Comments are dropped; other tags are shown as visible text."),
+    Construct("Confluence-only content", "its readable text between `mdsync:keep` markers",
+              "the original storage, put back exactly",
+              "Jira and other macros, layouts, status lozenges, coloured panels, tables with merged "
+              "cells, comment markers, mentions, dates, emoticons. Editing the text pushes the edit."),
 )
 
 
