@@ -47,6 +47,7 @@ DELETE_POLICIES = ("keep", "trash")
 MAX_CONCURRENCY = 64
 
 MATON_URL = "https://api.maton.ai"
+ATLASSIAN_GATEWAY = "https://api.atlassian.com"
 # Maton refuses more than 10 requests/second per account; 8 leaves room for retries.
 MATON_RATE_LIMIT = 8.0
 
@@ -60,7 +61,7 @@ _MASK = "********"
 # Every key the file may hold, by section ("" is the top level).
 _SCHEMA: Mapping[str, tuple[str, ...]] = {
     "": ("confluence", "space", "parent", "docs", "include", "exclude", "sync"),
-    "confluence": ("url", "auth", "email", "token", "cloud_id", "connection", "rate_limit"),
+    "confluence": ("url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "gateway"),
     "sync": ("on_conflict", "delete", "max_delete", "concurrency"),
 }
 
@@ -136,6 +137,8 @@ class ConfluenceConfig:
     cloud_id: str | None = None
     connection: str | None = None
     rate_limit: float | None = None
+    # Where auth: bearer sends requests (Atlassian's API gateway); the sandbox serves it too.
+    gateway: str = ATLASSIAN_GATEWAY
     # Keyed by "url", "email", "token"; only used to word require_credentials() errors.
     origins: Mapping[str, ValueOrigin] = field(default_factory=dict, repr=False, compare=False)
 
@@ -221,6 +224,7 @@ class Config:
                 "cloud_id": c.cloud_id,
                 "connection": c.connection,
                 "rate_limit": c.rate_limit,
+                "gateway": c.gateway,
             },
             "space": self.space,
             "parent": self.parent,
@@ -548,6 +552,7 @@ class _Reader:
             cloud_id=self.optional_text(keys.get("confluence.cloud_id")),
             connection=self.optional_text(keys.get("confluence.connection")),
             rate_limit=rate_limit,
+            gateway=self.gateway(keys.get("confluence.gateway")),
             origins={"url": url_origin, "email": email_origin, "token": token_origin},
         )
 
@@ -583,6 +588,22 @@ class _Reader:
         except _Invalid as exc:
             self.invalid("confluence.url", exc, line, where)
             return None
+
+    def gateway(self, entry: _Entry | None) -> str:
+        if entry is None:
+            return ATLASSIAN_GATEWAY
+        try:
+            text = self.text(entry.node, "an https:// URL")
+        except _Invalid as exc:
+            self.invalid(entry.key, exc, entry.line)
+            return ATLASSIAN_GATEWAY
+        if text.value is None:
+            return ATLASSIAN_GATEWAY
+        try:
+            return _normalize_url(text.value)
+        except _Invalid as exc:
+            self.invalid(entry.key, exc, entry.line)
+            return ATLASSIAN_GATEWAY
 
     def rate_limit(self, entry: _Entry | None) -> float | None:
         if entry is None:

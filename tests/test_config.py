@@ -186,7 +186,7 @@ def test_example_file_documents_every_key() -> None:
         above = lines[i - 1].strip() if i else ""
         assert above.startswith("#") or "#" in line, f"{match.group(1)} has no comment"
     assert sorted(keys) == sorted(
-        ["confluence", "url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "space",
+        ["confluence", "url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "gateway", "space",
          "parent", "docs", "include", "exclude", "sync", "on_conflict", "delete", "max_delete", "concurrency"]
     )
 
@@ -796,3 +796,11 @@ def test_token_not_in_require_credentials_message() -> None:
 def test_numeric_looking_token_is_kept_as_typed() -> None:
     config = parse("space: D\nconfluence:\n  token: 0123\n")
     assert config.confluence.token == Secret("0123")
+
+
+def test_gateway_defaults_to_atlassian_and_refuses_plain_http_elsewhere() -> None:
+    assert parse_config("space: D\n", root=Path("/tmp"), environ={}).confluence.gateway == "https://api.atlassian.com"
+    local = parse_config("space: D\nconfluence:\n  gateway: http://127.0.0.1:8090/\n", root=Path("/tmp"), environ={})
+    assert local.confluence.gateway == "http://127.0.0.1:8090"
+    with pytest.raises(ConfigError, match="gateway"):
+        parse_config("space: D\nconfluence:\n  gateway: http://evil.example\n", root=Path("/tmp"), environ={})
