@@ -7,6 +7,7 @@ traceback is shown only with ``-v``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import sys
@@ -119,6 +120,108 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
         console.print(f"  faults: {faults.as_dict()}")
     console.print("Press Ctrl-C to stop.")
     serve_forever(box, host, port)
+
+
+# -- push, pull, sync, status ---------------------------------------------------------------
+
+
+def config_option(command: Any) -> Any:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="The mdsync.yaml to use (default: ./mdsync.yaml).")(command)
+
+
+def _sync_options(command: Any) -> Any:
+    command = click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")(command)
+    command = click.option("--dry-run", is_flag=True, help="Show the plan with a diff per page; write nothing.")(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_run: bool = False, as_json: bool = False,
+         force: bool = False, delete: bool = False, on_conflict: str | None = None, resync: bool = False,
+         check: bool = False) -> None:
+    from mdsync.config import load_config
+    from mdsync.confluence.client import ConfluenceClient
+    from mdsync.output import progress_line, show
+    from mdsync.sync.engine import Engine, RunOptions
+
+    config = load_config(config_path)
+    relative = tuple(_docs_relative(config.docs, path) for path in paths)
+    console = Console(highlight=False)
+    quiet = as_json or not console.is_terminal
+
+    async def go() -> Any:
+        async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency) as client:
+            engine = Engine(config, client, progress=None if quiet else
+                            (lambda outcome: console.log(progress_line(outcome)) if outcome.action != "noop" else None))
+            return await engine.run(RunOptions(mode=mode, dry_run=dry_run, force=force,  # type: ignore[arg-type]
+                                               delete="trash" if delete else None, on_conflict=on_conflict,
+                                               paths=relative, resync=resync, check=check))
+
+    report = asyncio.run(go())
+    show(report, console, as_json=as_json)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+def _docs_relative(docs: Path, path: Path) -> str:
+    absolute = path.resolve()
+    try:
+        relative = absolute.relative_to(docs.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(f"{path} is not inside the docs folder {docs}.") from None
+    return "" if relative == "." else relative + ("/" if absolute.is_dir() else "")
+
+
+@cli.command()
+@config_option
+@_sync_options
+@click.option("--force", is_flag=True, help="Overwrite pages that changed in Confluence since the last sync.")
+@click.option("--delete", is_flag=True, help="Trash the pages of deleted files (as sync.delete: trash).")
+def push(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool, force: bool,
+         delete: bool) -> None:
+    """Publish changed files to Confluence (all, or the PATHS given)."""
+    _run("push", config_path, paths, dry_run=dry_run, as_json=as_json, force=force, delete=delete)
+
+
+@cli.command()
+@config_option
+@_sync_options
+def pull(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
+    """Bring pages changed in Confluence back into their files (never overwriting local edits)."""
+    _run("pull", config_path, paths, dry_run=dry_run, as_json=as_json)
+
+
+@cli.command()
+@config_option
+@_sync_options
+@click.option("--on-conflict", type=click.Choice(["stop", "merge", "local", "remote"]), default=None,
+              help="What to do with files changed on both sides (default: sync.on_conflict).")
+@click.option("--delete", is_flag=True, help="Trash the pages of deleted files (as sync.delete: trash).")
+@click.option("--resync", is_flag=True, help="Rebuild .mdsync/state.json from Confluence and the files first.")
+@click.option("--check", is_flag=True, help="Change nothing; exit 4 if the two sides are out of step (for CI).")
+def sync(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool, on_conflict: str | None,
+         delete: bool, resync: bool, check: bool) -> None:
+    """Both directions in one run: push what changed here, pull what changed in Confluence."""
+    _run("sync", config_path, paths, dry_run=dry_run, as_json=as_json, on_conflict=on_conflict, delete=delete,
+         resync=resync, check=check)
+
+
+@cli.command()
+@config_option
+@click.option("--check", is_flag=True, help="Exit 4 if anything is out of step (the CI gate).")
+@click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")
+def status(config_path: Path | None, check: bool, as_json: bool) -> None:
+    """Which files are in step, changed here, changed in Confluence, or both."""
+    _run("sync", config_path, (), as_json=as_json, check=True) if check else \
+        _status_only(config_path, as_json)
+
+
+def _status_only(config_path: Path | None, as_json: bool) -> None:
+    try:
+        _run("sync", config_path, (), as_json=as_json, check=True)
+    except SystemExit as stop:
+        if stop.code not in (4, None, 0):
+            raise
 
 
 # -- convert ------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""How a run's report is shown: a rich summary for people, one JSON document for tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from mdsync.sync.engine import Outcome, Report
+
+LABELS = {
+    "create": "created", "adopt": "adopted", "update": "updated", "move": "moved", "rename": "renamed",
+    "pull": "pulled", "new_file": "new file", "merge": "merged", "conflict": "conflict", "trash": "trashed",
+    "keep": "kept (deleted here)", "remove_file": "file removed", "forget": "forgotten",
+    "remote_only": "changed in Confluence", "local_only": "changed here", "skip": "skipped", "noop": "in step",
+}
+STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
+                "planned": "cyan", "reported": "dim"}
+
+
+def show(report: Report, console: Console, *, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    for problem in report.problems:
+        console.print(f"[bold red]stopped:[/] {problem}", soft_wrap=True)
+    shown = [outcome for outcome in report.outcomes if outcome.action != "noop"]
+    if shown:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("file")
+        table.add_column("action")
+        table.add_column("result")
+        for outcome in shown:
+            path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
+            style = STATUS_STYLE.get(outcome.status, "")
+            table.add_row(path, LABELS.get(outcome.action, outcome.action),
+                          f"[{style}]{outcome.status}[/]" + (f": {outcome.message}" if outcome.message else ""))
+        console.print(table)
+    for outcome in shown:
+        if outcome.diff:
+            console.print(Syntax(outcome.diff, "diff", theme="ansi_dark", background_color="default"))
+    console.print(summary(report), soft_wrap=True)
+
+
+def summary(report: Report) -> str:
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        if outcome.status not in ("failed", "skipped"):
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+    in_step = counts.pop("noop", 0)
+    parts = [f"{count} {LABELS.get(action, action)}" for action, count in sorted(counts.items())]
+    head = "Plan" if report.dry_run else report.mode.capitalize()
+    text = f"{head}: " + (", ".join(parts) if parts else "nothing to do") + f"; {in_step} in step."
+    if report.dry_run:
+        text += " Nothing was written (--dry-run)."
+    if report.conflicts:
+        text += f" {len(report.conflicts)} conflict(s): nothing was overwritten."
+    if report.failures:
+        text += f" {len(report.failures)} failed (see above); run again after fixing them."
+    return text
+
+
+def progress_line(outcome: Outcome) -> str:
+    return f"{LABELS.get(outcome.action, outcome.action)}: {outcome.path}"
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)

@@ -1,0 +1,746 @@
+"""The sync engine: reads both sides, asks the planner, carries out the plan.
+
+One listing of the space gives every page's title, parent and version (about one request
+per 250 pages); bodies are fetched only for pages whose version changed. Markdown is
+converted only for files whose hash changed, and a page is written only when its storage
+differs (canonically) from what was last synced. Each finished remote action is recorded
+in the state at once, so a run killed at any point and run again converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import posixpath
+import re
+from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mdsync.config import Config
+from mdsync.confluence.client import ConfluenceClient
+from mdsync.confluence.errors import NotFound
+from mdsync.confluence.models import Page
+from mdsync.convert import LinkTarget, convert_markdown
+from mdsync.convert.canonical import storage_digest
+from mdsync.convert.files import InputError, heading_anchors, read_markdown
+from mdsync.convert.frontmatter import FrontMatter, join_front_matter, split_front_matter, with_updates
+from mdsync.convert.markdown_text import escape_heading
+from mdsync.convert.to_markdown import convert_storage
+from mdsync.convert.to_storage import make_parser, plain_text_of
+from mdsync.errors import ConflictError, MdsyncError
+from mdsync.sync import plan as planner
+from mdsync.sync.merge import has_conflict_markers, merge_markdown
+from mdsync.sync.state import AttachmentState, FileState, State, atomic_write
+from mdsync.sync.tree import LocalDoc, file_hash, scan
+
+FOLDER_BODY = '<ac:structured-macro ac:name="children" />'
+SOURCE_MESSAGE = re.compile(r"^mdsync: (.+)$")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: planner.Mode = "sync"
+    dry_run: bool = False
+    force: bool = False
+    delete: str | None = None
+    on_conflict: str | None = None
+    paths: tuple[str, ...] = ()
+    resync: bool = False
+    check: bool = False
+
+
+@dataclass
+class Outcome:
+    action: str
+    path: str
+    status: str  # done | skipped | failed | conflict | planned | reported
+    message: str = ""
+    page_id: str | None = None
+    new_path: str | None = None
+    diff: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value not in (None, "")}
+
+
+@dataclass
+class Report:
+    mode: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    check: bool = False
+
+    @property
+    def conflicts(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "conflict"]
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+
+    @property
+    def out_of_step(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.action not in ("noop",)]
+
+    @property
+    def exit_code(self) -> int:
+        if self.problems or self.failures:
+            return 1
+        if self.conflicts:
+            return 3
+        if self.check and self.out_of_step:
+            return 4
+        return 0
+
+    def as_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        return {"mode": self.mode, "dry_run": self.dry_run, "exit_code": self.exit_code, "problems": self.problems,
+                "counts": counts, "actions": [outcome.as_dict() for outcome in self.outcomes
+                                               if outcome.action != "noop"]}
+
+
+@dataclass
+class FileInfo:
+    """What a file says about its page before any conversion."""
+
+    title: str
+    title_source: str
+    kind: str
+    page_id: str | None
+    text: str | None
+
+
+class Engine:
+    def __init__(self, config: Config, client: ConfluenceClient, *,
+                 progress: Callable[[Outcome], None] | None = None) -> None:
+        self.config = config
+        self.client = client
+        self.progress = progress or (lambda outcome: None)
+        self.state = State.load(config.state_dir)
+        self.root = config.docs
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    async def run(self, options: RunOptions) -> Report:
+        with self.state.lock():
+            return await self._run(options)
+
+    async def _run(self, options: RunOptions) -> Report:
+        report = Report(options.mode, dry_run=options.dry_run, check=options.check)
+        if not self.root.is_dir():
+            raise MdsyncError(f"The docs folder {self.root} does not exist: create it or set 'docs' in mdsync.yaml.")
+        self.docs = scan(self.root, self.config.include, self.config.exclude)
+        await self.client.open()
+        self.space = await self.client.space(self.config.space)
+        self.root_page = await self._root_page()
+        self._remember_site()
+        listing = await self.client.pages_in_space(self.space.id)
+        self.remote = self._tree(listing)
+        self.outside = {page.title.lower(): page.id for page in listing
+                        if page.id not in self.remote}
+        if any(entry.kind == "blogpost" for entry in self.state.files.values()) or self._local_blog_posts():
+            for post in await self.client.blog_posts(self.space.id):
+                self.remote[post.id] = post
+        self.infos: dict[str, FileInfo] = {}
+        unreadable: list[Outcome] = []
+        local: dict[str, planner.Local] = {}
+        for path, doc in self.docs.items():
+            try:
+                info = self._info(doc)
+            except MdsyncError as error:
+                unreadable.append(Outcome("skip", path, "failed", error.message))
+                continue
+            self.infos[path] = info
+            local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind)
+        if options.resync:
+            await self._resync(local)
+        remote = {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
+                                          _source(page)) for page in self.remote.values()}
+        plan_options = planner.Options(
+            mode=options.mode,
+            on_conflict=options.on_conflict or self.config.sync.on_conflict,  # type: ignore[arg-type]
+            delete=options.delete or self.config.sync.delete,  # type: ignore[arg-type]
+            max_delete_share=self.config.sync.max_delete_share,
+            max_delete_count=self.config.sync.max_delete_count,
+            force=options.force,
+            only=options.paths,
+        )
+        self.plan = planner.plan(local, remote, self.state.files, root_id=self.root_page.id, options=plan_options,
+                                 outside_titles=self.outside)
+        report.problems.extend(self.plan.problems)
+        report.outcomes.extend(unreadable)
+        if self.plan.problems:
+            return report
+        if options.dry_run or options.check:
+            for action in self.plan.actions:
+                report.outcomes.append(await self._describe(action, with_diff=options.dry_run))
+            return report
+        await self._execute(report)
+        return report
+
+    async def _root_page(self) -> Page:
+        parent = self.config.parent
+        if parent is None:
+            if self.space.homepage_id is None:
+                raise MdsyncError(f"Space {self.space.key} has no home page: set 'parent' in mdsync.yaml.")
+            return await self.client.get_page(self.space.homepage_id, body=False)
+        if parent.isdigit():
+            try:
+                return await self.client.get_page(parent, body=False)
+            except NotFound:
+                raise MdsyncError(f"mdsync.yaml's parent page {parent} does not exist in Confluence (or cannot be "
+                                  "seen): check the id.") from None
+        found = await self.client.find_page(self.space.id, parent)
+        if found is None:
+            raise MdsyncError(f"There is no page titled '{parent}' in space {self.space.key} to hold the tree: "
+                              "create it, or fix 'parent' in mdsync.yaml.")
+        return found
+
+    def _remember_site(self) -> None:
+        site = {"space": self.space.key, "space_id": self.space.id, "root_page_id": self.root_page.id,
+                "url": self.config.confluence.url}
+        if self.client.cloud_id:
+            site["cloud_id"] = self.client.cloud_id
+        if self.state.site.get("root_page_id") not in (None, self.root_page.id) or \
+                self.state.site.get("space_id") not in (None, self.space.id):
+            raise MdsyncError("The state in .mdsync was made for another space or parent page: run 'mdsync sync "
+                              "--resync' to rebuild it for this one.")
+        if site != self.state.site:
+            self.state.site = site
+            self.state.save()
+
+    def _tree(self, pages: list[Page]) -> dict[str, Page]:
+        children: dict[str | None, list[Page]] = {}
+        for page in pages:
+            children.setdefault(page.parent_id, []).append(page)
+        tree: dict[str, Page] = {}
+        pending = list(children.get(self.root_page.id, []))
+        while pending:
+            page = pending.pop()
+            tree[page.id] = page
+            pending.extend(children.get(page.id, []))
+        return tree
+
+    def _local_blog_posts(self) -> bool:
+        return False  # a file becomes a blog post only through its front matter: known once read
+
+    # -- reading files ------------------------------------------------------------------------------
+
+    def _text(self, path: str) -> str:
+        return read_markdown(self.root / path, path)
+
+    def _info(self, doc: LocalDoc) -> FileInfo:
+        entry = self.state.files.get(doc.path)
+        if not doc.has_file:
+            return FileInfo(posixpath.basename(doc.path.rstrip("/")), "folder", "page", None, None)
+        if entry is not None and entry.md_hash == doc.md_hash:
+            return FileInfo(entry.title, entry.title_source, entry.kind, None, None)
+        text = self._text(doc.path)
+        front, body = split_front_matter(text)
+        if front.title:
+            title, source = front.title, "front_matter"
+        else:
+            heading, first = _first_heading(body)
+            if heading:
+                # An opening H1 is the title and leaves the body; a later one stays in it.
+                title, source = heading, "heading" if first else "heading_kept"
+            elif doc.folder is not None:
+                title, source = posixpath.basename(doc.folder), "folder"
+            else:
+                title, source = posixpath.splitext(posixpath.basename(doc.path))[0], "filename"
+        return FileInfo(title, source, front.type, front.page_id, text)
+
+    # -- executing -----------------------------------------------------------------------------------
+
+    async def _execute(self, report: Report) -> None:
+        actions = self.plan.actions
+        failed_parents: set[str] = set()
+        phases: list[list[planner.Action]] = []
+        current_key: tuple[Any, ...] | None = None
+        for action in actions:
+            # Creates and new files go parents first (by depth); everything else of a kind together.
+            depth = -action.path.rstrip("/").count("/") if action.kind == "trash" else action.depth
+            key = (planner.ORDER[action.kind], depth if action.kind in ("create", "adopt", "new_file", "trash") else 0)
+            if key != current_key:
+                phases.append([])
+                current_key = key
+            phases[-1].append(action)
+        for phase in phases:
+            results = await asyncio.gather(*(self._guarded(action, failed_parents) for action in phase))
+            for outcome in results:
+                report.outcomes.append(outcome)
+                self.progress(outcome)
+                if outcome.status == "failed":
+                    failed_parents.add(outcome.path)
+
+    async def _guarded(self, action: planner.Action, failed_parents: set[str]) -> Outcome:
+        if action.parent and action.parent in failed_parents:
+            return Outcome(action.kind, action.path, "skipped", f"its parent {action.parent} failed")
+        try:
+            return await getattr(self, f"_do_{action.kind}")(action)
+        except (MdsyncError, OSError) as error:
+            message = error.message if isinstance(error, MdsyncError) else f"{error.strerror}: {error.filename}"
+            return Outcome(action.kind, action.path, "failed", message, action.page_id)
+
+    def _page_id(self, path: str | None) -> str:
+        if path is None:
+            return self.root_page.id
+        entry = self.state.files.get(path)
+        if entry is None:
+            raise MdsyncError(f"The parent page for {path} does not exist yet.")
+        return entry.page_id
+
+    # -- push side ------------------------------------------------------------------------------------
+
+    def _convert(self, path: str) -> tuple[str, Any, FileInfo]:
+        info = self.infos[path]
+        if not path.endswith("/"):
+            text = info.text if info.text is not None else self._text(path)
+            info.text = text
+            if has_conflict_markers(text):
+                raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
+            converted = convert_markdown(text, path=path, resolve_link=self._resolve_link,
+                                         resolve_image=self._resolve_image,
+                                         title_from_heading=info.title_source in ("heading", "heading_kept"))
+            return converted.storage, converted, info
+        return FOLDER_BODY, None, info
+
+    def _resolve_link(self, target: str, fragment: str | None) -> LinkTarget | None:
+        doc = self.docs.get(target) or next((doc for doc in self.docs.values() if doc.folder == target.rstrip("/")),
+                                            None)
+        if doc is not None and doc.path in self.infos:
+            anchor = None
+            if fragment:
+                anchor = self._anchors(doc.path).get(fragment.lower(), fragment) if doc.has_file else fragment
+            return LinkTarget("page", title=self.infos[doc.path].title, anchor=anchor)
+        file = self.root / target
+        if file.is_file() and not target.lower().endswith(".md"):
+            return LinkTarget("attachment", path=target)
+        return None
+
+    def _resolve_image(self, target: str) -> LinkTarget | None:
+        return LinkTarget("attachment", path=target) if (self.root / target).is_file() else None
+
+    def _anchors(self, path: str) -> dict[str, str]:
+        cache = self.__dict__.setdefault("_anchor_cache", {})
+        if path not in cache:
+            info = self.infos[path]
+            text = info.text if info.text is not None else self._text(path)
+            cache[path] = heading_anchors(split_front_matter(text)[1])
+        return cache[path]
+
+    async def _publish(self, action: planner.Action, path: str, page: Page | None) -> Outcome:
+        """Create or update the page for ``path`` and everything that hangs on it."""
+        storage, converted, info = self._convert(path)
+        digest = storage_digest(storage)
+        parent_id = self._page_id(self.docs[path].parent)
+        entry = self.state.files.get(path)
+        changed_body = entry is None or entry.storage_hash != digest
+        if page is None:
+            existing = await self._adoptable(info.title, parent_id, storage)
+            if existing is not None:
+                page, wrote = existing, "adopted"
+            else:
+                page = await self.client.create_page(self.space.id, info.title, storage, parent_id, kind=info.kind)
+                wrote = "created"
+        elif changed_body or page.title != info.title or page.parent_id != parent_id:
+            page = await self.client.update_page(page, title=info.title, body=storage, message=f"mdsync: {path}",
+                                                 parent_id=parent_id)
+            wrote = "updated"
+        else:
+            wrote = "unchanged"
+        attachments = await self._sync_attachments(page.id, path, converted, entry)
+        labels = await self._sync_labels(page.id, converted, entry)
+        self.state.record(path, FileState(
+            page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
+            version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=digest, kind=info.kind,
+            title_source=info.title_source, attachments=attachments, labels=labels,
+            links=tuple(converted.links) if converted is not None else ()), base=info.text)
+        _remove_conflict_copy(self.root, path)
+        warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
+        return Outcome(action.kind, path, "done", f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+    async def _adoptable(self, title: str, parent_id: str, storage: str) -> Page | None:
+        """A page this file's earlier run created but never recorded: same title, parent and body."""
+        for page in self.remote.values():
+            if page.title.lower() == title.lower() and page.parent_id == parent_id and \
+                    page.id not in self.state.by_page():
+                full = await self.client.get_page(page.id, kind=page.type)
+                if full.body is not None and storage_digest(full.body) == storage_digest(storage):
+                    return full
+                raise MdsyncError(f"A page titled '{title}' already exists under the same parent in Confluence "
+                                  "and was not made from this file: rename one of them, or run 'mdsync sync "
+                                  "--resync' to link them.")
+        return None
+
+    async def _sync_attachments(self, page_id: str, path: str, converted: Any,
+                                entry: FileState | None) -> dict[str, AttachmentState]:
+        known = dict(entry.attachments) if entry is not None else {}
+        result: dict[str, AttachmentState] = {}
+        refs = list(converted.attachments) if converted is not None else []
+        remote_files: dict[str, Any] | None = None
+        for ref in refs:
+            file = self.root / ref.path
+            try:
+                data = file.read_bytes()
+            except OSError:
+                continue  # reported by the converter's warnings; nothing to upload
+            digest = file_hash(data)
+            previous = known.get(ref.filename)
+            if previous is not None and previous.hash == digest:
+                result[ref.filename] = replace_path(previous, ref.path)
+                continue
+            if remote_files is None:
+                remote_files = {item.title: item for item in await self.client.attachments(page_id)}
+            existing = remote_files.get(ref.filename)
+            media = _media_type(ref.filename)
+            uploaded = await self.client.upload_attachment(page_id, ref.filename, data, media_type=media,
+                                                           existing=existing)
+            result[ref.filename] = AttachmentState(uploaded.id, digest, uploaded.version, ref.path)
+        return result
+
+    async def _sync_labels(self, page_id: str, converted: Any, entry: FileState | None) -> tuple[str, ...]:
+        if converted is None:
+            return entry.labels if entry is not None else ()
+        wanted = tuple(converted.labels)
+        had = set(entry.labels) if entry is not None else set()
+        added = [label for label in wanted if label not in had]
+        if added:
+            await self.client.add_labels(page_id, added)
+        for label in had - set(wanted):
+            await self.client.remove_label(page_id, label)
+        return wanted
+
+    async def _do_create(self, action: planner.Action) -> Outcome:
+        return await self._publish(action, action.path, None)
+
+    async def _do_adopt(self, action: planner.Action) -> Outcome:
+        return await self._publish(action, action.path, await self.client.get_page(action.page_id or "", body=False))
+
+    async def _do_update(self, action: planner.Action) -> Outcome:
+        return await self._publish(action, action.path, self._remote_page(action))
+
+    async def _do_move(self, action: planner.Action) -> Outcome:
+        return await self._publish(action, action.path, self._remote_page(action))
+
+    async def _do_rename(self, action: planner.Action) -> Outcome:
+        assert action.new_path is not None
+        self.state.rename(action.path, action.new_path)
+        outcome = await self._publish(action, action.new_path, self._remote_page(action))
+        outcome.new_path, outcome.path = action.new_path, action.path
+        return outcome
+
+    def _remote_page(self, action: planner.Action) -> Page:
+        page = self.remote.get(action.page_id or "")
+        if page is None:
+            raise MdsyncError(f"The page for {action.path} is no longer in the tree in Confluence.")
+        return page
+
+    async def _do_trash(self, action: planner.Action) -> Outcome:
+        entry = self.state.files[action.path]
+        await self.client.delete_page(entry.page_id, kind=entry.kind)
+        self.state.forget(action.path)
+        return Outcome("trash", action.path, "done", "page moved to the trash", entry.page_id)
+
+    async def _do_keep(self, action: planner.Action) -> Outcome:
+        return Outcome("keep", action.path, "reported", action.reason, action.page_id)
+
+    async def _do_forget(self, action: planner.Action) -> Outcome:
+        self.state.forget(action.path)
+        return Outcome("forget", action.path, "done", action.reason, action.page_id)
+
+    async def _do_noop(self, action: planner.Action) -> Outcome:
+        entry = self.state.files.get(action.path)
+        if entry is not None and entry.attachments and self._attachments_changed(entry):
+            return await self._publish(action, action.path, self._remote_page(action))
+        return Outcome("noop", action.path, "done", "", action.page_id)
+
+    def _attachments_changed(self, entry: FileState) -> bool:
+        for attachment in entry.attachments.values():
+            file = self.root / attachment.path
+            if file.is_file() and file_hash(file.read_bytes()) != attachment.hash:
+                return True
+        return False
+
+    async def _do_remote_only(self, action: planner.Action) -> Outcome:
+        return Outcome(action.kind, action.path, "reported", action.reason, action.page_id)
+
+    _do_local_only = _do_remote_only
+
+    # -- pull side ------------------------------------------------------------------------------------
+
+    async def _fetch_markdown(self, page_id: str, path: str, kind: str) -> tuple[Page, str]:
+        page = await self.client.get_page(page_id, kind=kind)
+        back = convert_storage(page.body or "", resolve_page=self._page_link(path),
+                               resolve_attachment=self._attachment_link(path))
+        return page, back.markdown
+
+    def _page_link(self, path: str) -> Callable[[str, str | None, str | None], str | None]:
+        paths = {info.title.lower(): other for other, info in self.infos.items()}
+        for other, entry in self.state.files.items():
+            paths.setdefault(entry.title.lower(), other)
+        site = (self.config.confluence.url or "").rstrip("/")
+
+        def resolve(title: str, space: str | None, anchor: str | None) -> str | None:
+            if space in (None, self.space.key):
+                target = paths.get(title.lower())
+                if target is not None and not target.endswith("/"):
+                    href = posixpath.relpath(target, posixpath.dirname(path) or ".")
+                    if anchor:
+                        slugs = {value: key for key, value in self._anchors(target).items()} \
+                            if target in self.infos else {}
+                        href += "#" + slugs.get(anchor, anchor)
+                    return href
+            key = space or self.space.key
+            return f"{site}/wiki/display/{key}/{title.replace(' ', '+')}" if site else None
+
+        return resolve
+
+    def _attachment_link(self, path: str) -> Callable[[str, str | None], str | None]:
+        entry = self.state.files.get(path)
+        known = entry.attachments if entry is not None else {}
+        folder = posixpath.dirname(path)
+        stem = posixpath.splitext(posixpath.basename(path.rstrip("/")))[0] or "page"
+
+        def resolve(filename: str, owner: str | None) -> str | None:
+            if owner:
+                return None
+            target = known[filename].path if filename in known else \
+                posixpath.join(folder, f"{stem}.assets", filename)
+            return posixpath.relpath(target, folder or ".")
+
+        return resolve
+
+    def _compose(self, path: str, markdown: str, title: str) -> tuple[str, str]:
+        """The file's new text: Confluence's body under the file's own front matter and title."""
+        entry = self.state.files.get(path)
+        source = entry.title_source if entry is not None else "heading"
+        file = self.root / path
+        front = FrontMatter()
+        if file.is_file():
+            try:
+                front, body = split_front_matter(self._text(path))
+                # Keep the file's own spacing between its front matter and its body.
+                markdown = body[: len(body) - len(body.lstrip("\n"))] + markdown if front.raw else markdown
+            except MdsyncError:
+                front = FrontMatter()
+        if source == "front_matter" or front.title:
+            return join_front_matter(with_updates(front, title=title), markdown), "front_matter"
+        if source == "heading_kept":
+            return join_front_matter(front, markdown), source
+        if source in ("heading", "folder") or not file.exists():
+            heading = f"# {escape_heading(title)}\n\n"
+            if source == "folder" and title == posixpath.basename(posixpath.dirname(path)):
+                return join_front_matter(front, markdown), "folder"
+            return join_front_matter(front, heading + markdown), "heading"
+        if title != posixpath.splitext(posixpath.basename(path))[0]:
+            return join_front_matter(with_updates(front, title=title), markdown), "front_matter"
+        return join_front_matter(front, markdown), "filename"
+
+    async def _write_pulled(self, path: str, page: Page, markdown: str, *, new_path: str | None = None,
+                            kind: str = "page") -> Outcome:
+        target = new_path or path
+        if path.endswith("/"):
+            target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
+        text, source = self._compose(target if (self.root / target).exists() else path, markdown, page.title)
+        atomic_write(self.root / target, text)
+        attachments = await self._download_attachments(page, target)
+        if target != path:
+            self.state.rename(path, target)
+            old = self.root / path
+            if old.is_file() and old != self.root / target:
+                old.unlink()
+        self.state.record(target, FileState(
+            page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
+            version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
+            storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
+            attachments=attachments), base=text)
+        _remove_conflict_copy(self.root, target)
+        return Outcome("pull", path, "done", "file updated from Confluence", page.id,
+                       new_path=target if target != path else None)
+
+    async def _download_attachments(self, page: Page, path: str) -> dict[str, AttachmentState]:
+        entry = self.state.files.get(path)
+        known = dict(entry.attachments) if entry is not None else {}
+        used = convert_storage(page.body or "").attachments
+        if not used:
+            return known
+        result: dict[str, AttachmentState] = {}
+        resolve = self._attachment_link(path)
+        for attachment in await self.client.attachments(page.id, kind=page.type):
+            if attachment.title not in used:
+                continue
+            previous = known.get(attachment.title)
+            if previous is not None and previous.version == attachment.version:
+                result[attachment.title] = previous
+                continue
+            relative = resolve(attachment.title, None) or attachment.title
+            local = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+            data = await self.client.download(attachment)
+            atomic_write(self.root / local, data)
+            result[attachment.title] = AttachmentState(attachment.id, file_hash(data), attachment.version, local)
+        return result
+
+    async def _do_pull(self, action: planner.Action) -> Outcome:
+        entry = self.state.files[action.path]
+        page, markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+        return await self._write_pulled(action.path, page, markdown, new_path=action.new_path, kind=entry.kind)
+
+    async def _do_new_file(self, action: planner.Action) -> Outcome:
+        page = self.remote[action.page_id or ""]
+        self.infos[action.path] = FileInfo(page.title, "heading", page.type, page.id, None)
+        page, markdown = await self._fetch_markdown(page.id, action.path, page.type)
+        outcome = await self._write_pulled(action.path, page, markdown, kind=page.type)
+        outcome.action = "new_file"
+        return outcome
+
+    async def _do_remove_file(self, action: planner.Action) -> Outcome:
+        file = self.root / action.path
+        if file.is_file():
+            file.unlink()
+        self.state.forget(action.path)
+        return Outcome("remove_file", action.path, "done", "its page was deleted in Confluence", action.page_id)
+
+    async def _do_merge(self, action: planner.Action) -> Outcome:
+        entry = self.state.files[action.path]
+        page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+        remote_text, _ = self._compose(action.path, remote_markdown, page.title)
+        local_text = self._text(action.path)
+        merged = merge_markdown(self.state.base(action.path) or "", local_text, remote_text)
+        atomic_write(self.root / action.path, merged.text)
+        if merged.conflicts:
+            # Confluence's side is now in the file (between markers): it counts as taken in, so
+            # once the markers are settled the file is simply "changed here" and gets pushed.
+            self.state.record(action.path, replace(entry, version=page.version.number,
+                                                   storage_hash=storage_digest(page.body or ""),
+                                                   md_hash=file_hash(remote_text.encode("utf-8"))), base=remote_text)
+            return Outcome("merge", action.path, "conflict",
+                           f"{merged.conflicts} part(s) changed on both sides: settle the <<<<<<< markers in the file, "
+                           "then push or sync again", entry.page_id)
+        # A clean merge: what Confluence has is now the base, and the merge is pushed on top.
+        self.docs[action.path] = LocalDoc(action.path, self.docs[action.path].parent,
+                                          file_hash(merged.text.encode("utf-8")), self.docs[action.path].folder)
+        self.infos[action.path] = self._info(self.docs[action.path])
+        self.state.record(action.path, FileState(
+            page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number,
+            md_hash=file_hash(remote_text.encode("utf-8")), storage_hash=storage_digest(page.body or ""),
+            kind=entry.kind, title_source=entry.title_source, attachments=entry.attachments, labels=entry.labels,
+            links=entry.links), base=remote_text)
+        outcome = await self._publish(action, action.path, page)
+        outcome.message = "merged both sides and pushed the result"
+        return outcome
+
+    async def _do_conflict(self, action: planner.Action) -> Outcome:
+        entry = self.state.files.get(action.path) or (self.state.files.get(action.new_path or "") if action.new_path
+                                                      else None)
+        message = f"{action.reason}: nothing was overwritten"
+        if entry is not None and entry.page_id in self.remote:
+            page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+            remote_text, _ = self._compose(action.path, remote_markdown, page.title)
+            beside = self.root / conflict_copy(action.new_path or action.path)
+            atomic_write(beside, remote_text)
+            message += f"; Confluence's version is in {conflict_copy(action.new_path or action.path)}"
+        return Outcome("conflict", action.path, "conflict", message, action.page_id)
+
+    # -- describing (dry runs, status) -------------------------------------------------------------------
+
+    async def _describe(self, action: planner.Action, *, with_diff: bool) -> Outcome:
+        outcome = Outcome(action.kind, action.path, "planned", action.reason, action.page_id, action.new_path)
+        if not with_diff:
+            return outcome
+        try:
+            if action.kind in ("update", "create", "rename", "move") and not action.path.endswith("/"):
+                path = action.new_path or action.path
+                old = self.state.base(action.path) or ""
+                outcome.diff = _diff(old, self._text(path), f"{path} (last synced)", f"{path} (now)")
+            elif action.kind in ("pull", "merge", "conflict") and action.page_id:
+                entry = self.state.files[action.path]
+                page, markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+                remote_text, _ = self._compose(action.path, markdown, page.title)
+                outcome.diff = _diff(self._text(action.path) if (self.root / action.path).is_file() else "",
+                                     remote_text, f"{action.path} (here)", f"{action.path} (Confluence)")
+        except (MdsyncError, OSError, KeyError) as error:
+            outcome.message = f"{outcome.message} (no diff: {error})".strip()
+        return outcome
+
+    # -- rebuilding the state --------------------------------------------------------------------------
+
+    async def _resync(self, local: dict[str, planner.Local]) -> None:
+        """Match files and pages by title; what agrees is recorded as synced, what differs as a conflict."""
+        by_title = {page.title.lower(): page for page in self.remote.values()}
+        self.state.files = {}
+        for path, doc in sorted(local.items()):
+            page = by_title.get(doc.title.lower())
+            if page is None:
+                continue
+            full = await self.client.get_page(page.id, kind=page.type)
+            storage, converted, info = self._convert(path)
+            same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
+            base = info.text if same else None
+            self.state.files[path] = FileState(
+                page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number if same else 0,
+                md_hash=doc.md_hash if same else None, storage_hash=storage_digest(full.body or ""), kind=page.type,
+                title_source=info.title_source)
+            if base is not None:
+                atomic_write(self.state.base_path(path), base)
+        self.state.save()
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def conflict_copy(path: str) -> str:
+    """Where Confluence's side of a conflict is written: NAME.remote.md beside the file."""
+    clean = path.rstrip("/")
+    if path.endswith("/"):
+        return posixpath.join(clean, "index.remote.md")
+    return clean[: -len(".md")] + ".remote.md" if clean.endswith(".md") else clean + ".remote.md"
+
+
+def _remove_conflict_copy(root: Path, path: str) -> None:
+    """Once a file is back in step, Confluence's copy from an earlier conflict is stale."""
+    copy = root / conflict_copy(path)
+    if copy.is_file():
+        copy.unlink()
+
+
+def replace_path(attachment: AttachmentState, path: str) -> AttachmentState:
+    return AttachmentState(attachment.id, attachment.hash, attachment.version, path)
+
+
+def _first_heading(markdown: str) -> tuple[str | None, bool]:
+    """The first H1's text (as convert_markdown takes the title) and whether it opens the file."""
+    tokens = make_parser().parse(markdown)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h1":
+            return plain_text_of(tokens[index + 1].children or []).strip() or None, index == 0
+    return None, False
+
+
+def _source(page: Page) -> str | None:
+    match = SOURCE_MESSAGE.match(page.version.message or "")
+    return match.group(1) if match else None
+
+
+def _media_type(filename: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def _diff(old: str, new: str, old_name: str, new_name: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), old_name, new_name))
+
+
+def conflict_error(report: Report) -> ConflictError | None:
+    if report.conflicts:
+        return ConflictError(f"{len(report.conflicts)} file(s) changed on both sides; nothing was overwritten.")
+    return None
+
+
+__all__ = ["Engine", "Outcome", "Report", "RunOptions", "conflict_copy"]

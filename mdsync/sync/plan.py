@@ -1,0 +1,370 @@
+"""The sync planner: (local tree, remote tree, state) in, actions out. Pure: no I/O.
+
+Changes are detected against the state, the archive of the last agreed version of every
+file (as Unison and rclone bisync do): a file changed here if its Markdown hash differs
+from the state's; a page changed in Confluence if its version does. Changes on one side
+are carried to the other; changes on both are conflicts, settled by the policy the user
+chose (stop, merge, local, remote) and never guessed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from mdsync.sync.names import safe_stem, unique_path
+from mdsync.sync.state import FileState
+
+Mode = Literal["push", "pull", "sync"]
+Kind = Literal["create", "adopt", "update", "move", "pull", "new_file", "merge", "conflict", "trash", "keep",
+               "remove_file", "rename", "forget", "noop", "remote_only", "local_only"]
+
+
+@dataclass(frozen=True)
+class Local:
+    """A page as the docs folder has it. ``title`` is what the file says its title is."""
+
+    path: str
+    parent: str | None
+    md_hash: str | None
+    title: str
+    page_id: str | None = None  # from front matter, if the file names its page
+    kind: str = "page"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A page as Confluence lists it (no body)."""
+
+    id: str
+    title: str
+    parent_id: str | None
+    version: int
+    kind: str = "page"
+    source: str | None = None  # the file mdsync last wrote it from (from the version message)
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: Mode = "sync"
+    on_conflict: Literal["stop", "merge", "local", "remote"] = "stop"
+    delete: Literal["keep", "trash"] = "keep"
+    max_delete_share: float | None = 0.2
+    max_delete_count: int | None = None
+    force: bool = False  # push: overwrite pages changed in Confluence
+    only: tuple[str, ...] = ()  # limit to these paths (and folders)
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    path: str
+    page_id: str | None = None
+    parent: str | None = None  # local path of the parent page (None: the tree's root)
+    new_path: str | None = None  # for renames and new files
+    reason: str = ""
+    retitle: bool = False
+    move: bool = False
+    depth: int = 0  # how many pages above it in the tree: parents are written first
+
+    @property
+    def writes_remote(self) -> bool:
+        return self.kind in ("create", "update", "move", "trash", "merge") or \
+            (self.kind == "rename" and (self.retitle or self.move))
+
+    @property
+    def writes_local(self) -> bool:
+        return self.kind in ("pull", "new_file", "merge", "remove_file", "conflict")
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # reasons to stop before writing anything
+
+    def of(self, *kinds: str) -> list[Action]:
+        return [action for action in self.actions if action.kind in kinds]
+
+    @property
+    def conflicts(self) -> list[Action]:
+        return self.of("conflict")
+
+
+def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
+         root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None) -> Plan:
+    """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
+
+    ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
+    which a file may not take.
+    """
+    result = Plan()
+    by_page = {entry.page_id: path for path, entry in state.items()}
+    renames = _renames(local, state, remote)
+    renamed_from = {old for old in renames.values()}
+    claimed_remote: set[str] = set(by_page)
+    selected = _selector(options.only)
+
+    # Tracked files.
+    for path, entry in sorted(state.items()):
+        if path in renamed_from:
+            continue
+        if not selected(path):
+            continue
+        here = local.get(path)
+        there = remote.get(entry.page_id)
+        result.actions.append(_tracked(path, entry, here, there, local, state, root_id, options))
+
+    # Renamed and moved files keep their page.
+    for new_path, old_path in sorted(renames.items()):
+        if not (selected(new_path) or selected(old_path)):
+            continue
+        entry = state[old_path]
+        here = local[new_path]
+        there = remote.get(entry.page_id)
+        retitle = here.title != entry.title
+        move = _parent_id(here.parent, local, state, root_id) != entry.parent_id
+        changed = here.md_hash != entry.md_hash
+        if options.mode == "pull":
+            result.actions.append(Action("local_only", new_path, entry.page_id, reason="renamed here; push to rename "
+                                         "the page"))
+            continue
+        if there is not None and there.version != entry.version and not options.force:
+            result.actions.append(Action("conflict", new_path, entry.page_id, here.parent, old_path,
+                                         reason="renamed here and changed in Confluence"))
+            continue
+        result.actions.append(Action("rename", old_path, entry.page_id, here.parent, new_path,
+                                     reason="update" if changed else "", retitle=retitle, move=move))
+
+    # New files.
+    adoptable = {}
+    for page in remote.values():
+        if page.id not in claimed_remote and page.source:
+            adoptable[page.source] = page
+    for path, doc in sorted(local.items()):
+        if path in state or path in renames or not selected(path):
+            continue
+        if options.mode == "pull":
+            result.actions.append(Action("local_only", path, reason="new here; push to create its page"))
+            continue
+        page = adoptable.get(path)
+        if page is not None and page.title.lower() == doc.title.lower():
+            # A page mdsync created from this very file (a run that died before recording it).
+            claimed_remote.add(page.id)
+            result.actions.append(Action("adopt", path, page.id, doc.parent, reason="created by an earlier run"))
+        else:
+            result.actions.append(Action("create", path, None, doc.parent))
+
+    # Pages new in Confluence get files, parents first, named after their titles.
+    taken = set(local) | set(state)
+    new_paths: dict[str, str] = {}
+    for page in _top_down(remote, root_id):
+        if page.id in claimed_remote:
+            continue
+        if options.mode == "push":
+            result.actions.append(Action("remote_only", page.title, page.id, reason="created in Confluence; pull to "
+                                         "get a file for it"))
+            continue
+        parent_path = None if page.parent_id == root_id else \
+            by_page.get(page.parent_id or "") or new_paths.get(page.parent_id or "")
+        if page.parent_id != root_id and parent_path is None:
+            continue  # under a page that is not in the tree any more
+        folder = folder_of(parent_path) if parent_path else ""
+        path = unique_path(folder, safe_stem(page.title), ".md", taken, page.id)
+        taken.add(path)
+        new_paths[page.id] = path
+        if selected(path):
+            result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
+
+    _check_titles(result, local, state, renames, outside_titles or {})
+    _check_deletes(result, state, options)
+    result.actions = [replace(action, depth=_depth(action, local, new_parents={a.path: a.parent for a in
+                                                                                 result.actions})) for action in
+                      result.actions]
+    result.actions.sort(key=_order)
+    return result
+
+
+def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str, str | None]) -> int:
+    depth, parent, seen = 0, action.parent, set()
+    while parent is not None and parent not in seen:
+        seen.add(parent)
+        depth += 1
+        parent = local[parent].parent if parent in local else new_parents.get(parent)
+    return depth
+
+
+def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None,
+             local: Mapping[str, Local], state: Mapping[str, FileState], root_id: str, options: Options) -> Action:
+    mode = options.mode
+    local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
+    moved_here = here is not None and _parent_id(here.parent, local, state, root_id) != entry.parent_id
+    remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
+    parent = here.parent if here is not None else None
+
+    if here is None and there is None:
+        return Action("forget", path, entry.page_id, reason="gone on both sides")
+    if here is None:  # deleted here
+        if mode == "pull":
+            return Action("local_only", path, entry.page_id, reason="deleted here; push or sync to trash its page")
+        if remote_changed and not options.force:
+            return Action("conflict", path, entry.page_id, reason="deleted here but changed in Confluence")
+        if options.delete == "trash":
+            return Action("trash", path, entry.page_id, reason="deleted here")
+        return Action("keep", path, entry.page_id, reason="deleted here; the page is kept (sync.delete: keep)")
+    if there is None:  # trashed in Confluence (or moved out of the tree)
+        if mode == "push":
+            return Action("remote_only", path, entry.page_id, reason="its page was deleted in Confluence; pull to "
+                          "remove the file")
+        if local_changed:
+            return Action("conflict", path, entry.page_id, parent, reason="changed here but deleted in Confluence")
+        return Action("remove_file", path, entry.page_id, reason="its page was deleted in Confluence")
+    if not local_changed and not remote_changed:
+        if moved_here and mode != "pull":
+            return Action("move", path, entry.page_id, parent, reason="moved here")
+        return Action("noop", path, entry.page_id, parent)
+    holds_children = any(other.startswith(folder_of(path) + "/") for other in local if other != path)
+    if remote_changed and not local_changed and there.parent_id != entry.parent_id and mode != "push" \
+            and not path.endswith("/") and not holds_children:
+        # Moved in Confluence: the file follows its page to the new parent's folder.
+        by_page = {state_entry.page_id: state_path for state_path, state_entry in state.items()}
+        new_parent = None if there.parent_id == root_id else by_page.get(there.parent_id or "")
+        if there.parent_id == root_id or new_parent is not None:
+            folder = folder_of(new_parent) if new_parent else ""
+            new_path = posixpath.join(folder, posixpath.basename(path)) if folder else posixpath.basename(path)
+            if new_path != path and new_path not in local:
+                return Action("pull", path, entry.page_id, new_parent, new_path, reason="moved in Confluence")
+    if local_changed and not remote_changed:
+        if mode == "pull":
+            return Action("local_only", path, entry.page_id, parent, reason="changed here; push to publish")
+        return Action("update", path, entry.page_id, parent, move=moved_here, retitle=here.title != entry.title)
+    if remote_changed and not local_changed:
+        if mode == "push":
+            if options.force:
+                return Action("noop", path, entry.page_id, parent)
+            return Action("remote_only", path, entry.page_id, parent, reason="changed in Confluence; pull to get it")
+        return Action("pull", path, entry.page_id, parent, reason="changed in Confluence")
+    # Changed on both sides.
+    if mode == "push" and (options.force or options.on_conflict == "local"):
+        return Action("update", path, entry.page_id, parent, reason="overwrites the Confluence change",
+                      move=moved_here)
+    if mode != "push" and options.on_conflict == "local":
+        return Action("update", path, entry.page_id, parent, reason="local wins (on_conflict: local)", move=moved_here)
+    if mode != "push" and options.on_conflict == "remote":
+        return Action("pull", path, entry.page_id, parent, reason="Confluence wins (on_conflict: remote)")
+    if mode != "push" and options.on_conflict == "merge":
+        return Action("merge", path, entry.page_id, parent, reason="changed on both sides")
+    return Action("conflict", path, entry.page_id, parent, reason="changed here and in Confluence")
+
+
+def _top_down(remote: Mapping[str, Remote], root_id: str) -> list[Remote]:
+    """Pages ordered so that every page comes after its parent."""
+    children: dict[str | None, list[Remote]] = {}
+    for page in remote.values():
+        children.setdefault(page.parent_id, []).append(page)
+    ordered: list[Remote] = []
+    pending = sorted(children.get(root_id, []), key=lambda page: page.id, reverse=True)
+    while pending:
+        page = pending.pop()
+        ordered.append(page)
+        pending.extend(sorted(children.get(page.id, []), key=lambda child: child.id, reverse=True))
+    return ordered
+
+
+def _parent_id(parent: str | None, local: Mapping[str, Local], state: Mapping[str, FileState],
+               root_id: str) -> str | None:
+    """The page id a local parent path stands for; '?' when that page does not exist yet."""
+    if parent is None:
+        return root_id
+    entry = state.get(parent)
+    return entry.page_id if entry is not None else "?"
+
+
+def _renames(local: Mapping[str, Local], state: Mapping[str, FileState],
+             remote: Mapping[str, Remote]) -> dict[str, str]:
+    """new path -> old path for tracked files that moved: same page id in front matter, or
+    the same content where the old file is gone."""
+    gone = {path: entry for path, entry in state.items() if path not in local}
+    if not gone:
+        return {}
+    by_page = {entry.page_id: path for path, entry in gone.items()}
+    by_hash: dict[str, list[str]] = {}
+    for path, entry in gone.items():
+        if entry.md_hash:
+            by_hash.setdefault(entry.md_hash, []).append(path)
+    found: dict[str, str] = {}
+    for path, doc in sorted(local.items()):
+        if path in state:
+            continue
+        old = by_page.get(doc.page_id or "")
+        if old is None and doc.md_hash in by_hash and len(by_hash[doc.md_hash]) == 1:
+            old = by_hash[doc.md_hash][0]
+        if old is not None and old not in found.values():
+            found[path] = old
+    return found
+
+
+def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, FileState],
+                  renames: Mapping[str, str], outside: Mapping[str, str]) -> None:
+    """Two files with one title, or a file taking a title used outside the tree, stop the run."""
+    seen: dict[str, str] = {}
+    for path, doc in sorted(local.items()):
+        key = doc.title.strip().lower()
+        if key in seen:
+            result.problems.append(f"'{seen[key]}' and '{path}' both have the title '{doc.title}': titles must be "
+                                   "unique in a Confluence space; change one (front matter 'title:' or its heading).")
+        else:
+            seen[key] = path
+        if key in outside:
+            tracked = state.get(renames.get(path, path))
+            if tracked is None or tracked.page_id != outside[key]:
+                result.problems.append(f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
+                                       "already uses: rename the file's title or move that page into the tree.")
+
+
+def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Options) -> None:
+    trashing = len(result.of("trash"))
+    total = max(1, len(state))
+    if not trashing:
+        return
+    too_many_share = options.max_delete_share is not None and trashing / total > options.max_delete_share
+    too_many_count = options.max_delete_count is not None and trashing > options.max_delete_count
+    if too_many_share or too_many_count:
+        limit = (f"{options.max_delete_share:.0%} of the pages" if options.max_delete_share is not None
+                 else f"{options.max_delete_count} pages")
+        result.problems.append(f"This run would trash {trashing} of {len(state)} pages, more than sync.max_delete "
+                               f"({limit}): if that is right, raise sync.max_delete or delete in smaller steps.")
+
+
+def _selector(only: tuple[str, ...]) -> Callable[[str], bool]:
+    if not only:
+        return lambda path: True
+    prefixes = tuple(item.rstrip("/") for item in only)
+
+    def selected(path: str) -> bool:
+        clean = path.rstrip("/")
+        return any(clean == prefix or clean.startswith(prefix + "/") for prefix in prefixes)
+
+    return selected
+
+
+ORDER = {"forget": 0, "create": 1, "adopt": 1, "rename": 2, "move": 2, "update": 3, "merge": 3, "pull": 3,
+          "new_file": 4, "remove_file": 5, "trash": 6, "conflict": 7, "keep": 8, "remote_only": 8, "local_only": 8,
+          "noop": 9}
+
+
+def _order(action: Action) -> tuple[int, int, str]:
+    # Parents before children when creating; children before parents when trashing.
+    depth = action.depth if action.kind != "trash" else -action.path.rstrip("/").count("/")
+    return (ORDER[action.kind], depth, action.path)
+
+
+def folder_of(path: str) -> str:
+    """The folder a page's children live in: ``guides/index.md`` -> ``guides``, ``a.md`` -> ``a``."""
+    if path.endswith("/"):
+        return path.rstrip("/")
+    directory, name = posixpath.split(path)
+    if name in ("index.md", "README.md", "readme.md", "Index.md"):
+        return directory
+    return posixpath.join(directory, name[: -len(".md")]) if name.endswith(".md") else path

@@ -1,0 +1,207 @@
+"""The archive of the last agreed state: ``.mdsync/state.json`` and the merge bases.
+
+For every file: its page id, title, parent id, the version last synced, the hash of the
+Markdown and of the storage last synced, and its attachments. The Markdown last synced is
+kept in ``.mdsync/base/`` as the base of three-way merges. The JSON is sorted and stable
+so a team can commit it for CI. Every write is atomic (temporary file, fsync, rename), and
+a lock file keeps two runs apart (a lock left by a dead process is taken over).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from mdsync.errors import MdsyncError
+
+STATE_VERSION = 1
+
+
+class StateError(MdsyncError):
+    pass
+
+
+class Locked(MdsyncError):
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class AttachmentState:
+    id: str
+    hash: str
+    version: int
+    path: str  # the local file, relative to the docs root
+
+
+@dataclass(frozen=True)
+class FileState:
+    page_id: str
+    title: str
+    parent_id: str | None
+    version: int
+    md_hash: str | None
+    storage_hash: str
+    kind: str = "page"
+    title_source: str = "heading"  # where the title lives: front_matter | heading | filename | folder
+    attachments: dict[str, AttachmentState] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # paths of the files this one links to
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        data["links"] = list(self.links)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileState:
+        attachments = {name: AttachmentState(**value) for name, value in (data.get("attachments") or {}).items()}
+        return cls(**{**data, "attachments": attachments, "labels": tuple(data.get("labels") or ()),
+                      "links": tuple(data.get("links") or ())})
+
+
+@dataclass
+class State:
+    """What mdsync knows about each file, plus the site it belongs to."""
+
+    directory: Path
+    files: dict[str, FileState] = field(default_factory=dict)
+    site: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / "state.json"
+
+    @property
+    def base_dir(self) -> Path:
+        return self.directory / "base"
+
+    # -- reading and writing -----------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: Path) -> State:
+        state = cls(directory)
+        if not state.path.exists():
+            return state
+        try:
+            data = json.loads(state.path.read_text(encoding="utf-8"))
+            if data.get("version") != STATE_VERSION:
+                raise ValueError(f"version {data.get('version')}")
+            state.files = {path: FileState.from_json(entry) for path, entry in data.get("files", {}).items()}
+            state.site = dict(data.get("site") or {})
+        except (ValueError, TypeError, KeyError) as error:
+            raise StateError(f"{state.path} cannot be read ({error}): run 'mdsync sync --resync' to rebuild it from "
+                             "Confluence and the docs folder.") from None
+        return state
+
+    def save(self) -> None:
+        data = {"version": STATE_VERSION, "site": self.site,
+                "files": {path: self.files[path].to_json() for path in sorted(self.files)}}
+        atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def record(self, path: str, entry: FileState, base: str | None = None) -> None:
+        """Record one finished action, then persist, so a run killed later loses nothing."""
+        self.files[path] = entry
+        if base is not None:
+            atomic_write(self.base_path(path), base)
+        self.save()
+
+    def forget(self, path: str) -> None:
+        self.files.pop(path, None)
+        base = self.base_path(path)
+        if base.exists():
+            base.unlink()
+        self.save()
+
+    def rename(self, old: str, new: str) -> None:
+        """A file moved: its record and merge base follow it."""
+        entry = self.files.pop(old, None)
+        if entry is None:
+            return
+        self.files[new] = entry
+        old_base, new_base = self.base_path(old), self.base_path(new)
+        if old_base.exists():
+            new_base.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old_base, new_base)
+        self.save()
+
+    def update(self, path: str, **changes: Any) -> None:
+        self.record(path, replace(self.files[path], **changes))
+
+    def base(self, path: str) -> str | None:
+        base = self.base_path(path)
+        return base.read_text(encoding="utf-8") if base.exists() else None
+
+    def base_path(self, path: str) -> Path:
+        # Folder pages ("guides/") keep their base under a name that cannot clash with a file.
+        name = path.rstrip("/") + (".folder" if path.endswith("/") else "")
+        return self.base_dir / name
+
+    def by_page(self) -> dict[str, str]:
+        return {entry.page_id: path for path, entry in self.files.items()}
+
+    # -- the lock ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Keep other mdsync runs out of this docs folder while the block runs."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = self.directory / "lock"
+        me = f"{os.getpid()}@{socket.gethostname()}"
+        for _ in range(2):
+            try:
+                handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = lock.read_text(encoding="utf-8", errors="replace").strip() if lock.exists() else ""
+                if _stale(holder):
+                    lock.unlink(missing_ok=True)  # left by a run that died: take it over
+                    continue
+                raise Locked(f"Another mdsync run ({holder or 'unknown'}) is working on this folder: wait for it to "
+                             f"finish, or delete {lock} if it is not running.") from None
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(me)
+            break
+        try:
+            yield
+        finally:
+            if lock.exists() and lock.read_text(encoding="utf-8", errors="replace").strip() == me:
+                lock.unlink()
+
+
+def _stale(holder: str) -> bool:
+    pid_text, _, host = holder.partition("@")
+    if host and host != socket.gethostname():
+        return False  # another machine's lock (a shared folder): never assume it is dead
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Write all or nothing: a temporary file beside the target, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
