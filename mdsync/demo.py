@@ -1,11 +1,14 @@
 """`mdsync demo`: the whole story against a sandbox started in-process.
 
-It works on a temporary copy of the docs folder so that the repository is never touched,
-and it never fakes a step: a step whose machinery is not built yet is reported as such.
+It works on a temporary copy of the docs folder so that the repository is never touched:
+push the docs, a colleague edits a page in Confluence (through the REST API, as the editor
+would), pull the edit back, then both sides change the same page and a sync merges them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import difflib
 import shutil
 import tempfile
 import time
@@ -13,15 +16,16 @@ from pathlib import Path
 
 import httpx
 from rich.console import Console
-from rich.table import Table
-from rich.tree import Tree
+from rich.syntax import Syntax
 
 import mdsync
+from mdsync.config import parse_config
+from mdsync.confluence.client import ConfluenceClient
 from mdsync.errors import UsageError
+from mdsync.output import summary
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.server import BackgroundServer
-
-_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf", ".yaml", ".yml", ".json", ".txt"}
+from mdsync.sync.engine import Engine, Report, RunOptions
 
 
 def find_sample_docs() -> Path:
@@ -32,58 +36,79 @@ def find_sample_docs() -> Path:
     raise UsageError("No sample_docs folder found: run the demo from the mdsync repository or pass --docs PATH.")
 
 
-def _docs_tree(root: Path) -> tuple[Tree, int, int]:
-    tree = Tree(f"[bold]{root.name}/[/]")
-    pages = assets = 0
+def _colleague_edit(http: httpx.Client, title: str, change: str, *, replace: tuple[str, str] | None = None) -> None:
+    """Edit a page the way Confluence's editor would: a new version through the REST API."""
+    found = http.get("/wiki/api/v2/pages", params={"title": title}).raise_for_status().json()["results"][0]
+    page = http.get(f"/wiki/api/v2/pages/{found['id']}", params={"body-format": "storage"}).raise_for_status().json()
+    body = page["body"]["storage"]["value"]
+    if replace:
+        body = body.replace(*replace, 1)
+    body += f"<p>{change}</p>" if change else ""
+    http.put(f"/wiki/api/v2/pages/{page['id']}", json={
+        "id": page["id"], "status": "current", "title": page["title"],
+        "body": {"representation": "storage", "value": body},
+        "version": {"number": page["version"]["number"] + 1, "message": "edited in Confluence"},
+    }).raise_for_status()
 
-    def walk(folder: Path, branch: Tree) -> None:
-        nonlocal pages, assets
-        for entry in sorted(folder.iterdir(), key=lambda path: (path.is_file(), path.name.lower())):
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                walk(entry, branch.add(f"{entry.name}/"))
-            elif entry.suffix.lower() == ".md":
-                pages += 1
-                branch.add(entry.name)
-            elif entry.suffix.lower() in _ASSET_SUFFIXES:
-                assets += 1
-                branch.add(f"[dim]{entry.name}[/]")
 
-    walk(root, tree)
-    return tree, pages, assets
+def _show_diff(console: Console, before: str, after: str, name: str) -> None:
+    diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{name} (before)",
+                                        f"{name} (after)"))
+    console.print(Syntax(diff or "(no change)\n", "diff", theme="ansi_dark", background_color="default"))
 
 
 def run_demo(console: Console, *, serve: bool = False, port: int | None = None, docs: str | None = None) -> None:
     source = Path(docs) if docs else find_sample_docs()
+    if not source.is_dir():
+        raise UsageError(f"{source} does not exist: pass --docs with a folder of Markdown files.")
     with tempfile.TemporaryDirectory(prefix="mdsync-demo-") as scratch:
-        workspace = Path(scratch) / "docs"
-        shutil.copytree(source, workspace)
-        sandbox = create_sandbox(spaces=("DOCS",))
-        with BackgroundServer(sandbox, port=port) as server:
+        work = Path(scratch)
+        shutil.copytree(source, work / "docs")
+        with BackgroundServer(create_sandbox(spaces=("DOCS",)), port=port) as server:
+            (work / "mdsync.yaml").write_text(
+                f"confluence:\n  url: {server.url}\n  auth: token\n  email: {DEFAULT_EMAIL}\n  token: {DEFAULT_TOKEN}\n"
+                "space: DOCS\ndocs: docs\n", encoding="utf-8")
+            config = parse_config((work / "mdsync.yaml").read_text(encoding="utf-8"), root=work, environ={})
+
+            def sync(mode: str, **options: object) -> Report:
+                async def go() -> Report:
+                    async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency) as client:
+                        return await Engine(config, client).run(RunOptions(mode=mode, **options))  # type: ignore[arg-type]
+                return asyncio.run(go())
+
             console.rule("[bold]mdsync demo")
-            console.print(f"1. Started a local Confluence sandbox at [bold]{server.url}[/] "
-                          f"(email {DEFAULT_EMAIL}, token {DEFAULT_TOKEN}).")
+            console.print(f"A local Confluence sandbox is running at [bold]{server.url}[/]; the docs are a copy of "
+                          f"{source}.")
+
+            started = time.perf_counter()
+            report = sync("push")
+            pages = sum(1 for outcome in report.outcomes if outcome.action == "create" and outcome.status == "done")
+            console.print(f"\n[bold]1. Push.[/] {summary(report)} ({pages} pages in "
+                          f"{time.perf_counter() - started:.1f} s)")
+            console.print(f"   Again, with nothing changed: {summary(sync('push'))}")
+
+            page_file = work / "docs" / "guides" / "installation.md"
+            before = page_file.read_text(encoding="utf-8")
             with httpx.Client(base_url=server.url, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=10) as http:
-                spaces = http.get("/wiki/api/v2/spaces", params={"keys": "DOCS"}).raise_for_status().json()
-                space = spaces["results"][0]
-                home = http.get(f"/wiki/api/v2/pages/{space['homepageId']}").raise_for_status().json()
-            console.print(f"   Space [bold]{space['key']}[/] (id {space['id']}) has its home page "
-                          f"\"{home['title']}\" (id {home['id']}, version {home['version']['number']}).")
+                _colleague_edit(http, "Installation", "Tip from the ops team: run the installer with "
+                                "<code>--dry-run</code> first to see what it will change.")
+                console.print("\n[bold]2. A colleague edits[/] the Installation page in Confluence.")
+                report = sync("pull")
+                console.print(f"[bold]3. Pull.[/] {summary(report)} The file now reads:")
+                _show_diff(console, before, page_file.read_text(encoding="utf-8"), "guides/installation.md")
 
-            tree, pages, assets = _docs_tree(workspace)
-            console.print(f"2. The docs folder ({source}) holds {pages} Markdown pages and {assets} files "
-                          "they use; the demo works on a temporary copy:")
-            console.print(tree)
+                text = page_file.read_text(encoding="utf-8")
+                page_file.write_text(text.replace("Acme Widgets ships", "Acme Widgets now ships", 1), encoding="utf-8")
+                _colleague_edit(http, "Installation", "The colleague adds a second note at the end.")
+                console.print("\n[bold]4. Both sides change[/] the same page: an edit near the top here, a new "
+                              "note at the end in Confluence.")
+                report = sync("sync", on_conflict="merge")
+                console.print(f"[bold]5. Sync with on_conflict: merge.[/] {summary(report)}")
+                _show_diff(console, text, page_file.read_text(encoding="utf-8"), "guides/installation.md")
+                final = sync("sync")
+                console.print(f"   A last sync finds both sides in step: {summary(final)}")
 
-            steps = Table(title="The story", show_lines=False)
-            steps.add_column("step")
-            steps.add_column("status")
-            steps.add_row("push the docs folder to the space", "[yellow]not built yet[/] (converter, client, sync)")
-            steps.add_row("a colleague edits one page in Confluence", "[yellow]waits for push[/]")
-            steps.add_row("pull the edit back into Markdown", "[yellow]not built yet[/] (sync engine)")
-            console.print(steps)
-            console.print(f"Preview the sandbox at [bold]{server.url}/[/] "
+            console.print(f"\nPreview the pages at [bold]{server.url}/[/] "
                           + ("(running until Ctrl-C)." if serve else "(rerun with --serve to keep it up)."))
             if serve:
                 try:

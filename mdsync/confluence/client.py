@@ -22,6 +22,7 @@ import httpx
 
 from mdsync import __version__
 from mdsync.config import ConfluenceConfig
+from mdsync.convert.canonical import storage_digest
 from mdsync.confluence.auth import Connection, connect
 from mdsync.confluence.errors import (
     ConfluenceError,
@@ -228,8 +229,12 @@ class ConfluenceClient:
                 await asyncio.sleep(self.retry.backoff(attempt))
                 landed = await self.find_page(space_id, title, kind=kind)
                 if landed is not None and (kind != "page" or not parent_id or landed.parent_id == parent_id):
-                    log.info("%s: the first attempt landed (page %s)", what, landed.id)
-                    return await self.get_page(landed.id, kind=kind)
+                    full = await self.get_page(landed.id, kind=kind)
+                    # Ours only if it holds exactly what we sent; someone else's page is not adopted
+                    # (the retry then meets Confluence's "title already exists").
+                    if full.body is not None and storage_digest(full.body) == storage_digest(body):
+                        log.info("%s: the first attempt landed (page %s)", what, landed.id)
+                        return full
         raise Unreachable(f"Could not {what}: Confluence kept failing; nothing was created. Run again later.")
 
     async def update_page(self, page: Page, *, title: str, body: str, message: str = "",
@@ -248,10 +253,12 @@ class ConfluenceClient:
             response = await self.expect("PUT", f"{V2}/{_collection(page.type)}/{page.id}", what=what,
                                          json_body=payload)
         except VersionConflict:
-            # After a retried PUT whose first answer was lost, our own version is the current one.
-            current = await self.get_page(page.id, body=False, kind=page.type)
-            if current.version.number == number and current.version.message == message and current.title == title:
-                return await self.get_page(page.id, kind=page.type)
+            # After a retried PUT whose first answer was lost, our own version is the current one:
+            # the version we sent, with exactly our title and body.
+            current = await self.get_page(page.id, kind=page.type)
+            if current.version.number == number and current.version.message == message and current.title == title \
+                    and current.body is not None and storage_digest(current.body) == storage_digest(body):
+                return current
             raise
         return page_from(response.json(), page.type)
 

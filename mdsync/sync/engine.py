@@ -360,7 +360,7 @@ class Engine:
             page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
             version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=digest, kind=info.kind,
             title_source=info.title_source, attachments=attachments, labels=labels,
-            links=tuple(converted.links) if converted is not None else ()), base=info.text)
+            links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage)
         _remove_conflict_copy(self.root, path)
         warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
         return Outcome(action.kind, path, "done", f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
@@ -542,12 +542,34 @@ class Engine:
             return join_front_matter(with_updates(front, title=title), markdown), "front_matter"
         return join_front_matter(front, markdown), "filename"
 
+    def _restyled(self, path: str, remote_text: str, title: str) -> str:
+        """Confluence's new text, in the file's own style where the page did not change.
+
+        mdsync writes Markdown its own way (tables compact, one bullet style...). To keep a
+        pull's diff to what changed in Confluence, the change is taken as a three-way merge:
+        the last synced storage as mdsync would write it (base), the file as last synced
+        (the user's style), and the new storage as mdsync writes it.
+        """
+        old_storage, user_base = self.state.storage(path), self.state.base(path)
+        if old_storage is None or user_base is None:
+            return remote_text
+        try:
+            old_text, _ = self._compose(path, convert_storage(old_storage, resolve_page=self._page_link(path),
+                                                              resolve_attachment=self._attachment_link(path))
+                                        .markdown, title)
+        except MdsyncError:
+            return remote_text
+        merged = merge_markdown(old_text, user_base, remote_text)
+        return remote_text if merged.conflicts else merged.text
+
     async def _write_pulled(self, path: str, page: Page, markdown: str, *, new_path: str | None = None,
                             kind: str = "page") -> Outcome:
         target = new_path or path
         if path.endswith("/"):
             target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
         text, source = self._compose(target if (self.root / target).exists() else path, markdown, page.title)
+        if not path.endswith("/"):
+            text = self._restyled(path, text, page.title)
         atomic_write(self.root / target, text)
         attachments = await self._download_attachments(page, target)
         if target != path:
@@ -559,7 +581,7 @@ class Engine:
             page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
             version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
             storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
-            attachments=attachments), base=text)
+            attachments=attachments), base=text, storage=page.body or "")
         _remove_conflict_copy(self.root, target)
         return Outcome("pull", path, "done", "file updated from Confluence", page.id,
                        new_path=target if target != path else None)
@@ -610,6 +632,7 @@ class Engine:
         entry = self.state.files[action.path]
         page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
         remote_text, _ = self._compose(action.path, remote_markdown, page.title)
+        remote_text = self._restyled(action.path, remote_text, page.title)
         local_text = self._text(action.path)
         merged = merge_markdown(self.state.base(action.path) or "", local_text, remote_text)
         atomic_write(self.root / action.path, merged.text)

@@ -105,18 +105,24 @@ class State:
                 "files": {path: self.files[path].to_json() for path in sorted(self.files)}}
         atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
-    def record(self, path: str, entry: FileState, base: str | None = None) -> None:
-        """Record one finished action, then persist, so a run killed later loses nothing."""
-        self.files[path] = entry
+    def record(self, path: str, entry: FileState, base: str | None = None, storage: str | None = None) -> None:
+        """Record one finished action, then persist, so a run killed later loses nothing.
+
+        ``base`` is the Markdown as synced (the merge base); ``storage`` the page's storage as
+        synced, from which the next pull tells Confluence's edits apart from mdsync's style.
+        """
+        if storage is not None:
+            atomic_write(self.storage_path(path), storage)
         if base is not None:
             atomic_write(self.base_path(path), base)
+        self.files[path] = entry
         self.save()
 
     def forget(self, path: str) -> None:
         self.files.pop(path, None)
-        base = self.base_path(path)
-        if base.exists():
-            base.unlink()
+        for copy in (self.base_path(path), self.storage_path(path)):
+            if copy.exists():
+                copy.unlink()
         self.save()
 
     def rename(self, old: str, new: str) -> None:
@@ -125,11 +131,19 @@ class State:
         if entry is None:
             return
         self.files[new] = entry
-        old_base, new_base = self.base_path(old), self.base_path(new)
-        if old_base.exists():
-            new_base.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(old_base, new_base)
+        for old_copy, new_copy in ((self.base_path(old), self.base_path(new)),
+                                   (self.storage_path(old), self.storage_path(new))):
+            if old_copy.exists():
+                new_copy.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(old_copy, new_copy)
         self.save()
+
+    def storage(self, path: str) -> str | None:
+        copy = self.storage_path(path)
+        return copy.read_text(encoding="utf-8") if copy.exists() else None
+
+    def storage_path(self, path: str) -> Path:
+        return self.base_path(path).with_name(self.base_path(path).name + ".storage")
 
     def update(self, path: str, **changes: Any) -> None:
         self.record(path, replace(self.files[path], **changes))
