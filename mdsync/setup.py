@@ -1,0 +1,109 @@
+"""`mdsync init`: a first mdsync.yaml that works, written only after the connection does.
+
+The token is never written into the file: the file refers to ``${CONFLUENCE_API_TOKEN}``
+(or ``${MATON_API_KEY}``) and the user is told to export it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from mdsync.config import ENV_MATON_KEY, ENV_TOKEN, ConfluenceConfig, Secret, parse_config
+from mdsync.errors import ConfigError, UsageError
+
+
+def _ask(value: str | None, question: str, default: str | None = None) -> str:
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        if default is not None:
+            return default
+        raise UsageError(f"{question} is needed: pass it as a flag (see mdsync init --help).")
+    return str(click.prompt(question, default=default))
+
+
+def render(url: str, auth: str, email: str | None, space: str, parent: str | None, docs: str) -> str:
+    token_var = ENV_MATON_KEY if auth == "maton" else ENV_TOKEN
+    lines = [
+        "# Written by mdsync init. Every key is explained in mdsync.yaml.example.",
+        "confluence:",
+        f"  url: {url}",
+        f"  auth: {auth}",
+    ]
+    if auth != "maton":
+        lines.append(f"  email: {email}" if email else "  email: ${CONFLUENCE_EMAIL}")
+    lines += [
+        f"  token: ${{{token_var}}}   # never put the token itself here",
+        f"space: {space}",
+        f"parent: {_yaml_text(parent) if parent else 'null'}",
+        f"docs: {_yaml_text(docs)}",
+        "sync:",
+        "  on_conflict: stop",
+        "  delete: keep",
+        "  max_delete: 20%",
+        "  concurrency: 8",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _yaml_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def init_config(console: Console, path: Path, *, url: str | None, auth: str | None, email: str | None,
+                space: str | None, parent: str | None, docs: str | None, force: bool, check: bool) -> None:
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists: edit it, or run mdsync init --force to replace it.")
+    auth = auth or (_ask(None, "Sign in with (token, bearer, maton)", "token") if sys.stdin.isatty() else "token")
+    if auth not in ("token", "bearer", "maton"):
+        raise UsageError(f"auth must be token, bearer or maton, got {auth!r}.")
+    url = _ask(url, "Confluence site URL", "https://api.maton.ai" if auth == "maton" else None)
+    if auth == "token":
+        email = email or os.environ.get("CONFLUENCE_EMAIL") or _ask(None, "Atlassian account email")
+    space = _ask(space, "Space key")
+    docs = docs or (_ask(None, "Docs folder", "docs") if sys.stdin.isatty() else "docs")
+    text = render(url.rstrip("/"), auth, email, space, parent, docs)
+    token_var = ENV_MATON_KEY if auth == "maton" else ENV_TOKEN
+    config = parse_config(text, root=path.parent.resolve(), source=str(path),
+                          environ={**os.environ, **({"CONFLUENCE_EMAIL": email} if email else {})})
+    if check:
+        token = os.environ.get(token_var)
+        if not token and sys.stdin.isatty():
+            token = click.prompt(f"API token (used for this check only, not saved; export {token_var} later)",
+                                 hide_input=True)
+        if not token:
+            raise ConfigError(f"To test the connection mdsync needs the token: export {token_var}=... and run "
+                              "mdsync init again (or pass --no-check).")
+        confluence = ConfluenceConfig(**{**config.confluence.__dict__, "token": Secret(token)})
+        who, space_name = asyncio.run(_check(confluence, config.space, config.parent))
+        console.print(f"Connected as {who}; space {config.space} ({space_name}) is readable.")
+    path.write_text(text, encoding="utf-8")
+    console.print(f"Wrote {path}. The token is not in it: export {token_var}=<your token> before running mdsync.")
+    docs_path = config.docs
+    if not docs_path.exists():
+        console.print(f"The docs folder {docs_path} does not exist yet: create it and put Markdown files in it.")
+
+
+async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -> tuple[str, str]:
+    from mdsync.confluence.client import ConfluenceClient
+
+    async with ConfluenceClient(confluence) as client:
+        user = await client.current_user()
+        found = await client.space(space)
+        if parent:
+            if parent.isdigit():
+                await client.get_page(parent, body=False)
+            elif await client.find_page(found.id, parent) is None:
+                raise ConfigError(f"There is no page titled '{parent}' in space {space}: create it first, or leave "
+                                  "--parent out to use the space home page.")
+        return str(user.get("displayName") or user.get("email") or user.get("accountId")), found.name
+
+
+__all__ = ["init_config", "render"]
