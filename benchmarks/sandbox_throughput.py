@@ -4,7 +4,7 @@ Creates N pages (one request each), lists them with storage bodies (250 per requ
 reads each once and updates each once, through a real uvicorn server on a free port.
 Prints requests per second and latency percentiles for each kind of request.
 
-    .venv/bin/python benchmarks/sandbox_throughput.py [--pages 500] [--concurrency 8]
+    .venv/bin/python benchmarks/sandbox_throughput.py [--pages 500] [--concurrency 8] [--latency 0]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 import httpx
 
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
+from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.server import BackgroundServer
 
 BODY = "<h2>Section</h2><p>Some <strong>text</strong> with a <code>code</code> span.</p>" * 20
@@ -88,9 +89,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--latency", type=float, default=0.0, help="ms added to every request")
     args = parser.parse_args()
-    with BackgroundServer(create_sandbox()) as server:
-        print(f"sandbox at {server.url}: {args.pages} pages, concurrency {args.concurrency}")
+    with BackgroundServer(create_sandbox(faults=Faults(latency_ms=args.latency))) as server:
+        print(f"sandbox at {server.url}: {args.pages} pages, concurrency {args.concurrency}, "
+              f"latency {args.latency:g} ms")
         asyncio.run(run(server.url, args.pages, args.concurrency))
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mdsync.convert.frontmatter import split_front_matter
-from mdsync.convert.to_storage import LinkTarget, anchors_of, make_parser, plain_text_of
+from mdsync.convert.to_storage import LinkTarget, anchors_of, first_heading, make_parser
 from mdsync.errors import MdsyncError
 
 # Confluence refuses request bodies over 5 MB; storage is never smaller than its Markdown.
@@ -64,13 +64,8 @@ def markdown_title(text: str, path: str) -> str:
         front, body = None, text
     if front is not None and front.title:
         return front.title
-    tokens = make_parser().parse(body)
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h1":
-            title = plain_text_of(tokens[index + 1].children or []).strip()
-            if title:
-                return title
-    return posixpath.splitext(posixpath.basename(path))[0] or "Untitled"
+    title, _ = first_heading(body)
+    return title or posixpath.splitext(posixpath.basename(path))[0] or "Untitled"
 
 
 class FolderResolver:

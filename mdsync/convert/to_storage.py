@@ -105,6 +105,27 @@ def make_parser() -> MarkdownIt:
 
     Built once: a MarkdownIt instance is reusable and parsing does not change it.
     """
+    return _build_parser()
+
+
+@cache
+def _block_parser() -> MarkdownIt:
+    # Blocks only: finding the first heading needs no inline parse of every paragraph.
+    return _build_parser().disable("inline")
+
+
+def first_heading(markdown: str) -> tuple[str | None, bool]:
+    """The first H1's plain text (the page title) and whether it opens the text."""
+    env: dict[str, Any] = {}  # reference definitions, shared with the heading's inline parse
+    tokens = _block_parser().parse(markdown, env)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h1":
+            inline = make_parser().parseInline(tokens[index + 1].content, env)
+            return plain_text_of(inline[0].children or []).strip() or None, index == 0
+    return None, False
+
+
+def _build_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     parser.enable(["table", "strikethrough"])
     parser.options["tasklists"] = True

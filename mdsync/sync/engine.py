@@ -28,7 +28,7 @@ from mdsync.convert.files import InputError, heading_anchors, read_markdown
 from mdsync.convert.frontmatter import FrontMatter, join_front_matter, split_front_matter, with_updates
 from mdsync.convert.markdown_text import escape_heading
 from mdsync.convert.to_markdown import convert_storage
-from mdsync.convert.to_storage import make_parser, plain_text_of
+from mdsync.convert.to_storage import first_heading
 from mdsync.errors import ConflictError, MdsyncError
 from mdsync.sync import plan as planner
 from mdsync.sync.merge import has_conflict_markers, merge_markdown
@@ -128,35 +128,28 @@ class Engine:
 
     async def run(self, options: RunOptions) -> Report:
         with self.state.lock():
-            return await self._run(options)
+            try:
+                return await self._run(options)
+            finally:
+                if self.state.journal_path.exists():
+                    self.state.save()  # fold this run's journal (or a killed run's) into state.json
 
     async def _run(self, options: RunOptions) -> Report:
         report = Report(options.mode, dry_run=options.dry_run, check=options.check)
         if not self.root.is_dir():
             raise MdsyncError(f"The docs folder {self.root} does not exist: create it or set 'docs' in mdsync.yaml.")
-        self.docs = scan(self.root, self.config.include, self.config.exclude)
-        await self.client.open()
-        self.space = await self.client.space(self.config.space)
-        self.root_page = await self._root_page()
-        self._remember_site()
-        listing = await self.client.pages_in_space(self.space.id)
-        self.remote = self._tree(listing)
-        self.outside = {page.title.lower(): page.id for page in listing
-                        if page.id not in self.remote}
-        if any(entry.kind == "blogpost" for entry in self.state.files.values()) or self._local_blog_posts():
+        # The files are read (in a thread) while Confluence answers: neither waits for the other.
+        reading = asyncio.create_task(asyncio.to_thread(self._read_local))
+        try:
+            await self._read_remote()
+        except BaseException:
+            await asyncio.gather(reading, return_exceptions=True)  # Confluence's error is the one to show
+            raise
+        local, unreadable = await reading
+        if any(entry.kind == "blogpost" for entry in self.state.files.values()) or \
+                any(info.kind == "blogpost" for info in self.infos.values()):
             for post in await self.client.blog_posts(self.space.id):
                 self.remote[post.id] = post
-        self.infos: dict[str, FileInfo] = {}
-        unreadable: list[Outcome] = []
-        local: dict[str, planner.Local] = {}
-        for path, doc in self.docs.items():
-            try:
-                info = self._info(doc)
-            except MdsyncError as error:
-                unreadable.append(Outcome("skip", path, "failed", error.message))
-                continue
-            self.infos[path] = info
-            local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind)
         if options.resync:
             await self._resync(local)
         remote = {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
@@ -182,6 +175,30 @@ class Engine:
             return report
         await self._execute(report)
         return report
+
+    def _read_local(self) -> tuple[dict[str, planner.Local], list[Outcome]]:
+        self.docs = scan(self.root, self.config.include, self.config.exclude)
+        self.infos: dict[str, FileInfo] = {}
+        unreadable: list[Outcome] = []
+        local: dict[str, planner.Local] = {}
+        for path, doc in self.docs.items():
+            try:
+                info = self._info(doc)
+            except MdsyncError as error:
+                unreadable.append(Outcome("skip", path, "failed", error.message))
+                continue
+            self.infos[path] = info
+            local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind)
+        return local, unreadable
+
+    async def _read_remote(self) -> None:
+        await self.client.open()
+        self.space = await self.client.space(self.config.space)
+        self.root_page = await self._root_page()
+        self._remember_site()
+        listing = await self.client.pages_in_space(self.space.id)
+        self.remote = self._tree(listing)
+        self.outside = {page.title.lower(): page.id for page in listing if page.id not in self.remote}
 
     async def _root_page(self) -> Page:
         parent = self.config.parent
@@ -226,9 +243,6 @@ class Engine:
             pending.extend(children.get(page.id, []))
         return tree
 
-    def _local_blog_posts(self) -> bool:
-        return False  # a file becomes a blog post only through its front matter: known once read
-
     # -- reading files ------------------------------------------------------------------------------
 
     def _text(self, path: str) -> str:
@@ -245,7 +259,7 @@ class Engine:
         if front.title:
             title, source = front.title, "front_matter"
         else:
-            heading, first = _first_heading(body)
+            heading, first = first_heading(body)
             if heading:
                 # An opening H1 is the title and leaves the body; a later one stays in it.
                 title, source = heading, "heading" if first else "heading_kept"
@@ -258,25 +272,42 @@ class Engine:
     # -- executing -----------------------------------------------------------------------------------
 
     async def _execute(self, report: Report) -> None:
-        actions = self.plan.actions
         failed_parents: set[str] = set()
         phases: list[list[planner.Action]] = []
-        current_key: tuple[Any, ...] | None = None
-        for action in actions:
-            # Creates and new files go parents first (by depth); everything else of a kind together.
-            depth = -action.path.rstrip("/").count("/") if action.kind == "trash" else action.depth
-            key = (planner.ORDER[action.kind], depth if action.kind in ("create", "adopt", "new_file", "trash") else 0)
+        current_key: tuple[int, int] | None = None
+        for action in self.plan.actions:
+            # One phase per kind; trashing goes children first, depth by depth.
+            depth = -action.path.rstrip("/").count("/") if action.kind == "trash" else 0
+            key = (planner.ORDER[action.kind], depth)
             if key != current_key:
                 phases.append([])
                 current_key = key
             phases[-1].append(action)
-        for phase in phases:
-            results = await asyncio.gather(*(self._guarded(action, failed_parents) for action in phase))
-            for outcome in results:
-                report.outcomes.append(outcome)
-                self.progress(outcome)
-                if outcome.status == "failed":
+        # A few more actions under way than requests in flight: each converts its file while the
+        # others wait on the network, instead of every conversion of a phase running up front.
+        gate = asyncio.Semaphore(2 * self.config.sync.concurrency)
+
+        async def one(action: planner.Action, finished: dict[str, asyncio.Event]) -> Outcome:
+            # A page is created under its parent, so it waits for that parent (if this phase
+            # makes it) rather than for the whole level above: children start as soon as they can.
+            parent_done = finished.get(action.parent) if action.parent else None
+            if parent_done is not None:
+                await parent_done.wait()
+            try:
+                async with gate:
+                    outcome = await self._guarded(action, failed_parents)
+                if outcome.status in ("failed", "skipped"):
                     failed_parents.add(outcome.path)
+            finally:
+                if action.path in finished:
+                    finished[action.path].set()
+            self.progress(outcome)
+            return outcome
+
+        for phase in phases:
+            finished = {action.path: asyncio.Event() for action in phase} \
+                if phase[0].kind in ("create", "adopt", "new_file") else {}
+            report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))
 
     async def _guarded(self, action: planner.Action, failed_parents: set[str]) -> Outcome:
         if action.parent and action.parent in failed_parents:
@@ -356,7 +387,7 @@ class Engine:
             wrote = "unchanged"
         attachments = await self._sync_attachments(page.id, path, converted, entry)
         labels = await self._sync_labels(page.id, converted, entry)
-        self.state.record(path, FileState(
+        await asyncio.to_thread(self.state.record, path, FileState(
             page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
             version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=digest, kind=info.kind,
             title_source=info.title_source, attachments=attachments, labels=labels,
@@ -570,14 +601,14 @@ class Engine:
         text, source = self._compose(target if (self.root / target).exists() else path, markdown, page.title)
         if not path.endswith("/"):
             text = self._restyled(path, text, page.title)
-        atomic_write(self.root / target, text)
+        await asyncio.to_thread(atomic_write, self.root / target, text)
         attachments = await self._download_attachments(page, target)
         if target != path:
             self.state.rename(path, target)
             old = self.root / path
             if old.is_file() and old != self.root / target:
                 old.unlink()
-        self.state.record(target, FileState(
+        await asyncio.to_thread(self.state.record, target, FileState(
             page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
             version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
             storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
@@ -734,15 +765,6 @@ def _remove_conflict_copy(root: Path, path: str) -> None:
 
 def replace_path(attachment: AttachmentState, path: str) -> AttachmentState:
     return AttachmentState(attachment.id, attachment.hash, attachment.version, path)
-
-
-def _first_heading(markdown: str) -> tuple[str | None, bool]:
-    """The first H1's text (as convert_markdown takes the title) and whether it opens the file."""
-    tokens = make_parser().parse(markdown)
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h1":
-            return plain_text_of(tokens[index + 1].children or []).strip() or None, index == 0
-    return None, False
 
 
 def _source(page: Page) -> str | None:

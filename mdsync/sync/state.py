@@ -5,6 +5,12 @@ Markdown and of the storage last synced, and its attachments. The Markdown last 
 kept in ``.mdsync/base/`` as the base of three-way merges. The JSON is sorted and stable
 so a team can commit it for CI. Every write is atomic (temporary file, fsync, rename), and
 a lock file keeps two runs apart (a lock left by a dead process is taken over).
+
+Rewriting all of state.json after each of N actions costs O(N^2), so each finished action
+is first appended to ``.mdsync/journal.jsonl`` (one fsynced line: a path and its entry,
+or ``null`` once forgotten); ``save`` folds the journal into state.json and removes it.
+``load`` replays a journal left by a run that was killed. Replaying is idempotent (each
+line sets one path's final value), so a kill between the fold and the removal is harmless.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -73,10 +80,17 @@ class State:
     directory: Path
     files: dict[str, FileState] = field(default_factory=dict)
     site: dict[str, Any] = field(default_factory=dict)
+    _journal: Any = field(default=None, repr=False, compare=False)
+    # record() may run in worker threads (file I/O off the event loop): journal lines stay whole.
+    _journal_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
         return self.directory / "state.json"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.directory / "journal.jsonl"
 
     @property
     def base_dir(self) -> Path:
@@ -88,6 +102,7 @@ class State:
     def load(cls, directory: Path) -> State:
         state = cls(directory)
         if not state.path.exists():
+            state._replay()  # a first run killed before its end left only the journal
             return state
         try:
             data = json.loads(state.path.read_text(encoding="utf-8"))
@@ -98,12 +113,53 @@ class State:
         except (ValueError, TypeError, KeyError) as error:
             raise StateError(f"{state.path} cannot be read ({error}): run 'mdsync sync --resync' to rebuild it from "
                              "Confluence and the docs folder.") from None
+        state._replay()
         return state
 
+    def _replay(self) -> None:
+        if not self.journal_path.exists():
+            return
+        lines = self.journal_path.read_bytes().split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                change = json.loads(line)
+                path, entry = change["path"], change["entry"]
+                if entry is None:
+                    self.files.pop(path, None)
+                else:
+                    self.files[path] = FileState.from_json(entry)
+            except (ValueError, TypeError, KeyError) as error:
+                if number == len(lines):
+                    break  # the last line was cut off by a kill: that action was never recorded
+                raise StateError(f"{self.journal_path} line {number} cannot be read ({error}): run 'mdsync sync "
+                                 "--resync' to rebuild the state from Confluence and the docs folder.") from None
+
     def save(self) -> None:
+        """Write the whole state.json (folding in the journal) atomically."""
         data = {"version": STATE_VERSION, "site": self.site,
                 "files": {path: self.files[path].to_json() for path in sorted(self.files)}}
         atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        self.close_journal()
+        self.journal_path.unlink(missing_ok=True)
+
+    def close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _log(self, path: str, entry: FileState | None) -> None:
+        """Persist one change durably at the cost of one line, not the whole file."""
+        line = json.dumps({"path": path, "entry": entry.to_json() if entry else None}, sort_keys=True,
+                          ensure_ascii=False) + "\n"
+        with self._journal_lock:
+            if self._journal is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self.journal_path, "ab")  # noqa: SIM115 - kept open for the run
+            self._journal.write(line.encode("utf-8"))
+            self._journal.flush()
+            os.fsync(self._journal.fileno())
 
     def record(self, path: str, entry: FileState, base: str | None = None, storage: str | None = None) -> None:
         """Record one finished action, then persist, so a run killed later loses nothing.
@@ -116,14 +172,14 @@ class State:
         if base is not None:
             atomic_write(self.base_path(path), base)
         self.files[path] = entry
-        self.save()
+        self._log(path, entry)
 
     def forget(self, path: str) -> None:
         self.files.pop(path, None)
+        self._log(path, None)
         for copy in (self.base_path(path), self.storage_path(path)):
             if copy.exists():
                 copy.unlink()
-        self.save()
 
     def rename(self, old: str, new: str) -> None:
         """A file moved: its record and merge base follow it."""
@@ -136,7 +192,8 @@ class State:
             if old_copy.exists():
                 new_copy.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(old_copy, new_copy)
-        self.save()
+        self._log(new, entry)
+        self._log(old, None)
 
     def storage(self, path: str) -> str | None:
         copy = self.storage_path(path)

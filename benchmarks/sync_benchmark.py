@@ -1,0 +1,154 @@
+"""The sync engine's speed targets, measured through the real CLI against a sandbox.
+
+1. First push of N pages with LATENCY ms added to every request and concurrency 8;
+   the target is 1.5 x (N x LATENCY / 8).
+2. A no-op sync of those pages: requests and writes sent (target: ceil(N/250) + 3, no write).
+3. A one-file change pushed: requests and writes sent (one listing plus that page's writes).
+4. Peak memory (max RSS of the mdsync process) for the first push and a no-op sync of a
+   BIG-page tree, without latency.
+
+    .venv/bin/python benchmarks/sync_benchmark.py [--pages 500] [--latency 50] [--big 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
+from mdsync.sandbox.faults import Faults
+from mdsync.sandbox.server import BackgroundServer
+
+FILES_PER_FOLDER = 24
+
+
+def page_text(folder: int, number: int) -> str:
+    """About 1.5 KB of everyday Markdown: headings, a list, a table, code and a cross link."""
+    sibling = f"page-{(number + 1) % FILES_PER_FOLDER:03d}.md"
+    return (
+        f"# Topic {folder}.{number}\n\n"
+        f"Intro for topic {folder}.{number} with **bold**, _emphasis_ and `code`.\n"
+        f"See [the next page]({sibling}) for more.\n\n"
+        "## Steps\n\n"
+        "1. Install the tool.\n2. Configure it.\n3. Run it and read the output.\n\n"
+        "| Option | Meaning |\n| --- | --- |\n| `-v` | verbose |\n| `-q` | quiet |\n\n"
+        "```python\nfor item in items:\n    print(item)\n```\n\n"
+        "> **Note:** this text is long enough to look like a real page in a handbook.\n\n"
+        + "A paragraph of plain prose that fills out the page a little more. " * 8 + "\n"
+    )
+
+
+def write_tree(docs: Path, pages: int) -> None:
+    """``pages`` pages: folders with an index.md and up to 24 files each."""
+    written = 0
+    folder = 0
+    while written < pages:
+        directory = docs / f"area-{folder:03d}"
+        directory.mkdir(parents=True)
+        (directory / "index.md").write_text(f"# Area {folder}\n\nOverview of area {folder}.\n", encoding="utf-8")
+        written += 1
+        for number in range(min(FILES_PER_FOLDER, pages - written)):
+            (directory / f"page-{number:03d}.md").write_text(page_text(folder, number), encoding="utf-8")
+            written += 1
+        folder += 1
+
+
+def write_config(root: Path, url: str) -> None:
+    (root / "mdsync.yaml").write_text(
+        f"confluence:\n  url: {url}\n  auth: token\n  email: {DEFAULT_EMAIL}\n  token: {DEFAULT_TOKEN}\n"
+        "space: DOCS\ndocs: docs\nsync:\n  concurrency: 8\n", encoding="utf-8")
+
+
+def run_measured(root: Path, *args: str) -> tuple[float, int]:
+    """Run ``mdsync ARGS --json``; return wall seconds and that process's own peak RSS in KiB."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MDSYNC_", "CONFLUENCE_"))}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "mdsync", *args, "--json"], cwd=root, env=env,
+                                   stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            raise SystemExit(f"mdsync {' '.join(args)} failed ({process.returncode}):\n"
+                             f"{out.read().decode()}\n{err.read().decode()}")
+    if os.environ.get("MDSYNC_BENCH_CPU"):
+        print(f"  (mdsync {args[0]}: user {usage.ru_utime:.2f} s, system {usage.ru_stime:.2f} s)")
+    return wall, usage.ru_maxrss
+
+
+class Counter:
+    def __init__(self, url: str) -> None:
+        self.client = httpx.Client(base_url=url, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=30)
+
+    def reset(self) -> None:
+        self.client.delete("/_sandbox/stats").raise_for_status()
+
+    def read(self) -> tuple[int, int]:
+        stats = self.client.get("/_sandbox/stats").json()
+        return stats["requests"], stats["writes"]
+
+
+def speed(pages: int, latency: float) -> None:
+    faults = Faults(latency_ms=latency)
+    with tempfile.TemporaryDirectory() as folder, BackgroundServer(create_sandbox(faults=faults)) as server:
+        root = Path(folder)
+        write_tree(root / "docs", pages)
+        write_config(root, server.url)
+        counter = Counter(server.url)
+
+        counter.reset()
+        wall, _ = run_measured(root, "push")
+        requests, writes = counter.read()
+        target = 1.5 * pages * latency / 1000 / 8
+        print(f"first push, {pages} pages, {latency:g} ms latency: {wall:.2f} s "
+              f"(target {target:.2f} s) — {requests} requests, {writes} writes")
+
+        counter.reset()
+        wall, _ = run_measured(root, "sync")
+        requests, writes = counter.read()
+        print(f"no-op sync: {wall:.2f} s — {requests} requests (target {math.ceil(pages / 250) + 3}), "
+              f"{writes} writes (target 0)")
+
+        changed = root / "docs" / "area-003" / "page-005.md"
+        changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+        counter.reset()
+        wall, _ = run_measured(root, "push")
+        requests, writes = counter.read()
+        print(f"one-file change pushed: {wall:.2f} s — {requests} requests, {writes} writes")
+
+
+def memory(pages: int) -> None:
+    with tempfile.TemporaryDirectory() as folder, BackgroundServer(create_sandbox()) as server:
+        root = Path(folder)
+        write_tree(root / "docs", pages)
+        write_config(root, server.url)
+        wall, peak = run_measured(root, "push")
+        print(f"first push, {pages} pages, no latency: {wall:.1f} s, peak memory {peak / 1024:.0f} MiB")
+        wall, peak = run_measured(root, "sync")
+        print(f"no-op sync, {pages} pages: {wall:.1f} s, peak memory {peak / 1024:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=50.0)
+    parser.add_argument("--big", type=int, default=5000, help="pages for the memory run (0 skips it)")
+    options = parser.parse_args()
+    speed(options.pages, options.latency)
+    if options.big:
+        memory(options.big)
+
+
+if __name__ == "__main__":
+    main()
