@@ -141,7 +141,7 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
          check: bool = False) -> None:
     from mdsync.config import load_config
     from mdsync.confluence.client import ConfluenceClient
-    from mdsync.output import progress_line, show
+    from mdsync.output import LiveProgress, show
     from mdsync.sync.engine import Engine, RunOptions
 
     config = load_config(config_path)
@@ -149,15 +149,20 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
     console = Console(highlight=False)
     quiet = as_json or not console.is_terminal
 
+    progress = None if quiet else LiveProgress(console)
+
     async def go() -> Any:
         async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency) as client:
-            engine = Engine(config, client, progress=None if quiet else
-                            (lambda outcome: console.log(progress_line(outcome)) if outcome.action != "noop" else None))
+            engine = Engine(config, client, progress=progress)
             return await engine.run(RunOptions(mode=mode, dry_run=dry_run, force=force,  # type: ignore[arg-type]
                                                delete="trash" if delete else None, on_conflict=on_conflict,
                                                paths=relative, resync=resync, check=check))
 
-    report = asyncio.run(go())
+    try:
+        report = asyncio.run(go())
+    finally:
+        if progress is not None:
+            progress.stop()
     show(report, console, as_json=as_json)
     if report.exit_code:
         sys.exit(report.exit_code)

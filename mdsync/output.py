@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -61,6 +62,34 @@ def summary(report: Report) -> str:
     if report.failures:
         text += f" {len(report.failures)} failed (see above); run again after fixing them."
     return text
+
+
+class LiveProgress:
+    """On a terminal: a line per action as it lands, and a bar when the run is long."""
+
+    BAR_FROM = 10  # actions; shorter runs finish before a bar would help
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def start(self, total: int) -> None:
+        if total >= self.BAR_FROM:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=self.console, transient=True)
+            self.task = self.bar.add_task("Working", total=total)
+            self.bar.start()
+
+    def advance(self, outcome: Outcome) -> None:
+        if outcome.action != "noop":
+            self.console.log(progress_line(outcome))
+            if self.bar is not None and self.task is not None:
+                self.bar.advance(self.task)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def progress_line(outcome: Outcome) -> str:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
@@ -115,12 +115,27 @@ class FileInfo:
     text: str | None
 
 
+class Progress(Protocol):
+    """Told how many actions a run will carry out, then each outcome as it lands."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, outcome: Outcome) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, outcome: Outcome) -> None:
+        pass
+
+
 class Engine:
-    def __init__(self, config: Config, client: ConfluenceClient, *,
-                 progress: Callable[[Outcome], None] | None = None) -> None:
+    def __init__(self, config: Config, client: ConfluenceClient, *, progress: Progress | None = None) -> None:
         self.config = config
         self.client = client
-        self.progress = progress or (lambda outcome: None)
+        self.progress: Progress = progress or _Silent()
         self.state = State.load(config.state_dir)
         self.root = config.docs
 
@@ -286,6 +301,7 @@ class Engine:
         # A few more actions under way than requests in flight: each converts its file while the
         # others wait on the network, instead of every conversion of a phase running up front.
         gate = asyncio.Semaphore(2 * self.config.sync.concurrency)
+        self.progress.start(sum(1 for action in self.plan.actions if action.kind != "noop"))
 
         async def one(action: planner.Action, finished: dict[str, asyncio.Event]) -> Outcome:
             # A page is created under its parent, so it waits for that parent (if this phase
@@ -301,7 +317,7 @@ class Engine:
             finally:
                 if action.path in finished:
                     finished[action.path].set()
-            self.progress(outcome)
+            self.progress.advance(outcome)
             return outcome
 
         for phase in phases:

@@ -1,0 +1,40 @@
+"""How a run is shown on a terminal: a line per action, and a bar on long runs."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from mdsync.output import LiveProgress
+from mdsync.sync.engine import Outcome
+
+
+def terminal() -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=True, width=120, color_system=None, log_time=False, log_path=False), out
+
+
+def test_each_action_gets_a_line_and_in_step_files_none() -> None:
+    console, out = terminal()
+    progress = LiveProgress(console)
+    progress.start(2)
+    progress.advance(Outcome("create", "a.md", "done", "created"))
+    progress.advance(Outcome("noop", "b.md", "done", ""))
+    progress.stop()
+    assert progress.bar is None  # two actions: no bar
+    assert "created: a.md" in out.getvalue()
+    assert "b.md" not in out.getvalue()
+
+
+def test_a_long_run_shows_a_bar_that_counts_to_the_total() -> None:
+    console, out = terminal()
+    progress = LiveProgress(console)
+    progress.start(12)
+    assert progress.bar is not None and progress.task is not None
+    for number in range(12):
+        progress.advance(Outcome("update", f"page-{number}.md", "done", "updated"))
+    task = progress.bar.tasks[0]
+    assert (task.completed, task.total) == (12, 12)
+    progress.stop()
+    assert "updated: page-11.md" in out.getvalue()
