@@ -40,11 +40,17 @@ class MdsyncGroup(click.Group):
                        "Run again with -v for details and report it.", EXIT_FAILURE, error)
 
 
+JSON_ERRORS = "mdsync.json_errors"  # ctx.meta key: the command promised one JSON document
+
+
 def _fail(ctx: click.Context, message: str, code: int, error: BaseException) -> None:
     console = Console(stderr=True, highlight=False)
     if ctx.find_root().params.get("verbose"):
         console.print_exception(show_locals=False)
     console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    if ctx.meta.get(JSON_ERRORS):
+        # A tool reading stdout still gets its one document, saying what went wrong.
+        click.echo(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False))
     ctx.exit(code)
 
 
@@ -138,12 +144,13 @@ def _sync_options(command: Any) -> Any:
 
 def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_run: bool = False, as_json: bool = False,
          force: bool = False, delete: bool = False, on_conflict: str | None = None, resync: bool = False,
-         check: bool = False) -> None:
+         check: bool = False, status: bool = False) -> None:
     from mdsync.config import load_config
     from mdsync.confluence.client import ConfluenceClient
     from mdsync.output import LiveProgress, show
     from mdsync.sync.engine import Engine, RunOptions
 
+    click.get_current_context().meta[JSON_ERRORS] = as_json
     config = load_config(config_path)
     relative = tuple(_docs_relative(config.docs, path) for path in paths)
     console = Console(highlight=False)
@@ -156,7 +163,7 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
             engine = Engine(config, client, progress=progress)
             return await engine.run(RunOptions(mode=mode, dry_run=dry_run, force=force,  # type: ignore[arg-type]
                                                delete="trash" if delete else None, on_conflict=on_conflict,
-                                               paths=relative, resync=resync, check=check))
+                                               paths=relative, resync=resync, check=check, status=status))
 
     try:
         report = asyncio.run(go())
@@ -217,16 +224,7 @@ def sync(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_js
 @click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")
 def status(config_path: Path | None, check: bool, as_json: bool) -> None:
     """Which files are in step, changed here, changed in Confluence, or both."""
-    _run("sync", config_path, (), as_json=as_json, check=True) if check else \
-        _status_only(config_path, as_json)
-
-
-def _status_only(config_path: Path | None, as_json: bool) -> None:
-    try:
-        _run("sync", config_path, (), as_json=as_json, check=True)
-    except SystemExit as stop:
-        if stop.code not in (4, None, 0):
-            raise
+    _run("sync", config_path, (), as_json=as_json, check=check, status=True)
 
 
 # -- init ---------------------------------------------------------------------------------

@@ -10,13 +10,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.syntax import Syntax
 from rich.table import Table
 
-from mdsync.sync.engine import Outcome, Report
+from mdsync.sync.engine import Outcome, Report, file_state
 
 LABELS = {
     "create": "created", "adopt": "adopted", "update": "updated", "move": "moved", "rename": "renamed",
     "pull": "pulled", "new_file": "new file", "merge": "merged", "conflict": "conflict", "trash": "trashed",
     "keep": "kept (deleted here)", "remove_file": "file removed", "forget": "forgotten",
     "remote_only": "changed in Confluence", "local_only": "changed here", "skip": "skipped", "noop": "in step",
+    "agree": "already the same on both sides",
 }
 STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
                 "planned": "cyan", "reported": "dim"}
@@ -29,7 +30,16 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
     for problem in report.problems:
         console.print(f"[bold red]stopped:[/] {problem}", soft_wrap=True)
     shown = [outcome for outcome in report.outcomes if outcome.action != "noop"]
-    if shown:
+    if shown and report.mode == "status":
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("file")
+        table.add_column("state")
+        table.add_column("note")
+        for outcome in shown:
+            path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
+            table.add_row(path, file_state(outcome), outcome.message)
+        console.print(table)
+    elif shown:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("file")
         table.add_column("action")
@@ -47,6 +57,13 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
 
 
 def summary(report: Report) -> str:
+    if report.mode == "status":
+        states: dict[str, int] = {}
+        for outcome in report.outcomes:
+            states[file_state(outcome)] = states.get(file_state(outcome), 0) + 1
+        in_step = states.pop("in step", 0)
+        parts = [f"{count} {state}" for state, count in sorted(states.items())]
+        return "Status: " + (", ".join(parts) + "; " if parts else "") + f"{in_step} in step."
     counts: dict[str, int] = {}
     for outcome in report.outcomes:
         if outcome.status not in ("failed", "skipped"):

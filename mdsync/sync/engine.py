@@ -48,7 +48,26 @@ class RunOptions:
     on_conflict: str | None = None
     paths: tuple[str, ...] = ()
     resync: bool = False
-    check: bool = False
+    check: bool = False  # change nothing; out of step -> exit 4
+    status: bool = False  # change nothing; report each file's state
+
+
+# What a planned action says about its file, for `status`.
+FILE_STATES = {
+    "noop": "in step", "agree": "in step", "create": "new here", "adopt": "new here", "update": "changed here",
+    "local_only": "changed here", "move": "moved here", "rename": "renamed here", "pull": "changed in Confluence",
+    "remote_only": "changed in Confluence", "new_file": "new in Confluence", "merge": "changed here and in Confluence",
+    "conflict": "changed here and in Confluence", "trash": "deleted here", "keep": "deleted here", "remove_file": "deleted in Confluence",
+    "forget": "gone on both sides", "skip": "unreadable",
+}
+
+
+def file_state(outcome: Outcome) -> str:
+    if outcome.action == "pull" and outcome.new_path:
+        return "moved in Confluence"
+    if outcome.action == "update" and "Confluence" in outcome.message:
+        return "changed here and in Confluence"
+    return FILE_STATES.get(outcome.action, outcome.action)
 
 
 @dataclass
@@ -83,7 +102,7 @@ class Report:
 
     @property
     def out_of_step(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.action not in ("noop",)]
+        return [outcome for outcome in self.outcomes if file_state(outcome) != "in step"]
 
     @property
     def exit_code(self) -> int:
@@ -99,9 +118,10 @@ class Report:
         counts: dict[str, int] = {}
         for outcome in self.outcomes:
             counts[outcome.action] = counts.get(outcome.action, 0) + 1
+        actions = [{**outcome.as_dict(), **({"state": file_state(outcome)} if self.mode == "status" else {})}
+                   for outcome in self.outcomes if outcome.action != "noop"]
         return {"mode": self.mode, "dry_run": self.dry_run, "exit_code": self.exit_code, "problems": self.problems,
-                "counts": counts, "actions": [outcome.as_dict() for outcome in self.outcomes
-                                               if outcome.action != "noop"]}
+                "counts": counts, "actions": actions}
 
 
 @dataclass
@@ -136,6 +156,7 @@ class Engine:
         self.config = config
         self.client = client
         self.progress: Progress = progress or _Silent()
+        self._site_changed = False
         self.state = State.load(config.state_dir)
         self.root = config.docs
 
@@ -150,7 +171,7 @@ class Engine:
                     self.state.save()  # fold this run's journal (or a killed run's) into state.json
 
     async def _run(self, options: RunOptions) -> Report:
-        report = Report(options.mode, dry_run=options.dry_run, check=options.check)
+        report = Report("status" if options.status else options.mode, dry_run=options.dry_run, check=options.check)
         if not self.root.is_dir():
             raise MdsyncError(f"The docs folder {self.root} does not exist: create it or set 'docs' in mdsync.yaml.")
         # The files are read (in a thread) while Confluence answers: neither waits for the other.
@@ -167,6 +188,7 @@ class Engine:
                 self.remote[post.id] = post
         if options.resync:
             await self._resync(local)
+        agreed = {} if options.resync else await self._agreements(planner.selector(options.paths))
         remote = {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
                                           _source(page)) for page in self.remote.values()}
         plan_options = planner.Options(
@@ -178,16 +200,25 @@ class Engine:
             force=options.force,
             only=options.paths,
         )
-        self.plan = planner.plan(local, remote, self.state.files, root_id=self.root_page.id, options=plan_options,
+        files = {**self.state.files, **{path: entry for path, (entry, _, _) in agreed.items()}}
+        self.plan = planner.plan(local, remote, files, root_id=self.root_page.id, options=plan_options,
                                  outside_titles=self.outside)
         report.problems.extend(self.plan.problems)
         report.outcomes.extend(unreadable)
         if self.plan.problems:
             return report
-        if options.dry_run or options.check:
+        read_only = options.dry_run or options.check or options.status
+        for path, (entry, text, storage) in sorted(agreed.items()):
+            if not read_only:
+                await asyncio.to_thread(self.state.record, path, entry, base=text, storage=storage)
+            report.outcomes.append(Outcome("agree", path, "planned" if read_only else "done",
+                                           "already the same here and in Confluence", entry.page_id))
+        if read_only:
             for action in self.plan.actions:
                 report.outcomes.append(await self._describe(action, with_diff=options.dry_run))
             return report
+        if self._site_changed:
+            self.state.save()
         await self._execute(report)
         return report
 
@@ -214,6 +245,44 @@ class Engine:
         listing = await self.client.pages_in_space(self.space.id)
         self.remote = self._tree(listing)
         self.outside = {page.title.lower(): page.id for page in listing if page.id not in self.remote}
+
+    async def _agreements(self, selected: Callable[[str], bool]) -> dict[str, tuple[FileState, str, str]]:
+        """Files changed here whose pages changed in Confluence to the very same thing.
+
+        That is what a run killed after a write but before recording it leaves behind (a
+        push's update, a pull's file), and what the same edit made on both sides looks like.
+        Such a file is in step, not in conflict: the state learns so (entry, base, storage).
+        """
+        candidates = []
+        for path, entry in self.state.files.items():
+            doc, info, page = self.docs.get(path), self.infos.get(path), self.remote.get(entry.page_id)
+            if doc is None or info is None or page is None or not doc.has_file or not selected(path):
+                continue
+            if doc.md_hash != entry.md_hash and page.version.number != entry.version and page.title == info.title:
+                candidates.append(path)
+        found: dict[str, tuple[FileState, str, str]] = {}
+
+        async def check(path: str) -> None:
+            entry = self.state.files[path]
+            try:
+                page, remote_markdown = await self._fetch_markdown(entry.page_id, path, entry.kind)
+                storage, converted, info = self._convert(path)
+                text = info.text or ""
+                if page.body is None:
+                    return
+                if storage_digest(storage) != storage_digest(page.body):
+                    remote_text, _ = self._compose(path, remote_markdown, page.title)
+                    if self._restyled(path, remote_text, page.title) != text:
+                        return
+            except MdsyncError:
+                return  # not provably the same: the plan treats it as changed on both sides
+            found[path] = (replace(
+                entry, title=page.title, parent_id=page.parent_id if entry.kind == "page" else None,
+                version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=storage_digest(page.body),
+                links=tuple(converted.links) if converted is not None else entry.links), text, page.body)
+
+        await asyncio.gather(*(check(path) for path in candidates))
+        return found
 
     async def _root_page(self) -> Page:
         parent = self.config.parent
@@ -243,8 +312,8 @@ class Engine:
             raise MdsyncError("The state in .mdsync was made for another space or parent page: run 'mdsync sync "
                               "--resync' to rebuild it for this one.")
         if site != self.state.site:
-            self.state.site = site
-            self.state.save()
+            self.state.site = site  # saved once something is written: a dry run leaves .mdsync alone
+            self._site_changed = True
 
     def _tree(self, pages: list[Page]) -> dict[str, Page]:
         children: dict[str | None, list[Page]] = {}
@@ -265,8 +334,9 @@ class Engine:
 
     def _info(self, doc: LocalDoc) -> FileInfo:
         entry = self.state.files.get(doc.path)
-        if not doc.has_file:
-            return FileInfo(posixpath.basename(doc.path.rstrip("/")), "folder", "page", None, None)
+        if not doc.has_file:  # a folder page keeps the title its page has
+            title = entry.title if entry is not None else posixpath.basename(doc.path.rstrip("/"))
+            return FileInfo(title, "folder", "page", None, None)
         if entry is not None and entry.md_hash == doc.md_hash:
             return FileInfo(entry.title, entry.title_source, entry.kind, None, None)
         text = self._text(doc.path)
@@ -383,6 +453,8 @@ class Engine:
 
     async def _publish(self, action: planner.Action, path: str, page: Page | None) -> Outcome:
         """Create or update the page for ``path`` and everything that hangs on it."""
+        if page is not None and not self.docs[path].has_file:
+            return await self._keep_folder_page(action, path, page)
         storage, converted, info = self._convert(path)
         digest = storage_digest(storage)
         parent_id = self._page_id(self.docs[path].parent)
@@ -395,7 +467,8 @@ class Engine:
             else:
                 page = await self.client.create_page(self.space.id, info.title, storage, parent_id, kind=info.kind)
                 wrote = "created"
-        elif changed_body or page.title != info.title or page.parent_id != parent_id:
+        elif changed_body or page.title != info.title or page.parent_id != parent_id or \
+                (entry is not None and page.version.number != entry.version):  # --force over a Confluence edit
             page = await self.client.update_page(page, title=info.title, body=storage, message=f"mdsync: {path}",
                                                  parent_id=parent_id)
             wrote = "updated"
@@ -411,6 +484,23 @@ class Engine:
         _remove_conflict_copy(self.root, path)
         warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
         return Outcome(action.kind, path, "done", f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+    async def _keep_folder_page(self, action: planner.Action, path: str, page: Page) -> Outcome:
+        """A folder with no index file stands for its page as the page is: its title and body
+        stay (they may be what a deleted index.md held); only a move is carried out."""
+        parent_id = self._page_id(self.docs[path].parent)
+        entry = self.state.files.get(path)
+        storage_hash = entry.storage_hash if entry is not None else ""
+        wrote = "unchanged"
+        if page.parent_id != parent_id:
+            full = await self.client.get_page(page.id, kind=page.type)
+            page = await self.client.update_page(full, title=full.title, body=full.body or "",
+                                                 message=f"mdsync: {path}", parent_id=parent_id)
+            storage_hash, wrote = storage_digest(full.body or ""), "moved"
+        await asyncio.to_thread(self.state.record, path, FileState(
+            page_id=page.id, title=page.title, parent_id=parent_id, version=page.version.number, md_hash=None,
+            storage_hash=storage_hash, kind="page", title_source="folder"))
+        return Outcome(action.kind, path, "done", f"{wrote} (the folder keeps its page as it is)", page.id)
 
     async def _adoptable(self, title: str, parent_id: str, storage: str) -> Page | None:
         """A page this file's earlier run created but never recorded: same title, parent and body."""
@@ -598,12 +688,15 @@ class Engine:
         (the user's style), and the new storage as mdsync writes it.
         """
         old_storage, user_base = self.state.storage(path), self.state.base(path)
+        entry = self.state.files.get(path)
         if old_storage is None or user_base is None:
             return remote_text
         try:
+            # The base carries the title as last synced, so a title changed in Confluence is a
+            # change the merge takes in, not a line both sides agree on.
             old_text, _ = self._compose(path, convert_storage(old_storage, resolve_page=self._page_link(path),
                                                               resolve_attachment=self._attachment_link(path))
-                                        .markdown, title)
+                                        .markdown, entry.title if entry is not None else title)
         except MdsyncError:
             return remote_text
         merged = merge_markdown(old_text, user_base, remote_text)
@@ -712,9 +805,10 @@ class Engine:
         if entry is not None and entry.page_id in self.remote:
             page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
             remote_text, _ = self._compose(action.path, remote_markdown, page.title)
-            beside = self.root / conflict_copy(action.new_path or action.path)
-            atomic_write(beside, remote_text)
-            message += f"; Confluence's version is in {conflict_copy(action.new_path or action.path)}"
+            # Beside the file as it is now (a renamed file's new place), never in a folder it left.
+            here = action.path if (self.root / action.path).exists() or not action.new_path else action.new_path
+            atomic_write(self.root / conflict_copy(here), remote_text)
+            message += f"; Confluence's version is in {conflict_copy(here)}"
         return Outcome("conflict", action.path, "conflict", message, action.page_id)
 
     # -- describing (dry runs, status) -------------------------------------------------------------------

@@ -10,7 +10,7 @@ chose (stop, merge, local, remote) and never guessed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -104,7 +104,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     renames = _renames(local, state, remote)
     renamed_from = {old for old in renames.values()}
     claimed_remote: set[str] = set(by_page)
-    selected = _selector(options.only)
+    selected = selector(options.only)
 
     # Tracked files.
     for path, entry in sorted(state.items()):
@@ -123,9 +123,10 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         entry = state[old_path]
         here = local[new_path]
         there = remote.get(entry.page_id)
-        retitle = here.title != entry.title
-        move = _parent_id(here.parent, local, state, root_id) != entry.parent_id
-        changed = here.md_hash != entry.md_hash
+        folder_only = here.md_hash is None  # a folder page with no file: its page keeps title and body
+        retitle = here.title != entry.title and not folder_only
+        move = entry.kind == "page" and _parent_id(here.parent, local, state, root_id) != entry.parent_id
+        changed = here.md_hash != entry.md_hash and not folder_only
         if options.mode == "pull":
             result.actions.append(Action("local_only", new_path, entry.page_id, reason="renamed here; push to rename "
                                          "the page"))
@@ -199,7 +200,9 @@ def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | No
              local: Mapping[str, Local], state: Mapping[str, FileState], root_id: str, options: Options) -> Action:
     mode = options.mode
     local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
-    moved_here = here is not None and _parent_id(here.parent, local, state, root_id) != entry.parent_id
+    # Blog posts hang under the space, not the tree: they never move.
+    moved_here = here is not None and entry.kind == "page" and \
+        _parent_id(here.parent, local, state, root_id) != entry.parent_id
     remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
     parent = here.parent if here is not None else None
 
@@ -242,7 +245,8 @@ def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | No
     if remote_changed and not local_changed:
         if mode == "push":
             if options.force:
-                return Action("noop", path, entry.page_id, parent)
+                return Action("update", path, entry.page_id, parent, reason="overwrites the Confluence change",
+                              move=moved_here)
             return Action("remote_only", path, entry.page_id, parent, reason="changed in Confluence; pull to get it")
         return Action("pull", path, entry.page_id, parent, reason="changed in Confluence")
     # Changed on both sides.
@@ -283,26 +287,41 @@ def _parent_id(parent: str | None, local: Mapping[str, Local], state: Mapping[st
 
 def _renames(local: Mapping[str, Local], state: Mapping[str, FileState],
              remote: Mapping[str, Remote]) -> dict[str, str]:
-    """new path -> old path for tracked files that moved: same page id in front matter, or
-    the same content where the old file is gone."""
+    """new path -> old path for tracked files that moved, where the old file is gone: the
+    same page id in front matter; else the same content; else the same title (a file
+    renamed and edited at once: a space holds one page per title, so it is that page);
+    else, for a folder whose index file was deleted, that file's page."""
     gone = {path: entry for path, entry in state.items() if path not in local}
     if not gone:
         return {}
+    new = {path: doc for path, doc in sorted(local.items()) if path not in state}
     by_page = {entry.page_id: path for path, entry in gone.items()}
-    by_hash: dict[str, list[str]] = {}
-    for path, entry in gone.items():
-        if entry.md_hash:
-            by_hash.setdefault(entry.md_hash, []).append(path)
+    by_hash = _unique_keys((entry.md_hash, path) for path, entry in gone.items() if entry.md_hash)
+    by_title = _unique_keys((entry.title.strip().lower(), path) for path, entry in gone.items())
+    new_titles = _unique_keys((doc.title.strip().lower(), path) for path, doc in new.items())
+    by_folder = {folder_of(path): path for path in gone
+                 if posixpath.basename(path).lower() in ("index.md", "readme.md")}
     found: dict[str, str] = {}
-    for path, doc in sorted(local.items()):
-        if path in state:
-            continue
+    for path, doc in new.items():
         old = by_page.get(doc.page_id or "")
-        if old is None and doc.md_hash in by_hash and len(by_hash[doc.md_hash]) == 1:
-            old = by_hash[doc.md_hash][0]
-        if old is not None and old not in found.values():
+        if old is None and doc.md_hash is not None:
+            old = by_hash.get(doc.md_hash)
+        title = doc.title.strip().lower()
+        if old is None and doc.md_hash is not None and new_titles.get(title) == path:
+            old = by_title.get(title)
+        if old is None and doc.md_hash is None:  # a folder page with no file of its own
+            old = by_folder.get(path.rstrip("/"))
+        if old is not None and old not in found.values() and state[old].kind == doc.kind:
             found[path] = old
     return found
+
+
+def _unique_keys(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """key -> value for the keys that occur once."""
+    seen: dict[str, str | None] = {}
+    for key, value in pairs:
+        seen[key] = value if key not in seen else None
+    return {key: value for key, value in seen.items() if value is not None}
 
 
 def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, FileState],
@@ -337,7 +356,7 @@ def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Option
                                f"({limit}): if that is right, raise sync.max_delete or delete in smaller steps.")
 
 
-def _selector(only: tuple[str, ...]) -> Callable[[str], bool]:
+def selector(only: tuple[str, ...]) -> Callable[[str], bool]:
     if not only:
         return lambda path: True
     prefixes = tuple(item.rstrip("/") for item in only)
