@@ -30,25 +30,19 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
     for problem in report.problems:
         console.print(f"[bold red]stopped:[/] {problem}", soft_wrap=True)
     shown = [outcome for outcome in report.outcomes if outcome.action != "noop"]
-    if shown and report.mode == "status":
+    if shown:
+        status = report.mode == "status"
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("file")
-        table.add_column("state")
-        table.add_column("note")
+        for column in ("file", "state", "note") if status else ("file", "action", "result"):
+            table.add_column(column)
         for outcome in shown:
             path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
-            table.add_row(path, file_state(outcome), outcome.message)
-        console.print(table)
-    elif shown:
-        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-        table.add_column("file")
-        table.add_column("action")
-        table.add_column("result")
-        for outcome in shown:
-            path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
-            style = STATUS_STYLE.get(outcome.status, "")
-            table.add_row(path, LABELS.get(outcome.action, outcome.action),
-                          f"[{style}]{outcome.status}[/]" + (f": {outcome.message}" if outcome.message else ""))
+            if status:
+                table.add_row(path, file_state(outcome), outcome.message)
+            else:
+                style = STATUS_STYLE.get(outcome.status, "")
+                table.add_row(path, LABELS.get(outcome.action, outcome.action),
+                              f"[{style}]{outcome.status}[/]" + (f": {outcome.message}" if outcome.message else ""))
         console.print(table)
     for outcome in shown:
         if outcome.diff:

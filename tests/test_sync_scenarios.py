@@ -250,6 +250,14 @@ def pushed(world: World) -> Run:
     return run
 
 
+def assert_nothing_to_do(world: World, command: Callable[[], Run]) -> None:
+    """Run again: no action planned, no request that writes."""
+    world.reset_stats()
+    again = command()
+    assert again.code == 0 and again.actions() == [], again
+    assert world.stats()["writes"] == 0, writes(world.stats())
+
+
 def replace_text(old: str, new: str) -> Callable[[str], str]:
     def change(body: str) -> str:
         assert old in body, body
@@ -434,8 +442,7 @@ def test_push_carries_title_label_and_attachment_changes(world: World) -> None:
     attachment = world.api.get(f"{V2}/pages/{page_id}/attachments").json()["results"]
     assert [item["title"] for item in attachment] == ["shot.png"] and attachment[0]["version"]["number"] == 2
     assert world.page(faq)["title"] == "Frequently Asked" and world.version(faq) == 2
-    world.reset_stats()
-    assert world.push().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.push)
 
 
 def test_push_of_given_paths_and_another_config_file(world: World) -> None:
@@ -476,8 +483,7 @@ def test_push_reports_page_changed_in_confluence_and_leaves_it(world: World) -> 
     assert run.code == 0, run
     assert world.version(page_id) == 3
     assert "edited here" in world.body(page_id) and "answers and more" not in world.body(page_id)
-    world.reset_stats()
-    assert world.push().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.push)
 
 
 def test_push_force_overwrites_page_changed_only_in_confluence(world: World) -> None:
@@ -588,8 +594,7 @@ def test_pull_moves_the_file_of_a_page_moved_in_confluence(world: World) -> None
     assert not world.exists("guides/upgrade.md")
     assert world.read("api/upgrade.md") == text
     assert world.page_id("api/upgrade.md") == page_id and "guides/upgrade.md" not in world.state()
-    world.reset_stats()
-    assert world.push().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.push)
 
 
 def test_pull_removes_the_unchanged_file_of_a_trashed_page_but_keeps_a_changed_one(world: World) -> None:
@@ -735,8 +740,7 @@ def test_sync_on_conflict_local_and_remote(world: World) -> None:
     assert "Upgrade notes from Confluence." in world.read("guides/upgrade.md")
     assert "from here" not in world.read("guides/upgrade.md")
     assert world.version(other) == 2
-    world.reset_stats()
-    assert world.sync().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.sync)
 
 
 # -- 7. renames and moves -----------------------------------------------------------------------------------
@@ -756,8 +760,7 @@ def test_renamed_file_keeps_its_page(world: World) -> None:
     assert world.page(intro)["title"] == "Introduction" and world.version(intro) == 1
     assert world.page(notes)["title"] == "jottings" and world.versions(notes) == [1, 2]
     assert len(world.pages()) == count and len(world.pages("trashed")) == 0
-    world.reset_stats()
-    assert world.push().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.push)
 
 
 def test_file_moved_to_another_folder_moves_its_page(world: World) -> None:
@@ -851,9 +854,7 @@ def test_deleting_a_folders_index_file_keeps_its_page_as_it_is(world: World) -> 
     assert page["title"] == "Guides" and "All the guides." in page["body"]["storage"]["value"]
     assert world.version(page_id) == 1 and len(world.pages()) == count
     assert str(world.page(world.page_id("guides/install.md"))["parentId"]) == page_id
-    world.reset_stats()
-    again = world.push()
-    assert again.code == 0 and again.actions() == [] and world.stats()["writes"] == 0, again
+    assert_nothing_to_do(world, world.push)
 
 
 def test_the_same_edit_on_both_sides_is_not_a_conflict(world: World) -> None:
@@ -867,8 +868,7 @@ def test_the_same_edit_on_both_sides_is_not_a_conflict(world: World) -> None:
     assert run.paths("agree") == {"faq.md"}
     assert not [path for path in world.doc_files() if path.endswith(".remote.md")]
     assert world.version(page_id) == 2  # nothing pushed: both sides already say the same
-    world.reset_stats()
-    assert world.sync().actions() == [] and world.stats()["writes"] == 0
+    assert_nothing_to_do(world, world.sync)
 
 
 # -- 8. deletes ------------------------------------------------------------------------------------------------
