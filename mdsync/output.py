@@ -17,7 +17,7 @@ LABELS = {
     "pull": "pulled", "new_file": "new file", "merge": "merged", "conflict": "conflict", "trash": "trashed",
     "keep": "kept (deleted here)", "remove_file": "file removed", "forget": "forgotten",
     "remote_only": "changed in Confluence", "local_only": "changed here", "skip": "skipped", "noop": "in step",
-    "agree": "already the same on both sides",
+    "agree": "already the same on both sides", "move_folder": "folder moved",
 }
 STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
                 "planned": "cyan", "reported": "dim"}

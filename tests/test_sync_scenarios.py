@@ -597,6 +597,44 @@ def test_pull_moves_the_file_of_a_page_moved_in_confluence(world: World) -> None
     assert_nothing_to_do(world, world.push)
 
 
+def test_a_page_with_children_moved_in_confluence_takes_its_folder_along(world: World) -> None:
+    small_tree(world)
+    world.write("guides/install.assets/shot.png", b"png bytes")
+    world.write("guides/install.md", "# Install\n\nStep one.\n\n![shot](install.assets/shot.png)\n")
+    pushed(world)
+    ids = {path: world.page_id(path) for path in ("guides/README.md", "guides/install.md", "guides/upgrade.md")}
+    texts = {path: world.read(path) for path in ids}
+    world.edit(ids["guides/README.md"], parent=world.page_id("faq.md"))
+    run = world.sync()
+    assert run.code == 0, run
+    assert run.paths("move_folder") == {"guides/"}
+    assert not world.exists("guides/README.md") and not (world.docs / "guides").exists()
+    for path, page_id in ids.items():
+        moved = "faq/" + path
+        assert world.read(moved) == texts[path]
+        assert world.page_id(moved) == page_id
+    assert (world.docs / "faq/guides/install.assets/shot.png").read_bytes() == b"png bytes"
+    assert str(world.page(ids["guides/README.md"])["parentId"]) == world.page_id("faq.md")
+    assert_nothing_to_do(world, world.push)
+    assert str(world.page(ids["guides/README.md"])["parentId"]) == world.page_id("faq.md")
+
+
+def test_a_folder_page_move_its_files_cannot_follow_is_reported_not_undone(world: World) -> None:
+    small_tree(world)
+    world.write("faq/guides.md", "# Guide notes\n\nIn the way.\n")
+    pushed(world)
+    guides = world.page_id("guides/README.md")
+    world.edit(guides, parent=world.page_id("faq.md"))
+    run = world.sync()
+    assert run.code == 3, run
+    assert run.paths("conflict") == {"guides/README.md"}
+    assert "cannot follow" in run.actions("conflict")[0]["message"]
+    assert world.exists("guides/README.md") and world.read("faq/guides.md") == "# Guide notes\n\nIn the way.\n"
+    push = world.push()
+    assert push.code == 0, push
+    assert str(world.page(guides)["parentId"]) == world.page_id("faq.md"), "a push moved the page back"
+
+
 def test_pull_removes_the_unchanged_file_of_a_trashed_page_but_keeps_a_changed_one(world: World) -> None:
     small_tree(world)
     pushed(world)

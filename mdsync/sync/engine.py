@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -58,7 +59,7 @@ FILE_STATES = {
     "local_only": "changed here", "move": "moved here", "rename": "renamed here", "pull": "changed in Confluence",
     "remote_only": "changed in Confluence", "new_file": "new in Confluence", "merge": "changed here and in Confluence",
     "conflict": "changed here and in Confluence", "trash": "deleted here", "keep": "deleted here", "remove_file": "deleted in Confluence",
-    "forget": "gone on both sides", "skip": "unreadable",
+    "forget": "gone on both sides", "skip": "unreadable", "move_folder": "moved in Confluence",
 }
 
 
@@ -188,9 +189,19 @@ class Engine:
                 self.remote[post.id] = post
         if options.resync:
             await self._resync(local)
-        agreed = {} if options.resync else await self._agreements(planner.selector(options.paths))
+        read_only = options.dry_run or options.check or options.status
         remote = {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
                                           _source(page)) for page in self.remote.values()}
+        moves = [] if options.mode == "push" or options.paths else \
+            planner.folder_moves(local, remote, self.state.files, root_id=self.root_page.id)
+        for move in moves:
+            if not read_only:
+                await asyncio.to_thread(self._move_folder, move, remote[self.state.files[move.page_path].page_id])
+            report.outcomes.append(Outcome("move_folder", move.folder + "/", "planned" if read_only else "done",
+                                           "moved in Confluence", new_path=move.new_folder + "/"))
+        if moves and not read_only:
+            local, unreadable = await asyncio.to_thread(self._read_local)  # the plan sees the new layout
+        agreed = {} if options.resync else await self._agreements(planner.selector(options.paths))
         plan_options = planner.Options(
             mode=options.mode,
             on_conflict=options.on_conflict or self.config.sync.on_conflict,  # type: ignore[arg-type]
@@ -207,7 +218,6 @@ class Engine:
         report.outcomes.extend(unreadable)
         if self.plan.problems:
             return report
-        read_only = options.dry_run or options.check or options.status
         for path, (entry, text, storage) in sorted(agreed.items()):
             if not read_only:
                 await asyncio.to_thread(self.state.record, path, entry, base=text, storage=storage)
@@ -245,6 +255,25 @@ class Engine:
         listing = await self.client.pages_in_space(self.space.id)
         self.remote = self._tree(listing)
         self.outside = {page.title.lower(): page.id for page in listing if page.id not in self.remote}
+
+    def _move_folder(self, move: planner.FolderMove, page: planner.Remote) -> None:
+        """Carry a page's move in Confluence to its folder: the files move, then the state."""
+        source, target = self.root / move.folder, self.root / move.new_folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            os.rename(source, target)
+        if not move.page_path.startswith(move.folder + "/") and (self.root / move.page_path).is_file():
+            os.rename(self.root / move.page_path, self.root / move.new_path(move.page_path))
+        for path in sorted(path for path in self.state.files if move.moves(path)):
+            new_path = move.new_path(path)
+            self.state.rename(path, new_path)
+            entry = self.state.files[new_path]
+            attachments = {name: replace_path(item, move.new_path(item.path)) if move.moves(item.path) else item
+                           for name, item in entry.attachments.items()}
+            if new_path == move.new_path(move.page_path):
+                entry = replace(entry, parent_id=page.parent_id)  # the page is where Confluence has it now
+            if attachments != entry.attachments or entry is not self.state.files[new_path]:
+                self.state.record(new_path, replace(entry, attachments=attachments))
 
     async def _agreements(self, selected: Callable[[str], bool]) -> dict[str, tuple[FileState, str, str]]:
         """Files changed here whose pages changed in Confluence to the very same thing.
@@ -802,7 +831,7 @@ class Engine:
         entry = self.state.files.get(action.path) or (self.state.files.get(action.new_path or "") if action.new_path
                                                       else None)
         message = f"{action.reason}: nothing was overwritten"
-        if entry is not None and entry.page_id in self.remote:
+        if entry is not None and entry.page_id in self.remote and not action.path.endswith("/"):
             page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
             remote_text, _ = self._compose(action.path, remote_markdown, page.title)
             # Beside the file as it is now (a renamed file's new place), never in a folder it left.
