@@ -149,6 +149,7 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
     from mdsync.confluence.client import ConfluenceClient
     from mdsync.output import LiveProgress, show
     from mdsync.sync.engine import Engine, RunOptions
+    from mdsync.sync.state import State
 
     click.get_current_context().meta[JSON_ERRORS] = as_json
     config = load_config(config_path)
@@ -159,7 +160,9 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
     progress = None if quiet else LiveProgress(console)
 
     async def go() -> Any:
-        async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency) as client:
+        cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)
+        async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency,
+                                    cloud_id=cloud_id) as client:
             engine = Engine(config, client, progress=progress)
             return await engine.run(RunOptions(mode=mode, dry_run=dry_run, force=force,  # type: ignore[arg-type]
                                                delete="trash" if delete else None, on_conflict=on_conflict,

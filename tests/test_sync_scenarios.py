@@ -1119,6 +1119,25 @@ def test_an_error_still_prints_one_json_document(world: World) -> None:
     assert down.report is not None and down.report["exit_code"] == 1 and down.report["error"]
 
 
+def test_oauth_runs_discover_the_cloud_id_once_and_keep_it_in_the_state(world: World) -> None:
+    small_tree(world)
+    (world.root / "mdsync.yaml").write_text(
+        f"confluence:\n  url: {world.url}\n  auth: bearer\n  token: {DEFAULT_TOKEN}\n  gateway: {world.url}\n"
+        "space: DOCS\ndocs: docs\nsync:\n  max_delete: 50%\n", encoding="utf-8")
+    world.reset_stats()
+    assert pushed(world).report["counts"] == {"create": 5}
+    discovery = [entry["path"] for entry in world.stats()["log"] if entry["path"].endswith("tenant_info")]
+    assert len(discovery) == 1
+    cloud_id = json.loads((world.root / ".mdsync" / "state.json").read_text())["site"]["cloud_id"]
+    assert cloud_id == world.server.sandbox.store.cloud_id
+    assert all(entry["gateway"] == "atlassian" for entry in world.stats()["log"][1:])
+    world.write("faq.md", "# FAQ\n\nChanged.\n")
+    world.reset_stats()
+    assert pushed(world).report["counts"] == {"update": 1, "noop": 4}
+    assert not [entry for entry in world.stats()["log"] if "tenant_info" in entry["path"]]
+    assert DEFAULT_TOKEN not in (world.root / ".mdsync" / "state.json").read_text()
+
+
 # -- 13. --resync ---------------------------------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ MATON_GATEWAY = "/confluence/ex/confluence/"
 MATON_RESOURCES = "/confluence/oauth/token/accessible-resources"
 ATLASSIAN_RESOURCES = "/oauth/token/accessible-resources"
 OPEN_PATHS = ("/_edge/tenant_info",)
+DISCOVERY_PATHS = ("/_edge/tenant_info", MATON_RESOURCES, ATLASSIAN_RESOURCES)
 API_PREFIXES = ("/wiki/api/", "/wiki/rest/", "/wiki/download/")
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -207,7 +208,7 @@ class SandboxMiddleware:
                 await send(message)
 
         await self.app(scope, receive, send_wrapper)
-        if is_api:
+        if is_api or path in DISCOVERY_PATHS:  # cloud-id lookups count: a client should cache them
             self.stats.record(method, path, query, status_holder.get("status", 0), gateway)
         if lose_response:
             await drop_connection(send)

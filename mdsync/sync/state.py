@@ -116,6 +116,15 @@ class State:
         state._replay()
         return state
 
+    @classmethod
+    def cached_cloud_id(cls, directory: Path, url: str) -> str | None:
+        """The cloud id an earlier run discovered for this site, to skip discovering it again."""
+        try:
+            site = cls.load(directory).site
+        except StateError:
+            return None
+        return site.get("cloud_id") if site.get("url") == url else None
+
     def _replay(self) -> None:
         if not self.journal_path.exists():
             return
