@@ -54,7 +54,8 @@ def _colleague_edit(http: httpx.Client, title: str, change: str, *, replace: tup
 def _show_diff(console: Console, before: str, after: str, name: str) -> None:
     diff = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"{name} (before)",
                                         f"{name} (after)"))
-    console.print(Syntax(diff or "(no change)\n", "diff", theme="ansi_dark", background_color="default"))
+    console.print(Syntax(diff or "(no change)\n", "diff", theme="ansi_dark", background_color="default",
+                         word_wrap=True))
 
 
 def run_demo(console: Console, *, serve: bool = False, port: int | None = None, docs: str | None = None) -> None:

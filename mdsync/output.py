@@ -46,7 +46,8 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
         console.print(table)
     for outcome in shown:
         if outcome.diff:
-            console.print(Syntax(outcome.diff, "diff", theme="ansi_dark", background_color="default"))
+            console.print(Syntax(outcome.diff, "diff", theme="ansi_dark", background_color="default",
+                                 word_wrap=True))
     console.print(summary(report), soft_wrap=True)
 
 
