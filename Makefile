@@ -21,6 +21,7 @@ bench: $(VENV)/.test
 	$(BIN)/python benchmarks/convert_throughput.py
 	$(BIN)/python benchmarks/to_markdown_throughput.py
 	$(BIN)/python benchmarks/sync_benchmark.py
+	$(BIN)/python benchmarks/watch_latency.py
 
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \

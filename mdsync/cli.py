@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -154,7 +155,7 @@ def _run(mode: str, config_path: Path | None, paths: tuple[Path, ...], *, dry_ru
     click.get_current_context().meta[JSON_ERRORS] = as_json
     config = load_config(config_path)
     relative = tuple(_docs_relative(config.docs, path) for path in paths)
-    console = Console(highlight=False)
+    console = Console(highlight=False, log_path=False)
     quiet = as_json or not console.is_terminal
 
     progress = None if quiet else LiveProgress(console)
@@ -228,6 +229,55 @@ def sync(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_js
 def status(config_path: Path | None, check: bool, as_json: bool) -> None:
     """Which files are in step, changed here, changed in Confluence, or both."""
     _run("sync", config_path, (), as_json=as_json, check=check, status=True)
+
+
+# -- watch ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.option("--debounce", type=click.FloatRange(0.05, 60), default=0.3, show_default=True, metavar="S",
+              help="Seconds a file must be quiet before it is pushed.")
+@click.option("--poll", type=click.FloatRange(0, 86400), default=30.0, show_default=True, metavar="S",
+              help="Seconds between looks at Confluence for colleagues' edits (0: never).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line instead of a status line.")
+def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool) -> None:
+    """Push each save within a second and pull what changes in Confluence, until stopped."""
+    from mdsync.config import load_config
+    from mdsync.confluence.client import ConfluenceClient
+    from mdsync.confluence.retry import RetryPolicy
+    from mdsync.output import WatchConsole, WatchJson
+    from mdsync.sync.state import State
+    from mdsync.sync.watch import WatchOptions, Watcher
+
+    click.get_current_context().meta[JSON_ERRORS] = as_json
+    config = load_config(config_path)
+    reporter = WatchJson(lambda line: click.echo(line)) if as_json else \
+        WatchConsole(Console(highlight=False, log_path=False))
+
+    async def go() -> None:
+        # Short retries: the watcher keeps changes and retries on its own, so it can say so.
+        retry = RetryPolicy(attempts=3, max_delay=5.0, max_total_wait=10.0)
+        cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)
+        async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency, cloud_id=cloud_id,
+                                    retry=retry) as client:
+            watcher = Watcher(config, client, reporter, WatchOptions(debounce=debounce, poll=poll))
+            loop = asyncio.get_running_loop()
+            main = asyncio.current_task()
+
+            def stop() -> None:
+                if watcher.stopping and main is not None:
+                    main.cancel()  # asked twice: do not wait for the run in flight
+                watcher.request_stop()
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop)
+            await watcher.run()
+
+    try:
+        asyncio.run(go())
+    except asyncio.CancelledError:
+        sys.exit(130)
 
 
 # -- init ---------------------------------------------------------------------------------

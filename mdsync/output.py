@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.syntax import Syntax
 from rich.table import Table
@@ -110,3 +114,78 @@ def progress_line(outcome: Outcome) -> str:
 
 def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+class WatchJson:
+    """`mdsync watch --json`: one JSON object per line, each with its event and time."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+
+    def event(self, kind: str, **fields: Any) -> None:
+        self.write(json.dumps({"event": kind, "time": _now(), **fields}, ensure_ascii=False))
+
+    def outcome(self, outcome: Outcome) -> None:
+        self.event("action", **outcome.as_dict())
+
+    def pending(self, count: int) -> None:
+        pass
+
+
+class WatchConsole:
+    """`mdsync watch` for people: a line per action, and on a terminal a quiet status line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.last_push = "nothing yet"
+        self.waiting_for = 0
+        self.trouble = ""
+        self.live: Live | None = None
+        if console.is_terminal:
+            self.live = Live(self._line(), console=console, refresh_per_second=4, transient=True)
+            self.live.start()
+
+    def _line(self) -> Text:
+        parts = [f"watching · last change sent: {self.last_push}", f"{self.waiting_for} pending"]
+        if self.trouble:
+            parts.append(self.trouble)
+        return Text(" · ".join(parts), style="dim")
+
+    def _refresh(self) -> None:
+        if self.live is not None:
+            self.live.update(self._line())
+
+    def event(self, kind: str, **fields: Any) -> None:
+        if kind == "watching":
+            poll = f"Confluence every {fields['poll']:g} s" if fields["poll"] else "Confluence not polled"
+            self.console.log(f"Watching {fields['docs']} (Ctrl-C to stop; {poll}).")
+        elif kind == "waiting":
+            self.trouble = "waiting for Confluence"
+            self.console.log(f"[yellow]{fields['message']}[/] Changes wait; retrying.")
+        elif kind == "online":
+            self.trouble = ""
+            self.console.log(fields["message"])
+        elif kind == "problem":
+            self.console.log(f"[bold red]stopped:[/] {fields['message']}")
+        elif kind == "stopped":
+            if self.live is not None:
+                self.live.stop()
+            self.console.log("Stopped; the state is saved.")
+        self._refresh()
+
+    def outcome(self, outcome: Outcome) -> None:
+        style = STATUS_STYLE.get(outcome.status, "")
+        note = f": {outcome.message}" if outcome.message else ""
+        target = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
+        self.console.log(f"{LABELS.get(outcome.action, outcome.action)} {target} [{style}]{outcome.status}[/]{note}")
+        if outcome.status == "done":
+            self.last_push = f"{time.strftime('%H:%M:%S')} {target}"
+        self._refresh()
+
+    def pending(self, count: int) -> None:
+        self.waiting_for = count
+        self._refresh()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

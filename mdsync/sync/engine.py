@@ -153,9 +153,12 @@ class _Silent:
 
 
 class Engine:
-    def __init__(self, config: Config, client: ConfluenceClient, *, progress: Progress | None = None) -> None:
+    def __init__(self, config: Config, client: ConfluenceClient, *, progress: Progress | None = None,
+                 site_cache: dict[str, Any] | None = None) -> None:
         self.config = config
         self.client = client
+        # A long-lived caller (watch) keeps the space and root page between runs: two requests saved.
+        self.site_cache = site_cache if site_cache is not None else {}
         self.progress: Progress = progress or _Silent()
         self._site_changed = False
         self.state = State.load(config.state_dir)
@@ -249,10 +252,16 @@ class Engine:
 
     async def _read_remote(self) -> None:
         await self.client.open()
-        self.space = await self.client.space(self.config.space)
-        self.root_page = await self._root_page()
+        if "space" not in self.site_cache:
+            self.space = await self.client.space(self.config.space)
+            self.site_cache.update(space=self.space, root_page=await self._root_page())
+        self.space, self.root_page = self.site_cache["space"], self.site_cache["root_page"]
         self._remember_site()
         listing = await self.client.pages_in_space(self.space.id)
+        if self.root_page.id not in {page.id for page in listing}:
+            self.site_cache.clear()
+            raise MdsyncError(f"The page that holds the tree ({self.root_page.title}, id {self.root_page.id}) is no "
+                              "longer in the space: restore it, or set 'parent' in mdsync.yaml.")
         self.remote = self._tree(listing)
         self.outside = {page.title.lower(): page.id for page in listing if page.id not in self.remote}
 
