@@ -51,6 +51,7 @@ class RunOptions:
     resync: bool = False
     check: bool = False  # change nothing; out of step -> exit 4
     status: bool = False  # change nothing; report each file's state
+    isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
 
 
 # What a planned action says about its file, for `status`.
@@ -213,6 +214,7 @@ class Engine:
             max_delete_count=self.config.sync.max_delete_count,
             force=options.force,
             only=options.paths,
+            isolate_problems=options.isolate_problems,
         )
         files = {**self.state.files, **{path: entry for path, (entry, _, _) in agreed.items()}}
         self.plan = planner.plan(local, remote, files, root_id=self.root_page.id, options=plan_options,
@@ -621,6 +623,9 @@ class Engine:
         await self.client.delete_page(entry.page_id, kind=entry.kind)
         self.state.forget(action.path)
         return Outcome("trash", action.path, "done", "page moved to the trash", entry.page_id)
+
+    async def _do_skip(self, action: planner.Action) -> Outcome:
+        return Outcome("skip", action.path, "failed", action.reason)
 
     async def _do_keep(self, action: planner.Action) -> Outcome:
         return Outcome("keep", action.path, "reported", action.reason, action.page_id)

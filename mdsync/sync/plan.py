@@ -19,7 +19,7 @@ from mdsync.sync.state import FileState
 
 Mode = Literal["push", "pull", "sync"]
 Kind = Literal["create", "adopt", "update", "move", "pull", "new_file", "merge", "conflict", "trash", "keep",
-               "remove_file", "rename", "forget", "noop", "remote_only", "local_only"]
+               "remove_file", "rename", "forget", "noop", "remote_only", "local_only", "skip"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Options:
     max_delete_count: int | None = None
     force: bool = False  # push: overwrite pages changed in Confluence
     only: tuple[str, ...] = ()  # limit to these paths (and folders)
+    isolate_problems: bool = False  # skip the files at fault instead of stopping the run (watch)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         if selected(path):
             result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
 
-    _check_titles(result, local, state, renames, outside_titles or {})
+    _check_titles(result, local, state, renames, outside_titles or {}, options)
     _check_deletes(result, state, options)
     result.actions = [replace(action, depth=_depth(action, local, new_parents={a.path: a.parent for a in
                                                                                  result.actions})) for action in
@@ -383,21 +384,37 @@ def _unique_keys(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, FileState],
-                  renames: Mapping[str, str], outside: Mapping[str, str]) -> None:
-    """Two files with one title, or a file taking a title used outside the tree, stop the run."""
+                  renames: Mapping[str, str], outside: Mapping[str, str], options: Options) -> None:
+    """Two files with one title, or a file taking a title used outside the tree, stop the run;
+    with ``isolate_problems`` (watch) only the files at fault are skipped."""
+    clashes: list[tuple[list[str], str]] = []
     seen: dict[str, str] = {}
+
+    def keeps_title(path: str) -> bool:  # the file already owns its page under this title
+        tracked = state.get(renames.get(path, path))
+        return tracked is not None and tracked.title.strip().lower() == local[path].title.strip().lower()
+
     for path, doc in sorted(local.items()):
         key = doc.title.strip().lower()
         if key in seen:
-            result.problems.append(f"'{seen[key]}' and '{path}' both have the title '{doc.title}': titles must be "
-                                   "unique in a Confluence space; change one (front matter 'title:' or its heading).")
+            first = seen[key]
+            at_fault = [other for other in (first, path) if not keeps_title(other)] or [first, path]
+            clashes.append((at_fault, f"'{first}' and '{path}' both have the title '{doc.title}': titles must be "
+                                      "unique in a Confluence space; change one (front matter 'title:' or its heading)."))
         else:
             seen[key] = path
         if key in outside:
             tracked = state.get(renames.get(path, path))
             if tracked is None or tracked.page_id != outside[key]:
-                result.problems.append(f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
-                                       "already uses: rename the file's title or move that page into the tree.")
+                clashes.append(([path], f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
+                                        "already uses: rename the file's title or move that page into the tree."))
+    if not options.isolate_problems:
+        result.problems.extend(message for _, message in clashes)
+        return
+    blocked = {path: message for paths, message in clashes for path in paths}
+    result.actions = [action for action in result.actions
+                      if action.path not in blocked and (action.new_path or "") not in blocked]
+    result.actions.extend(Action("skip", path, reason=message) for path, message in sorted(blocked.items()))
 
 
 def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Options) -> None:
@@ -428,7 +445,7 @@ def selector(only: tuple[str, ...]) -> Callable[[str], bool]:
 
 ORDER = {"forget": 0, "create": 1, "adopt": 1, "rename": 2, "move": 2, "update": 3, "merge": 3, "pull": 3,
           "new_file": 4, "remove_file": 5, "trash": 6, "conflict": 7, "keep": 8, "remote_only": 8, "local_only": 8,
-          "noop": 9}
+          "skip": 8, "noop": 9}
 
 
 def _order(action: Action) -> tuple[int, int, str]:

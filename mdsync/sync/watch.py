@@ -193,7 +193,8 @@ class Watcher:
             return
         try:
             report = await Engine(self.config, self.client, site_cache=self.site_cache).run(
-                RunOptions(mode="sync", paths=tuple(sorted(selected or ())), on_conflict=self.on_conflict))
+                RunOptions(mode="sync", paths=tuple(sorted(selected or ())), on_conflict=self.on_conflict,
+                           isolate_problems=True))
         except ConfigError:
             raise
         except (MdsyncError, OSError) as error:
