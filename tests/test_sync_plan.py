@@ -110,3 +110,14 @@ def test_blog_posts_never_move() -> None:
     result = plan(local, {"7": Remote("7", "News", None, 1, kind="blogpost")}, {"news.md": post}, root_id=ROOT,
                   options=Options())
     assert kinds(result) == {"news.md": "noop"}
+
+
+def test_an_unreadable_file_is_left_alone_not_taken_for_deleted() -> None:
+    state = {"a.md": synced("a.md", "1", "A"), "b.md": synced("b.md", "2", "B")}
+    remote = {"1": Remote("1", "A", ROOT, 1), "2": Remote("2", "B", ROOT, 1)}
+    result = plan({"b.md": here("b.md", "B")}, remote, state, root_id=ROOT,
+                  options=Options(delete="trash", max_delete_share=1.0), unreadable={"a.md"})
+    assert kinds(result) == {"b.md": "noop"}
+    deleted = plan({"b.md": here("b.md", "B")}, remote, state, root_id=ROOT,
+                   options=Options(delete="trash", max_delete_share=1.0))
+    assert kinds(deleted)["a.md"] == "trash"  # the same plan without the hint: a real delete

@@ -118,3 +118,14 @@ def test_failures_back_off_and_are_said_once(tmp_path: Path) -> None:
     assert watcher.retry_at > first  # waits longer each time
     assert [kind for kind, _ in collected.events] == ["waiting"]
     assert "a.md" in watcher.pending
+
+
+def test_nothing_is_due_before_the_retry_while_confluence_is_away(tmp_path: Path) -> None:
+    watcher = make_watcher(tmp_path, debounce=0.3)
+    (tmp_path / "docs" / "a.md").write_text("# A\n")
+    watcher._failed("Could not reach Confluence.", ["a.md"])
+    assert watcher._due(0.0) >= watcher.retry_at  # no busy loop until then
+    watcher.pending.clear()
+    assert watcher._due(0.0) == float("inf")  # nothing waits and no whole-tree run failed
+    watcher.retry_everything = True
+    assert watcher._due(0.0) == watcher.retry_at

@@ -218,7 +218,7 @@ class Engine:
         )
         files = {**self.state.files, **{path: entry for path, (entry, _, _) in agreed.items()}}
         self.plan = planner.plan(local, remote, files, root_id=self.root_page.id, options=plan_options,
-                                 outside_titles=self.outside)
+                                 outside_titles=self.outside, unreadable={outcome.path for outcome in unreadable})
         report.problems.extend(self.plan.problems)
         report.outcomes.extend(unreadable)
         if self.plan.problems:

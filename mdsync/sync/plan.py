@@ -10,7 +10,7 @@ chose (stop, merge, local, remote) and never guessed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -94,22 +94,24 @@ class Plan:
 
 
 def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
-         root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None) -> Plan:
+         root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None,
+         unreadable: Collection[str] = ()) -> Plan:
     """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
 
     ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
-    which a file may not take.
+    which a file may not take. ``unreadable``: files that exist but cannot be read now (bad
+    front matter, invalid UTF-8): they are left alone, never taken for deleted.
     """
     result = Plan()
     by_page = {entry.page_id: path for path, entry in state.items()}
-    renames = _renames(local, state, remote)
+    renames = _renames(local, {path: entry for path, entry in state.items() if path not in unreadable}, remote)
     renamed_from = {old for old in renames.values()}
     claimed_remote: set[str] = set(by_page)
     selected = selector(options.only)
 
     # Tracked files.
     for path, entry in sorted(state.items()):
-        if path in renamed_from:
+        if path in renamed_from or path in unreadable:
             continue
         if not selected(path):
             continue
@@ -159,7 +161,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             result.actions.append(Action("create", path, None, doc.parent))
 
     # Pages new in Confluence get files, parents first, named after their titles.
-    taken = set(local) | set(state)
+    taken = set(local) | set(state) | set(unreadable)
     new_paths: dict[str, str] = {}
     for page in _top_down(remote, root_id):
         if page.id in claimed_remote:

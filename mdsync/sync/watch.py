@@ -105,6 +105,7 @@ class Watcher:
         self.site_cache: dict[str, Any] = {}
         self.failures = 0
         self.retry_at = 0.0
+        self.retry_everything = False  # the failed run was a whole-tree one (start or poll)
         self.last_failure = ""
         self.reported: dict[str, tuple[str, str, str]] = {}
         self._wake = asyncio.Event()
@@ -140,7 +141,8 @@ class Watcher:
             next_poll = self._next_poll()
             while not self.stopping:
                 now = time.monotonic()
-                due = min(self._due(now), next_poll)
+                # While Confluence is away nothing is due before the retry (polls included).
+                due = min(self._due(now), max(next_poll, self.retry_at))
                 self._wake.clear()
                 if due > now:
                     try:
@@ -155,7 +157,7 @@ class Watcher:
                 ready = self._ready(now)
                 if ready:
                     await self._cycle(ready, "change")
-                elif now >= next_poll or (self.failures and not self.pending):
+                elif now >= next_poll or self.retry_everything:
                     await self._cycle(None, "poll")
                     next_poll = self._next_poll()
         finally:
@@ -167,11 +169,13 @@ class Watcher:
         return time.monotonic() + self.options.poll if self.options.poll > 0 else math.inf
 
     def _due(self, now: float) -> float:
-        """When the next pending path becomes ready (or a retry is due)."""
-        times = [self._ready_at(path, seen) for path, seen in self.pending.items()]
-        if self.failures:
-            times.append(self.retry_at)
-        return min(times, default=math.inf)
+        """When the next pending path becomes ready, or the failed run is to be retried."""
+        earliest = min((self._ready_at(path, seen) for path, seen in self.pending.items()), default=math.inf)
+        if not self.failures:
+            return now if self.retry_everything else earliest  # back online: catch up at once
+        if self.pending or self.retry_everything:
+            return max(self.retry_at, earliest if self.pending else self.retry_at)
+        return math.inf
 
     def _ready_at(self, path: str, seen: float) -> float:
         gone = not path.endswith("/") and not (self.root / path).exists()
@@ -198,10 +202,13 @@ class Watcher:
         except ConfigError:
             raise
         except (MdsyncError, OSError) as error:
+            self.retry_everything = self.retry_everything or paths is None
             self._failed(error.message if isinstance(error, MdsyncError) else str(error), paths or [])
             return
         if self.failures:
             self.reporter.event("online", message="Confluence answers again: caught up.")
+        if paths is None:
+            self.retry_everything = False
         self.failures, self.retry_at, self.last_failure = 0, 0.0, ""
         self._report(report, trigger)
 
