@@ -338,6 +338,30 @@ def test_new_file_in_a_new_folder_creates_the_folder_page_and_the_page(world: Wo
     assert len(world.pages()) == 8  # home, five pages, the folder page and the new page
 
 
+def test_a_changed_image_is_uploaded_again(world: World, watching: Callable[..., Watch]) -> None:
+    world.write("pics.md", "# Pictures\n\n![diagram](img/diagram.png)\n")
+    world.write("img/diagram.png", b"\x89PNG first drawing")
+    ids = synced_tree(world)
+    page_id = ids["pics.md"]
+    listing = world.api.get(f"/wiki/api/v2/pages/{page_id}/attachments").json()["results"]
+    [before] = [item for item in listing if item["title"] == "diagram.png"]
+    watch = watching()
+    start = watch.mark()
+    world.write("img/diagram.png", b"\x89PNG second drawing")
+    watch.action("update", "pics.md", after=start, status="done")
+    listing = world.api.get(f"/wiki/api/v2/pages/{page_id}/attachments").json()["results"]
+    [after] = [item for item in listing if item["title"] == "diagram.png"]
+    assert after["version"]["number"] == before["version"]["number"] + 1
+    download = world.api.get(after["downloadLink"] if after["downloadLink"].startswith("/wiki")
+                             else "/wiki" + after["downloadLink"])
+    assert download.content == b"\x89PNG second drawing"
+    assert world.version(page_id) == 1  # the page itself did not change
+    watch.stop()
+    world.write("img/diagram.png", b"\x89PNG third drawing")
+    status = world.run("status", "--check", "--json")
+    assert status.code == 4 and status.paths("update") == {"pics.md"}, status
+
+
 def test_renamed_file_keeps_its_page(world: World, watching: Callable[..., Watch]) -> None:
     ids = synced_tree(world)
     count = len(world.pages())

@@ -637,7 +637,9 @@ class Engine:
     async def _do_noop(self, action: planner.Action) -> Outcome:
         entry = self.state.files.get(action.path)
         if entry is not None and entry.attachments and self._attachments_changed(entry):
-            return await self._publish(action, action.path, self._remote_page(action))
+            outcome = await self._publish(action, action.path, self._remote_page(action))
+            outcome.action = "update"  # an attachment changed: the page is not in step after all
+            return outcome
         return Outcome("noop", action.path, "done", "", action.page_id)
 
     def _attachments_changed(self, entry: FileState) -> bool:
@@ -858,6 +860,9 @@ class Engine:
 
     async def _describe(self, action: planner.Action, *, with_diff: bool) -> Outcome:
         outcome = Outcome(action.kind, action.path, "planned", action.reason, action.page_id, action.new_path)
+        entry = self.state.files.get(action.path)
+        if action.kind == "noop" and entry is not None and entry.attachments and self._attachments_changed(entry):
+            outcome.action, outcome.message = "update", "an attachment changed"
         if not with_diff:
             return outcome
         try:
