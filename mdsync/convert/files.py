@@ -98,7 +98,8 @@ class FolderResolver:
         if found.suffix.lower() in (".md", ".markdown"):
             title, anchors = self._page(relative)
             anchor = anchors.get(fragment.lower(), fragment) if fragment else None
-            return LinkTarget("page", title=title, anchor=anchor)
+            return LinkTarget("page", title=title, anchor=anchor,
+                              anchor_missing=bool(fragment) and fragment.lower() not in anchors)
         return LinkTarget("attachment", path=relative)
 
     def image(self, target: str) -> LinkTarget | None:

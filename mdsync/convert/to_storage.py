@@ -64,6 +64,7 @@ class LinkTarget:
     filename: str | None = None
     path: str | None = None
     url: str | None = None
+    anchor_missing: bool = False  # the page exists but has no heading with that anchor
 
 
 LinkResolver = Callable[[str, "str | None"], "LinkTarget | None"]
@@ -82,6 +83,9 @@ class AttachmentRef:
 class ConversionWarning:
     line: int | None
     message: str
+    # "degraded": shown differently in Confluence, nothing lost. "broken": a link, image,
+    # anchor or front matter that points nowhere or cannot be read (what `mdsync check` fails on).
+    kind: Literal["degraded", "broken"] = "degraded"
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
@@ -280,8 +284,8 @@ class Converter:
         return StorageResult(self._serialize(root), title_heading, list(self.attachments.values()),
                              self.links, self.warnings)
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(ConversionWarning(self._line, message))
+    def warn(self, message: str, kind: Literal["degraded", "broken"] = "degraded") -> None:
+        self.warnings.append(ConversionWarning(self._line, message, kind))
 
     def _too_deep(self, text: str) -> StorageResult:
         # markdown-it stops parsing past its nesting limit; rather than lose that content,
@@ -604,6 +608,8 @@ class Converter:
             return "plain", None
         if href.startswith("#"):
             slug = unquote(href[1:])
+            if slug and slug.lower() not in self._anchors:
+                self.warn(f"link to '{href}': this file has no heading with that anchor", "broken")
             return "anchor", LinkTarget("page", anchor=self._anchors.get(slug.lower(), slug))
         if _SCHEME.match(href) or href.startswith("//"):
             return "url", LinkTarget("url", url=href)
@@ -616,7 +622,7 @@ class Converter:
             return "url", LinkTarget("url", url=href)  # site-absolute: not a file of ours
         target = self._local_path(relative)
         if target is None:
-            self.warn(f"link to '{href}' leaves the docs folder; it is kept as a plain link")
+            self.warn(f"link to '{href}' leaves the docs folder; it is kept as a plain link", "broken")
             return "plain", None
         is_page = target.lower().endswith(_MARKDOWN_SUFFIXES) or relative.endswith("/")
         if is_page:
@@ -625,10 +631,12 @@ class Converter:
             resolved = self.resolve_link(target, fragment)
             if resolved is None:
                 if is_page:
-                    self.warn(f"link to '{href}': no page for that file; it is kept as a plain link")
+                    self.warn(f"link to '{href}': no page for that file; it is kept as a plain link", "broken")
                 return "plain", None
             if resolved.kind == "attachment":
                 return "attachment", self.attach(resolved.path or target, resolved.filename)
+            if resolved.anchor_missing:
+                self.warn(f"link to '{href}': {target} has no heading with that anchor", "broken")
             return resolved.kind, resolved
         if is_page:
             self.warn(f"link to '{href}' needs the target's title; it is kept as a plain link")
@@ -648,12 +656,12 @@ class Converter:
             return LinkTarget("url", url=src)
         target = self._local_path(relative)
         if target is None:
-            self.warn(f"image '{src}' is outside the docs folder; only its description is shown")
+            self.warn(f"image '{src}' is outside the docs folder; only its description is shown", "broken")
             return None
         if self.resolve_image is not None:
             resolved = self.resolve_image(target)
             if resolved is None:
-                self.warn(f"image '{src}' was not found; only its description is shown")
+                self.warn(f"image '{src}' was not found; only its description is shown", "broken")
                 return None
             if resolved.kind == "attachment":
                 return self.attach(resolved.path or target, resolved.filename)
@@ -828,7 +836,7 @@ def convert_markdown(text: str, *, path: str | None = None, resolve_link: LinkRe
     converter = Converter(path=path, resolve_link=resolve_link, resolve_image=resolve_image,
                           drop_title_heading=title_from_heading and not front.title)
     result = converter.convert(body, line_offset=front.line_count)
-    warnings = [ConversionWarning(None, problem) for problem in front.problems] + result.warnings
+    warnings = [ConversionWarning(None, problem, "broken") for problem in front.problems] + result.warnings
     title = front.title or (result.title_heading if title_from_heading else None) or _title_from_path(path)
     return Converted(
         storage=result.storage,

@@ -1,0 +1,108 @@
+"""`mdsync check`: what would go wrong on push, found offline, with no credentials.
+
+Every file of the docs folder is read and converted as a push would convert it, with
+links, images and anchors resolved against the folder. A problem is one line
+``path:line: message``. Broken things (unreadable files, bad front matter, links to
+missing files or anchors, missing images, two files with one title) always count;
+constructs that Confluence shows differently count unless ``allow_degraded``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mdsync.convert import LinkTarget, convert_markdown
+from mdsync.convert.files import FolderResolver, read_markdown
+from mdsync.convert.frontmatter import FrontMatterError
+from mdsync.errors import MdsyncError
+from mdsync.sync.tree import scan
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int | None
+    message: str
+    kind: str  # broken | degraded
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line or 1}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str, ...] = (),
+               selected: Callable[[str], bool] = lambda path: True) -> list[Problem]:
+    """The problems of the selected files (titles are compared across the whole folder)."""
+    resolver = FolderResolver(root)
+
+    def link(target: str, fragment: str | None) -> LinkTarget | None:
+        try:
+            return resolver.link(target, fragment)
+        except MdsyncError:
+            return None  # the target cannot be read: that file gets its own report
+
+    problems: list[Problem] = []
+    titles: dict[str, list[str]] = {}
+    for path, doc in sorted(scan(root, include, exclude).items()):
+        if not doc.has_file:
+            titles.setdefault(posixpath.basename(path.rstrip("/")).lower(), []).append(path)
+            continue
+        try:
+            text = read_markdown(root / path, path)
+            converted = convert_markdown(text, path=path, resolve_link=link, resolve_image=resolver.image)
+        except FrontMatterError as error:
+            if selected(path):
+                problems.append(Problem(path, error.line, error.message, "broken"))
+            continue
+        except MdsyncError as error:
+            if selected(path):
+                problems.append(Problem(path, _line_of(error.message), error.message, "broken"))
+            continue
+        titles.setdefault(converted.title.strip().lower(), []).append(path)
+        if selected(path):
+            problems.extend(Problem(path, warning.line, warning.message, warning.kind)
+                            for warning in converted.warnings)
+    for paths in titles.values():
+        if len(paths) > 1:
+            for path in paths:
+                if selected(path):
+                    others = ", ".join(other for other in paths if other != path)
+                    problems.append(Problem(path, None, f"the same title as {others}: titles must be unique in a "
+                                                        "Confluence space; change one (front matter 'title:' or "
+                                                        "its heading)", "broken"))
+    return sorted(problems, key=lambda problem: (problem.path, problem.line or 0))
+
+
+def selector(root: Path, paths: Sequence[Path]) -> Callable[[str], bool]:
+    """Limit the report to these files or folders (as given on the command line); paths
+    outside the docs folder are not pages and are passed over."""
+    if not paths:
+        return lambda path: True
+    wanted = []
+    for given in paths:
+        try:
+            wanted.append(given.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue  # outside the docs folder (a pre-commit hook passes every staged file): not ours
+
+    def selected(path: str) -> bool:
+        return any(prefix in (".", path) or path.startswith(prefix.rstrip("/") + "/") for prefix in wanted)
+
+    return selected
+
+
+def _line_of(message: str) -> int | None:
+    # InputError messages name the line of undecodable bytes as "line N".
+    words = message.replace(",", " ").replace(":", " ").split()
+    for before, after in zip(words, words[1:]):
+        if before == "line" and after.isdigit():
+            return int(after)
+    return None
+
+
+__all__ = ["Problem", "check_docs", "selector"]
