@@ -83,7 +83,7 @@ def init_config(console: Console, path: Path, *, url: str | None, auth: str | No
                               "mdsync init again (or pass --no-check).")
         confluence = ConfluenceConfig(**{**config.confluence.__dict__, "token": Secret(token)})
         who, space_name = asyncio.run(_check(confluence, config.space, config.parent))
-        console.print(f"Connected as {who}; space {config.space} ({space_name}) is readable.")
+        console.print(f"Connected as {who}; you may add pages to space {config.space} ({space_name}).")
     path.write_text(text, encoding="utf-8")
     console.print(f"Wrote {path}. The token is not in it: export {token_var}=<your token> before running mdsync.")
     docs_path = config.docs
@@ -97,6 +97,9 @@ async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -
     async with ConfluenceClient(confluence) as client:
         user = await client.current_user()
         found = await client.space(space)
+        if ("create", "page") not in await client.space_operations(found.id):
+            raise ConfigError(f"Your account can see space {space} but may not add pages to it: ask a space admin "
+                              "for the 'Add pages' permission, or choose another space.")
         if parent:
             if parent.isdigit():
                 await client.get_page(parent, body=False)

@@ -121,3 +121,11 @@ def test_missing_answers_without_a_terminal_are_a_clear_error(tmp_path: Path) ->
     assert result.returncode != 0
     assert "--help" in result.stderr
     assert not (tmp_path / "mdsync.yaml").exists()
+
+
+def test_a_space_the_account_may_not_add_pages_to_writes_nothing(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    sandbox.box.read_only_spaces = {"DOCS"}
+    result = run_init(tmp_path, *base_args(sandbox))
+    assert result.returncode != 0
+    assert "may not add pages" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "mdsync.yaml").exists()

@@ -596,3 +596,32 @@ def test_unknown_routes_answer_in_the_api_envelope(api: httpx.Client, sandbox: A
         assert response.status_code == 404 and response.json()["errors"][0]["code"] == "NOT_FOUND"
         not_allowed = plain.patch(f"{V2}/pages")
         assert not_allowed.status_code == 405 and "errors" in not_allowed.json()
+
+
+# -- permissions ------------------------------------------------------------------------------------------
+
+
+def test_operations_say_what_the_user_may_do_and_a_view_only_space_refuses_writes(
+        api: httpx.Client, space: dict[str, Any]) -> None:
+    page = make_page(api, space, "Permission probe")
+    operations = api.get(f"/wiki/api/v2/spaces/{space['id']}/operations").json()["operations"]
+    assert {"operation": "create", "targetType": "page"} in operations
+    page_ops = api.get(f"/wiki/api/v2/pages/{page['id']}/operations").json()["operations"]
+    assert {"operation": "update", "targetType": "page"} in page_ops
+
+    assert api.put("/_sandbox/permissions", json={"read_only_spaces": ["docs"]}).json() == {
+        "read_only_spaces": ["DOCS"]}
+    operations = api.get(f"/wiki/api/v2/spaces/{space['id']}/operations").json()["operations"]
+    assert operations == [{"operation": "read", "targetType": "space"}]
+    page_ops = api.get(f"/wiki/api/v2/pages/{page['id']}/operations").json()["operations"]
+    assert page_ops == [{"operation": "read", "targetType": "page"}]
+    refused = api.post("/wiki/api/v2/pages", json={"spaceId": space["id"], "status": "current", "title": "No",
+                                                   "body": storage("<p>x</p>")})
+    assert refused.status_code == 403 and "permission" in refused.json()["errors"][0]["title"]
+    assert update_page(api, page, body="<p>changed</p>").status_code == 403
+    assert api.delete(f"/wiki/api/v2/pages/{page['id']}").status_code == 403
+    assert api.get(f"/wiki/api/v2/pages/{page['id']}").status_code == 200  # reading still works
+
+    assert api.put("/_sandbox/permissions", json={"read_only_spaces": []}).status_code == 200
+    assert update_page(api, page, body="<p>changed</p>").status_code == 200
+    assert api.put("/_sandbox/permissions", json={"read_only_spaces": "DOCS"}).status_code == 400

@@ -166,6 +166,12 @@ class ConfluenceClient:
         raise NotFound(f"There is no Confluence space with key '{key}' that these credentials can see: check "
                        "'space' in mdsync.yaml (the key, not the space's name).", 404)
 
+    async def space_operations(self, space_id: str) -> set[tuple[str, str]]:
+        """What the signed-in user may do in the space: {(operation, target type)}, e.g. ("create", "page")."""
+        response = await self.expect("GET", f"{V2}/spaces/{space_id}/operations", what="read the space's permissions")
+        return {(str(item.get("operation")), str(item.get("targetType")))
+                for item in response.json().get("operations") or []}
+
     # -- pages -------------------------------------------------------------------------------------
 
     async def pages_in_space(self, space_id: str, *, bodies: bool = False,

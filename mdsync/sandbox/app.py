@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -45,6 +45,8 @@ class Sandbox:
     faults: Faults
     stats: Stats
     app: Any
+    # Spaces the signed-in user may view but not add to or edit (PUT /_sandbox/permissions).
+    read_only_spaces: set[str] = field(default_factory=set)
 
 
 # -- request helpers ----------------------------------------------------------------------
@@ -58,6 +60,22 @@ def _site(request: Request) -> shapes.Site:
 
 def _store(request: Request) -> Store:
     return request.app.state.sandbox.store
+
+
+def _require_write(request: Request, space_id: int) -> None:
+    """A user who may only view the space gets Confluence's 403."""
+    sandbox: Sandbox = request.app.state.sandbox
+    if _store(request).space(space_id).key.upper() in sandbox.read_only_spaces:
+        raise ApiError(403, "You do not have permission to add or change content in this space")
+
+
+def _space_operations(request: Request, space_id: int) -> list[dict[str, str]]:
+    sandbox: Sandbox = request.app.state.sandbox
+    operations = [{"operation": "read", "targetType": "space"}]
+    if _store(request).space(space_id).key.upper() not in sandbox.read_only_spaces:
+        operations += [{"operation": "create", "targetType": target} for target in ("page", "blogpost", "attachment",
+                                                                                     "comment")]
+    return operations
 
 
 def _int(value: str | None, name: str, *, default: int | None = None) -> int | None:
@@ -325,6 +343,7 @@ async def create_content(request: Request, kind: str) -> Response:
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise ApiError(400, "title must be a string")
+    _require_write(request, space_id)
     content = _store(request).create_content(
         kind,
         space_id=space_id,
@@ -354,6 +373,7 @@ async def update_content(request: Request, kind: str) -> Response:
     title = data["title"]
     if not isinstance(title, str):
         raise ApiError(400, "title must be a string")
+    _require_write(request, _store(request).content(content_id, kind).space_id)
     content = _store(request).update_content(
         kind,
         content_id,
@@ -379,6 +399,7 @@ async def rename_page(request: Request) -> Response:
 
 
 async def delete_content(request: Request, kind: str) -> Response:
+    _require_write(request, _store(request).content(_path_id(request), kind).space_id)
     _store(request).delete_content(kind, _path_id(request), purge=_bool(request, "purge"),
                                    draft=_bool(request, "draft"))
     return Response(status_code=204)
@@ -641,6 +662,7 @@ async def v1_upload(request: Request) -> Response:
     files, comments, minor = await _upload_form(request)
     store = _store(request)
     owner = store.content(_path_id(request))
+    _require_write(request, owner.space_id)
     replace = request.method == "PUT"
     results = []
     for index, upload in enumerate(files):
@@ -802,6 +824,29 @@ async def admin_faults(request: Request) -> Response:
     return JSONResponse(sandbox.faults.as_dict())
 
 
+async def space_operations(request: Request) -> Response:
+    return JSONResponse({"operations": _space_operations(request, _path_id(request))})
+
+
+async def content_operations(request: Request, kind: str) -> Response:
+    content = _store(request).content(_path_id(request), kind)
+    writable = any(item["operation"] == "create" for item in _space_operations(request, content.space_id))
+    target = "page" if kind == PAGE else "blogpost"
+    names = ("read", "update", "delete") if writable else ("read",)
+    return JSONResponse({"operations": [{"operation": name, "targetType": target} for name in names]})
+
+
+async def admin_permissions(request: Request) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    if request.method == "PUT":
+        data = await _body(request)
+        spaces = data.get("read_only_spaces", [])
+        if not isinstance(spaces, list) or not all(isinstance(key, str) for key in spaces):
+            raise ApiError(400, "read_only_spaces must be a list of space keys")
+        sandbox.read_only_spaces = {key.upper() for key in spaces}
+    return JSONResponse({"read_only_spaces": sorted(sandbox.read_only_spaces)})
+
+
 async def admin_stats(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     if request.method == "DELETE":
@@ -852,6 +897,7 @@ def _content_routes(collection: str, kind: str) -> list[BaseRoute]:
         Route(base + "/{id}/properties/{property_id}", _guard(update_property, kind=kind), methods=["PUT"]),
         Route(base + "/{id}/properties/{property_id}", _guard(delete_property, kind=kind), methods=["DELETE"]),
         Route(base + "/{id}/labels", _guard(list_labels, kind=kind), methods=["GET"]),
+        Route(base + "/{id}/operations", _guard(content_operations, kind=kind), methods=["GET"]),
         Route(base + "/{id}/attachments", _guard(content_attachments, kind=kind), methods=["GET"]),
         Route(base + "/{id}/footer-comments", _guard(content_comments, kind=kind), methods=["GET"]),
     ]
@@ -868,6 +914,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{V2}/spaces", _guard(list_spaces), methods=["GET"]),
         Route(f"{V2}/spaces", _guard(create_space), methods=["POST"]),
         Route(f"{V2}/spaces/{{id}}", _guard(get_space), methods=["GET"]),
+        Route(f"{V2}/spaces/{{id}}/operations", _guard(space_operations), methods=["GET"]),
         Route(f"{V2}/spaces/{{id}}/pages", _guard(space_contents, kind=PAGE), methods=["GET"]),
         Route(f"{V2}/spaces/{{id}}/blogposts", _guard(space_contents, kind=BLOGPOST), methods=["GET"]),
         Route(f"{V2}/pages/{{id}}/title", _guard(rename_page), methods=["PUT"]),
@@ -901,6 +948,7 @@ def routes() -> list[BaseRoute]:
         Route("/_gateway/accessible-resources", accessible_resources, methods=["GET"]),
         Route("/_edge/tenant_info", tenant_info, methods=["GET"]),
         Route("/_sandbox/faults", _guard(admin_faults), methods=["GET", "PUT"]),
+        Route("/_sandbox/permissions", _guard(admin_permissions), methods=["GET", "PUT"]),
         Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
         Route("/_sandbox/info", admin_info, methods=["GET"]),
     ]

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
-from mdsync.confluence.errors import NotFound
+from mdsync.confluence.errors import NotFound, PermissionDenied
 from mdsync.confluence.models import Page
 from mdsync.convert import LinkTarget, convert_markdown
 from mdsync.convert.canonical import storage_digest
@@ -232,10 +232,21 @@ class Engine:
             for action in self.plan.actions:
                 report.outcomes.append(await self._describe(action, with_diff=options.dry_run))
             return report
+        if self.plan.of("create"):
+            await self._check_may_add_pages()
         if self._site_changed:
             self.state.save()
         await self._execute(report)
         return report
+
+    async def _check_may_add_pages(self) -> None:
+        """One request before the first create, rather than a failure per page."""
+        if "may_add_pages" not in self.site_cache:
+            self.site_cache["may_add_pages"] = ("create", "page") in await self.client.space_operations(self.space.id)
+        if not self.site_cache["may_add_pages"]:
+            self.site_cache.pop("may_add_pages")  # ask again next time: an admin may grant it meanwhile
+            raise PermissionDenied(f"Your account may not add pages to space {self.space.key}: ask a space admin for "
+                                   "the 'Add pages' permission, or set another space in mdsync.yaml.", 403)
 
     def _read_local(self) -> tuple[dict[str, planner.Local], list[Outcome]]:
         self.docs = scan(self.root, self.config.include, self.config.exclude)
@@ -471,10 +482,13 @@ class Engine:
         doc = self.docs.get(target) or next((doc for doc in self.docs.values() if doc.folder == target.rstrip("/")),
                                             None)
         if doc is not None and doc.path in self.infos:
-            anchor = None
-            if fragment:
-                anchor = self._anchors(doc.path).get(fragment.lower(), fragment) if doc.has_file else fragment
-            return LinkTarget("page", title=self.infos[doc.path].title, anchor=anchor)
+            anchor, missing = None, False
+            if fragment and doc.has_file:
+                anchors = self._anchors(doc.path)
+                anchor, missing = anchors.get(fragment.lower(), fragment), fragment.lower() not in anchors
+            elif fragment:
+                anchor = fragment
+            return LinkTarget("page", title=self.infos[doc.path].title, anchor=anchor, anchor_missing=missing)
         file = self.root / target
         if file.is_file() and not target.lower().endswith(".md"):
             return LinkTarget("attachment", path=target)
