@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +98,6 @@ def test_without_a_config_it_says_what_to_do(tmp_path: Path) -> None:
     assert "--docs" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 def test_the_pre_commit_hooks_check_staged_markdown_and_push(tmp_path: Path, sandbox: RunningSandbox) -> None:
     repo = tmp_path / "repo"
     write(repo, "docs/good.md", "# Good\n\nFine.\n")
