@@ -653,21 +653,28 @@ class _Reader:
         if entry is None:
             return default
         allowed = ", ".join(choices)
+        _, value = self.read(entry, f"one of {allowed}")
+        if value is None:
+            return default
+        if value in choices:
+            return value
+        close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.problem(f"{entry.key} must be one of {allowed}, got {value!r} (line {entry.line}){hint}", entry.line)
+        return default
+
+    def read(self, entry: _Entry, what: str, **options: Any) -> tuple[bool, str | None]:
+        """(read, value): a value of the wrong kind or an unset ${VAR} is reported and gives
+        (False, None); an empty value gives (True, None)."""
         try:
-            text = self.text(entry.node, f"one of {allowed}")
+            text = self.text(entry.node, what, **options)
         except _Invalid as exc:
             self.invalid(entry.key, exc, entry.line)
-            return default
-        if text.value is None:
-            if text.unresolved:
-                self.problem(_unset_message(entry, text), entry.line)
-            return default
-        if text.value in choices:
-            return text.value
-        close = difflib.get_close_matches(text.value.lower(), choices, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        self.problem(f"{entry.key} must be one of {allowed}, got {text.value!r} (line {entry.line}){hint}", entry.line)
-        return default
+            return False, None
+        if text.unresolved:
+            self.problem(_unset_message(entry, text), entry.line)
+            return False, None
+        return True, text.value
 
     # top level --------------------------------------------------------
 
@@ -675,18 +682,13 @@ class _Reader:
         if entry is None:
             self.problem("space is missing: set it to the key of the Confluence space, e.g. 'space: DOCS'")
             return None
-        try:
-            text = self.text(entry.node, "a space key such as DOCS", numbers_as_text=True)
-        except _Invalid as exc:
-            self.invalid(entry.key, exc, entry.line)
+        read, value = self.read(entry, "a space key such as DOCS", numbers_as_text=True)
+        if value is None:
+            if read:
+                self.problem(f"space is empty (line {entry.line}): set it to the key of the Confluence space, "
+                             "e.g. DOCS", entry.line)
             return None
-        if text.value is None:
-            if text.unresolved:
-                self.problem(_unset_message(entry, text), entry.line)
-            else:
-                self.problem(f"space is empty (line {entry.line}): set it to the key of the Confluence space, e.g. DOCS", entry.line)
-            return None
-        key = text.value.strip()
+        key = value.strip()
         if not (_SPACE_KEY.fullmatch(key) or _PERSONAL_SPACE_KEY.fullmatch(key)):
             self.problem(
                 f"space must be a space key (letters, digits and _, or ~name for a personal space), "
@@ -699,29 +701,16 @@ class _Reader:
     def parent(self, entry: _Entry | None) -> str | None:
         if entry is None:
             return None
-        try:
-            text = self.text(entry.node, "a page id or page title", numbers_as_text=True)
-        except _Invalid as exc:
-            self.invalid(entry.key, exc, entry.line)
-            return None
-        if text.value is None:
-            if text.unresolved:
-                self.problem(_unset_message(entry, text), entry.line)
-            return None
-        return text.value.strip() or None
+        _, value = self.read(entry, "a page id or page title", numbers_as_text=True)
+        return value.strip() or None if value is not None else None
 
     def docs(self, entry: _Entry | None, root: Path) -> Path | None:
         raw: str | None = "docs"
         if entry is not None:
-            try:
-                text = self.text(entry.node, "a folder path")
-            except _Invalid as exc:
-                self.invalid(entry.key, exc, entry.line)
+            read, value = self.read(entry, "a folder path")
+            if not read:
                 return None
-            if text.unresolved:
-                self.problem(_unset_message(entry, text), entry.line)
-                return None
-            raw = text.value if text.value is not None else "docs"
+            raw = value if value is not None else "docs"
         # normpath, not resolve(): keep symlinks as the user wrote them.
         return Path(os.path.normpath(root / raw))
 

@@ -10,7 +10,8 @@ from lxml import etree
 from markdown_it.token import Token
 
 from mdsync.convert import carry, constructs
-from mdsync.convert.to_storage import anchor_safe, append_text, element, plain_text_of
+from mdsync.convert.storage_xml import append_text
+from mdsync.convert.to_storage import anchor_safe, element, plain_text_of
 
 if TYPE_CHECKING:
     from mdsync.convert.to_storage import Converter

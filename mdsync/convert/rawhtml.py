@@ -17,7 +17,8 @@ from lxml import etree
 
 from mdsync.convert import carry, constructs
 from mdsync.convert.inline import InlineWriter
-from mdsync.convert.to_storage import append_text, element, macro
+from mdsync.convert.storage_xml import append_text
+from mdsync.convert.to_storage import element, macro
 
 if TYPE_CHECKING:
     from mdsync.convert.to_storage import Converter

@@ -155,3 +155,14 @@ def attribute(element: etree._Element, name: str, default: str | None = None) ->
     if rest and prefix in NAMESPACES:
         return element.get(f"{{{NAMESPACES[prefix]}}}{rest}", default)
     return element.get(name, default)
+
+
+def append_text(parent: etree._Element, text: str | None) -> None:
+    """Add text at the end of ``parent``'s content: after its last child, or as its text."""
+    if not text:
+        return
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text

@@ -34,7 +34,7 @@ from mdsync.convert import carry, constructs
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
 from mdsync.errors import MdsyncError
-from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, new_root, parse_storage, serialize_storage
+from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, append_text, new_root, parse_storage, serialize_storage
 
 MAX_NESTING = 100
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -170,16 +170,6 @@ def element(parent: etree._Element, tag: str, attrib: dict[str, str] | None = No
     if text:
         node.text = text
     return node
-
-
-def append_text(parent: etree._Element, text: str) -> None:
-    if not text:
-        return
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
 
 
 def macro(parent: etree._Element, name: str, parameters: Iterable[tuple[str, str]] = ()) -> etree._Element:

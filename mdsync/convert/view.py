@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from mdsync.convert.anchors import AnchorCounter, confluence_anchor
-from mdsync.convert.storage_xml import StorageParseError, attribute, local_name, parse_storage
+from mdsync.convert.storage_xml import StorageParseError, append_text, attribute, local_name, parse_storage
 
 __all__ = [
     "AttachmentResolver",
@@ -255,16 +255,6 @@ def _add_class(element: etree._Element, name: str) -> None:
     element.set("class", f"{existing} {name}" if existing else name)
 
 
-def _append_text(out: etree._Element, text: str | None) -> None:
-    if not text:
-        return
-    if len(out):
-        last = out[-1]
-        last.tail = (last.tail or "") + text
-    else:
-        out.text = (out.text or "") + text
-
-
 def _text_of(element: etree._Element | None) -> str:
     return "" if element is None else "".join(element.itertext())
 
@@ -389,17 +379,17 @@ def _safe_attributes(element: etree._Element, tag: str) -> dict[str, str]:
 
 def _render_children(source: etree._Element, out: etree._Element, ctx: _Context) -> None:
     """Render the content of ``source`` (text, children, their tails) into ``out``."""
-    _append_text(out, source.text)
+    append_text(out, source.text)
     ctx.depth += 1
     try:
         for child in source:
             if isinstance(child.tag, str):  # comments and processing instructions vanish
                 if ctx.depth > _MAX_DEPTH:
-                    _append_text(out, _text_of(child))
+                    append_text(out, _text_of(child))
                 else:
                     name = local_name(child).lower()
                     _HANDLERS.get(name, _render_unknown_element)(child, out, ctx)
-            _append_text(out, child.tail)
+            append_text(out, child.tail)
     finally:
         ctx.depth -= 1
 
@@ -461,7 +451,7 @@ def _render_list(element: etree._Element, out: etree._Element, ctx: _Context) ->
 
     def text(value: str | None) -> None:
         if value and value.strip():  # whitespace between items means nothing
-            _append_text(item(), value)
+            append_text(item(), value)
 
     text(element.text)
     ctx.depth += 1
@@ -470,7 +460,7 @@ def _render_list(element: etree._Element, out: etree._Element, ctx: _Context) ->
             if isinstance(child.tag, str):
                 child_name = local_name(child).lower()
                 if ctx.depth > _MAX_DEPTH:
-                    _append_text(item(), _text_of(child))
+                    append_text(item(), _text_of(child))
                 elif child_name == "li":
                     _render_li(child, listing, ctx)
                     last = listing[-1]
@@ -551,7 +541,7 @@ def _render_table_content(source: etree._Element, out: etree._Element, ctx: _Con
 
     def text(value: str | None) -> None:
         if value and value.strip():
-            _append_text(filler_cell(), value)
+            append_text(filler_cell(), value)
 
     text(source.text)
     ctx.depth += 1
@@ -561,7 +551,7 @@ def _render_table_content(source: etree._Element, out: etree._Element, ctx: _Con
                 name = local_name(child).lower()
                 handler = _HANDLERS.get(name, _render_unknown_element)
                 if ctx.depth > _MAX_DEPTH:
-                    _append_text(filler_cell(), _text_of(child))
+                    append_text(filler_cell(), _text_of(child))
                 elif name in allowed:
                     row = cell = None
                     handler(child, out, ctx)
@@ -888,13 +878,13 @@ def _render_task_list(element: etree._Element, out: etree._Element, ctx: _Contex
     try:
         if element.text and element.text.strip():
             last = _make(listing, "li", {"class": "task-other"})
-            _append_text(last, element.text)
+            append_text(last, element.text)
         for child in element:
             if not isinstance(child.tag, str):
                 pass
             elif ctx.depth > _MAX_DEPTH:
                 last = last if last is not None else _make(listing, "li")
-                _append_text(last, _text_of(child))
+                append_text(last, _text_of(child))
             elif local_name(child) == "ac:task":
                 last = _render_task_item(child, listing, ctx)
             else:
@@ -905,7 +895,7 @@ def _render_task_list(element: etree._Element, out: etree._Element, ctx: _Contex
                 _HANDLERS.get(name, _render_unknown_element)(child, last, ctx)
             if child.tail and child.tail.strip():
                 last = last if last is not None else _make(listing, "li", {"class": "task-other"})
-                _append_text(last, child.tail)
+                append_text(last, child.tail)
     finally:
         ctx.depth -= 1
 
@@ -923,14 +913,14 @@ def _render_task_item(task: etree._Element, listing: etree._Element, ctx: _Conte
         box.set("checked", "checked")
     box.tail = " "
     body = _make(li, "span", {"class": "task-body"})
-    _append_text(body, task.text)
+    append_text(body, task.text)
     for child in task:
         name = local_name(child)
         if name == "ac:task-body":
             _render_children(child, body, ctx)
         elif name not in ("ac:task-id", "ac:task-uuid", "ac:task-status") and isinstance(child.tag, str):
             _HANDLERS.get(name.lower(), _render_unknown_element)(child, body, ctx)
-        _append_text(body, child.tail)
+        append_text(body, child.tail)
     return li
 
 
