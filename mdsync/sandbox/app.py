@@ -2,7 +2,8 @@
 
 REST API v2 under ``/wiki/api/v2``, the few v1 routes v2 lacks under ``/wiki/rest/api``,
 the api.atlassian.com and Maton gateway forms (see ``middleware.py``), an HTML preview
-(``web.py``) and a small admin API under ``/_sandbox`` for tests (faults, counters).
+(``web.py``) and a small admin API under ``/_sandbox`` for tests (faults, counters,
+permissions, and a colleague's edit in the Cloud editor: ``editor.py``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from mdsync.convert.storage_xml import StorageParseError
 from mdsync.errors import MdsyncError
 from mdsync.sandbox import shapes
+from mdsync.sandbox.editor import ImageSizes, editor_resave, image_size
 from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.middleware import Credentials, SandboxMiddleware, Stats
-from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, Store
+from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, Store, storage_refusal
 
 DEFAULT_EMAIL = "sandbox@example.com"
 DEFAULT_TOKEN = "sandbox-token"
@@ -847,6 +850,41 @@ async def admin_permissions(request: Request) -> Response:
     return JSONResponse({"read_only_spaces": sorted(sandbox.read_only_spaces)})
 
 
+async def admin_editor_save(request: Request, kind: str) -> Response:
+    """A person opens the page in the Cloud editor and publishes it: a new version, re-saved.
+
+    The body may carry ``{"storage": "..."}``, the page as the person edited it; without it
+    the current body is re-saved unchanged apart from what the editor rewrites.
+    """
+    data = await _body(request)
+    store = _store(request)
+    content = store.content(_path_id(request), kind)
+    if content.status != "current":
+        raise ApiError(400, f"Only a published page can be edited; content [{content.id}] is {content.status}")
+    edited = data.get("storage", content.body)
+    if not isinstance(edited, str):
+        raise ApiError(400, "storage must be a string")
+    _require_write(request, content.space_id)
+    try:
+        body = editor_resave(edited, space_key=store.space(content.space_id).key,
+                             image_sizes=_attachment_sizes(store, content.id))
+    except StorageParseError as error:
+        raise storage_refusal(error) from None
+    saved = store.update_content(kind, content.id, title=content.title, body=body, status="current",
+                                 version=content.version + 1, message="")
+    return JSONResponse(shapes.content_json(_site(request), saved, body_format="storage", view=None, single=True))
+
+
+def _attachment_sizes(store: Store, content_id: int) -> ImageSizes:
+    """Measure the page's attachments by file name, as the editor does for the images it shows."""
+
+    def size(filename: str) -> tuple[int, int] | None:
+        found = store.attachments(content_id, filename=filename)
+        return image_size(store.attachment_data(found[0].id)) if found else None
+
+    return size
+
+
 async def admin_stats(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     if request.method == "DELETE":
@@ -949,6 +987,8 @@ def routes() -> list[BaseRoute]:
         Route("/_edge/tenant_info", tenant_info, methods=["GET"]),
         Route("/_sandbox/faults", _guard(admin_faults), methods=["GET", "PUT"]),
         Route("/_sandbox/permissions", _guard(admin_permissions), methods=["GET", "PUT"]),
+        Route("/_sandbox/pages/{id}/editor-save", _guard(admin_editor_save, kind=PAGE), methods=["POST"]),
+        Route("/_sandbox/blogposts/{id}/editor-save", _guard(admin_editor_save, kind=BLOGPOST), methods=["POST"]),
         Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
         Route("/_sandbox/info", admin_info, methods=["GET"]),
     ]

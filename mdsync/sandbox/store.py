@@ -15,13 +15,16 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from mdsync.convert.storage_xml import AC, StorageParseError, parse_storage, serialize_storage
+from lxml import etree
+
+from mdsync.convert.storage_xml import AC, RI, StorageParseError
+from mdsync.sandbox.entities import NamedEntities, parse_keeping_entities, serialize_keeping_entities
 
 PAGE = "page"
 BLOGPOST = "blogpost"
@@ -32,6 +35,8 @@ ACCOUNT_ID = "557058:5a4d5b1e-0000-4000-8000-5a4db0c5a4d5"
 # Confluence refuses these in label names; whitespace separates labels in its editor.
 _LABEL_FORBIDDEN = set("!#&()*,.:;<>?@[]^") | {" ", "\t", "\n", "\r"}
 _SPACE_KEY = re.compile(r"^~?[A-Za-z0-9_]{1,255}$")
+# markfluence storage-format.md (2026-08): Confluence stores this style as style="".
+_START_ALIGNMENT = re.compile(r"\s*text-align\s*:\s*start\s*;?\s*", re.IGNORECASE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -174,24 +179,67 @@ class Comment:
     created_at: str
 
 
-def validate_storage(body: str) -> str:
+def validate_storage(body: str, *, attachment_version: Callable[[str], int | None] | None = None) -> str:
     """Check storage as Confluence does and return it as Confluence would store it.
 
-    Confluence re-serialises what it stores: macros gain ``ac:schema-version`` and a
-    ``ac:macro-id``, and self-closing tags gain a space. Sync tools must cope with that,
-    so the sandbox does it too.
+    Confluence re-serialises what it stores, and sync tools must cope with that, so the
+    sandbox does it too: macros gain ``ac:schema-version`` and an ``ac:macro-id``,
+    ``ri:attachment`` and ``ri:page`` gain ``ri:version-at-save``, a lone ``text-align:
+    start`` style becomes ``style=""``, ``panelIconId`` moves before ``panelIcon``,
+    self-closing tags gain a space, numeric character references come back as characters
+    and HTML named entities stay named. ``attachment_version`` gives the current version of
+    an attachment of the page by file name (None when the page has no such attachment).
     """
     try:
-        root = parse_storage(body)
+        root, entities = parse_keeping_entities(body)
     except StorageParseError as error:
-        where = f" at [row,col]: [{error.line},{error.column}]" if error.line else ""
-        raise ApiError(400, f"Error parsing xhtml: {error.message}{where}") from None
+        raise storage_refusal(error) from None
     for macro in root.iter(f"{{{AC}}}structured-macro"):
         if macro.get(f"{{{AC}}}schema-version") is None:
             macro.set(f"{{{AC}}}schema-version", "1")
         if macro.get(f"{{{AC}}}macro-id") is None:
             macro.set(f"{{{AC}}}macro-id", str(uuid.uuid4()))
-    return serialize_storage(root)
+        _panel_icon_id_first(macro)
+    _add_versions_at_save(root, entities, attachment_version or (lambda filename: None))
+    _empty_start_alignment(root)
+    return serialize_keeping_entities(root, entities)
+
+
+def storage_refusal(error: StorageParseError) -> ApiError:
+    """Confluence's 400 for storage that does not parse."""
+    where = f" at [row,col]: [{error.line},{error.column}]" if error.line else ""
+    return ApiError(400, f"Error parsing xhtml: {error.message}{where}")
+
+
+def _panel_icon_id_first(macro: etree._Element) -> None:
+    """Confluence hands ``panelIconId`` back before ``panelIcon`` (md2conf commit 7a7ff30)."""
+    parameters = {child.get(f"{{{AC}}}name"): child for child in macro if child.tag == f"{{{AC}}}parameter"}
+    icon, icon_id = parameters.get("panelIcon"), parameters.get("panelIconId")
+    if icon is not None and icon_id is not None and macro.index(icon_id) > macro.index(icon):
+        icon.addprevious(icon_id)
+
+
+def _add_versions_at_save(root: etree._Element, entities: NamedEntities,
+                          attachment_version: Callable[[str], int | None]) -> None:
+    version_at_save = f"{{{RI}}}version-at-save"
+    for page in root.iter(f"{{{RI}}}page"):
+        if page.get(version_at_save) is None:
+            page.set(version_at_save, "1")
+    for attachment in root.iter(f"{{{RI}}}attachment"):
+        if attachment.get(version_at_save) is not None:
+            continue
+        version = None
+        # An attachment with an owner (a nested ri:page) lives on another page.
+        if len(attachment) == 0:
+            version = attachment_version(entities.characters(attachment.get(f"{{{RI}}}filename", "")))
+        attachment.set(version_at_save, str(version or 1))
+
+
+def _empty_start_alignment(root: etree._Element) -> None:
+    for element in root.iter(etree.Element):
+        style = element.get("style")
+        if style is not None and _START_ALIGNMENT.fullmatch(style):
+            element.set("style", "")
 
 
 def normalize_label(name: str) -> str:
@@ -505,7 +553,8 @@ class Store:
             if status == "current" and not title:
                 raise ApiError(400, "Title is required for a page that is not a draft")
             _check_title_length(title)
-            stored_body = validate_storage(body)
+            stored_body = validate_storage(
+                body, attachment_version=lambda filename: self._attachment_version(content_id, filename))
             if status == "current" and title.lower() != existing.title.lower() or existing.status == "draft":
                 self._check_title_free(kind, existing.space_id, title, existing.id, existing.created_at)
             new_parent = existing.parent_id
@@ -745,6 +794,12 @@ class Store:
         sql += f" ORDER BY {column} {direction}, a.id {direction}"
         return [self._attachment_row(row) for row in self._query(sql, tuple(params))]
 
+    def _attachment_version(self, content_id: int, filename: str) -> int | None:
+        """The current version of the page's attachment with that file name, if it has one."""
+        rows = self._query("SELECT version FROM attachments WHERE content_id = ? AND title = ? AND status = 'current'",
+                           (content_id, filename))
+        return rows[0]["version"] if rows else None
+
     def attachment_data(self, attachment_id: int, version: int | None = None) -> bytes:
         attachment = self.attachment(attachment_id)
         rows = self._query("SELECT data FROM attachment_versions WHERE attachment_id = ? AND number = ?",
@@ -910,5 +965,5 @@ def _media_type(filename: str, given: str | None) -> str:
 
 __all__ = [
     "ApiError", "Attachment", "BLOGPOST", "Comment", "Content", "Label", "PAGE", "Property", "Space",
-    "Store", "validate_storage", "normalize_label", "now",
+    "Store", "validate_storage", "storage_refusal", "normalize_label", "now",
 ]
