@@ -80,8 +80,8 @@ def test_convert_command_prints_storage_and_reports_warnings(tmp_path: Path) -> 
     result = mdsync("convert", str(tmp_path / "page.md"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        '<p>See <ac:link><ri:page ri:content-title="The Other" /><ac:plain-text-link-body><![CDATA[o]]>'
-        '</ac:plain-text-link-body></ac:link> and <a href="missing.md">m</a>.</p>')
+        '<p>See <ac:link><ri:page ri:content-title="The Other" /><ac:link-body>o'
+        '</ac:link-body></ac:link> and <a href="missing.md">m</a>.</p>')
     assert "warning:" in result.stderr and "missing.md" in result.stderr
 
 

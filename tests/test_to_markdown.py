@@ -15,7 +15,7 @@ from mdsync.convert import convert_markdown, convert_storage
 from mdsync.convert.canonical import canonical_storage, same_storage
 from mdsync.convert.storage_xml import StorageParseError
 
-KEEP = re.compile(r"<!-- mdsync:keep .*? -->|<mdsync-keep [^>]*>|</mdsync-keep>|<!-- /mdsync:keep -->")
+KEEP = re.compile(r"<!-- /?mdsync:(?:keep|wrap|next)[^>]*-->|<mdsync-keep [^>]*>|</mdsync-keep>")
 
 
 def md(storage: str) -> str:
@@ -304,13 +304,24 @@ def test_an_untouched_carried_region_restores_the_original_storage_byte_for_byte
 
 
 def test_an_edited_carried_region_pushes_the_edit_and_warns() -> None:
+    storage = ('<ac:structured-macro ac:name="jira"><ac:parameter ac:name="server">System JIRA</ac:parameter>'
+               '<ac:parameter ac:name="jqlQuery">project = OPS</ac:parameter></ac:structured-macro>')
+    edited = md(storage).replace("project = OPS", "project = DISP")
+    converted = convert_markdown(edited, path="p.md")
+    assert "project = DISP" in converted.storage and "project = OPS" not in converted.storage
+    assert "jqlQuery" not in converted.storage  # what only the macro could show is replaced, and said so
+    assert any("edited" in str(warning) for warning in converted.warnings)
+
+
+def test_an_edit_inside_a_kept_container_stays_in_the_container() -> None:
     storage = ('<ac:structured-macro ac:name="panel"><ac:parameter ac:name="bgColor">#ffeeee</ac:parameter>'
                "<ac:rich-text-body><p>Old text</p></ac:rich-text-body></ac:structured-macro>")
-    edited = md(storage).replace("Old text", "New text")
+    edited = md(storage).replace("Old text", "New *text*")
     converted = convert_markdown(edited, path="p.md")
-    assert "New text" in converted.storage and "Old text" not in converted.storage
-    assert "bgColor" not in converted.storage
-    assert any("edited" in str(warning) for warning in converted.warnings)
+    assert converted.storage == ('<ac:structured-macro ac:name="panel"><ac:parameter ac:name="bgColor">#ffeeee'
+                                 "</ac:parameter><ac:rich-text-body><p>New <em>text</em></p></ac:rich-text-body>"
+                                 "</ac:structured-macro>")
+    assert not converted.warnings
 
 
 def test_an_edited_inline_carry_pushes_the_edit() -> None:
@@ -333,7 +344,7 @@ def test_ticking_a_task_inside_a_carried_region_is_an_edit() -> None:
 def test_a_damaged_marker_is_reported_and_the_text_kept() -> None:
     storage = '<ac:structured-macro ac:name="scroll-ignore"><ac:rich-text-body><p>Kept words</p>' \
               "</ac:rich-text-body></ac:structured-macro>"
-    damaged = re.sub(r"(keep [^·]*· do not edit this line · [0-9a-f]{12} )..", r"\1XX", md(storage))
+    damaged = re.sub(r"(wrap [^·]*· [0-9a-f]{12} )..", r"\1XX", md(storage))
     assert damaged != md(storage)
     converted = convert_markdown(damaged, path="p.md")
     assert "Kept words" in converted.storage and converted.warnings

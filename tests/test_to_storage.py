@@ -109,8 +109,8 @@ def test_reference_style_links() -> None:
 
 def test_section_links_use_confluence_heading_anchors() -> None:
     out = storage("[go](#install-on-linux)\n\n## Install on Linux")
-    assert out.startswith('<p><ac:link ac:anchor="Install-on-Linux"><ac:plain-text-link-body>'
-                          "<![CDATA[go]]></ac:plain-text-link-body></ac:link></p>")
+    assert out.startswith('<p><ac:link ac:anchor="Install-on-Linux"><ac:link-body>'
+                          "go</ac:link-body></ac:link></p>")
     # A fragment that names no heading is kept as written.
     assert 'ac:anchor="nowhere"' in storage("[x](#nowhere)")
 
@@ -127,10 +127,10 @@ def test_relative_markdown_links_become_page_links_through_the_resolver() -> Non
     converted = convert_markdown("[install](guides/install.md#linux) and [o](other.md)", path="index.md",
                                  resolve_link=_resolver)
     assert converted.storage == (
-        '<p><ac:link ac:anchor="Linux"><ri:page ri:content-title="Install Guide" /><ac:plain-text-link-body>'
-        "<![CDATA[install]]></ac:plain-text-link-body></ac:link> and <ac:link>"
-        '<ri:page ri:content-title="Other Page" /><ac:plain-text-link-body><![CDATA[o]]>'
-        "</ac:plain-text-link-body></ac:link></p>")
+        '<p><ac:link ac:anchor="Linux"><ri:page ri:content-title="Install Guide" /><ac:link-body>'
+        "install</ac:link-body></ac:link> and <ac:link>"
+        '<ri:page ri:content-title="Other Page" /><ac:link-body>o'
+        "</ac:link-body></ac:link></p>")
     assert converted.links == ("guides/install.md", "other.md")
 
 
@@ -163,7 +163,7 @@ def test_links_to_local_files_become_attachment_links() -> None:
     assert converted.storage.count('<ri:attachment ri:filename="q3 report.pdf" />') == 1
     converted = convert_markdown("[report](<files/q3 report.pdf>)", path="docs/a.md")
     assert converted.storage == ('<p><ac:link><ri:attachment ri:filename="q3 report.pdf" />'
-                                 "<ac:plain-text-link-body><![CDATA[report]]></ac:plain-text-link-body></ac:link></p>")
+                                 "<ac:link-body>report</ac:link-body></ac:link></p>")
     assert [(ref.path, ref.filename) for ref in converted.attachments] == [("docs/files/q3 report.pdf",
                                                                             "q3 report.pdf")]
 
@@ -229,8 +229,10 @@ def test_fenced_code_maps_languages_and_keeps_unknown_ones() -> None:
     assert storage("```bash\nls\n```") == code_macro("ls", language="bash")
     assert storage("```mermaid\ngraph TD\n```") == code_macro("graph TD", language="mermaid")
     assert storage("```\nplain\n```") == code_macro("plain")
-    # Names Confluence does not know are sent as written, so they come back unchanged.
-    assert storage("```text\nplain\n```") == code_macro("plain", language="text")
+    # Names Confluence does not know are sent as written, so they come back unchanged; plain text
+    # is the code macro's "none".
+    assert storage("```nginx\nserver {}\n```") == code_macro("server {}", language="nginx")
+    assert storage("```text\nplain\n```") == code_macro("plain", language="none")
 
 
 def test_fence_title_and_line_numbers() -> None:
@@ -356,7 +358,7 @@ def test_tables_with_alignment_markup_escaped_pipes_and_empty_cells() -> None:
 
 def test_footnotes_link_to_a_closing_list() -> None:
     assert storage("Text[^n].\n\n[^n]: The note.") == (
-        '<p>Text<sup><ac:link ac:anchor="fn-n"><ac:plain-text-link-body><![CDATA[1]]></ac:plain-text-link-body>'
+        '<p>Text<sup><ac:link ac:anchor="fn-n"><ac:link-body>1</ac:link-body>'
         '</ac:link></sup>.</p><hr /><ol><li><ac:structured-macro ac:name="anchor"><ac:parameter ac:name="">fn-n'
         "</ac:parameter></ac:structured-macro><p>The note.</p></li></ol>")
 

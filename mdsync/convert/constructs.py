@@ -20,38 +20,68 @@ class Construct:
 
 # -- inline marks -------------------------------------------------------------------------
 
-# markdown-it token type (without _open/_close) -> storage tag.
-MARKS: dict[str, str] = {
-    "strong": "strong",
-    "em": "em",
-    "s": "s",
-}
 
-# Inline HTML a README may use -> the storage tag that means the same. ``kbd`` has no
-# storage element; monospace ``code`` is what Confluence shows closest.
-INLINE_HTML: dict[str, str] = {
-    "sub": "sub",
-    "sup": "sup",
-    "u": "u",
-    "ins": "u",
-    "kbd": "code",
-    "code": "code",
-    "b": "strong",
-    "strong": "strong",
-    "i": "em",
-    "em": "em",
-    "s": "s",
-    "del": "s",
-    "strike": "s",
-    "small": "small",
-    "big": "big",
-}
+@dataclass(frozen=True)
+class Mark:
+    """An inline mark: the storage element mdsync writes, what else means the same, how Markdown says it."""
+
+    tag: str                          # the storage element mdsync writes
+    spellings: tuple[str, ...] = ()   # other storage elements that show the same (<b> for <strong>)
+    delimiter: str | None = None      # the Markdown delimiter; None: Markdown writes the HTML tag
+    html: tuple[str, ...] = ()        # inline HTML tags in a Markdown file that mean this mark
+    link_body_style: str | None = None  # inside ac:link-body only some marks may stand: a styled span
+
+
+MARK_SPECS: tuple[Mark, ...] = (
+    Mark("strong", ("b",), "**", ("strong", "b")),
+    Mark("em", ("i",), "*", ("em", "i")),
+    Mark("s", ("del", "strike"), "~~", ("s", "del", "strike"), "text-decoration: line-through;"),
+    Mark("u", ("ins",), None, ("u", "ins"), "text-decoration: underline;"),
+    Mark("sub", (), None, ("sub",)),
+    Mark("sup", (), None, ("sup",)),
+    Mark("small", (), None, ("small",)),
+    Mark("big", (), None, ("big",)),
+    # ``kbd`` has no storage element; monospace ``code`` is what Confluence shows closest.
+    Mark("code", ("tt",), None, ("code", "kbd")),
+)
+
+# markdown-it token type (without _open/_close) -> storage tag.
+MARKS: dict[str, str] = {"strong": "strong", "em": "em", "s": "s"}
+# Inline HTML a README may use -> the storage tag that means the same.
+INLINE_HTML: dict[str, str] = {html: mark.tag for mark in MARK_SPECS for html in mark.html}
+# Any storage spelling of a mark -> its spec.
+MARK_BY_TAG: dict[str, Mark] = {tag: mark for mark in MARK_SPECS for tag in (mark.tag, *mark.spellings)}
+# Storage spelling -> the tag mdsync writes (<b> -> strong).
+SAME_MARK: dict[str, str] = {spelling: mark.tag for mark in MARK_SPECS for spelling in mark.spellings}
 
 # <mark> has no storage element: Confluence's highlight is a span with this background.
 MARK_HIGHLIGHT_STYLE = "background-color: rgb(255,250,230);"
 
 # Link bodies (ac:link-body) may hold only these (Atlassian's storage format reference).
 LINK_BODY_TAGS = frozenset({"b", "strong", "em", "i", "code", "tt", "sub", "sup", "br", "span"})
+
+
+# -- what storage carries besides content -------------------------------------------------
+
+# Attributes that identify things for the editor or change on every save: never shown.
+VOLATILE_ATTRIBUTES = frozenset({
+    "local-id", "data-local-id", "ac:local-id", "ac:macro-id", "ac:schema-version", "ri:version-at-save",
+    "ri:local-id", "ac:task-list-id", "ac:original-width", "ac:original-height",
+})
+# Elements of the same kind: task ids number tasks for the editor, not for the reader.
+VOLATILE_ELEMENTS = frozenset({"ac:task-id", "ac:task-uuid"})
+# What the Cloud editor writes when nobody chose anything (real-confluence.md E2-E4, E9, E11):
+# the page shows the same with or without them.
+EDITOR_DEFAULTS: dict[str, dict[str, str]] = {
+    "table": {"data-layout": "default", "data-table-width": "760"},
+    "ac:structured-macro": {"data-layout": "default"},
+    "ac:layout-section": {"ac:breakout-mode": "default"},
+}
+# A block image (alone in its paragraph, or bare at block level) is centred unless set otherwise.
+BLOCK_IMAGE_DEFAULTS: dict[str, str] = {"ac:align": "center", "ac:layout": "center"}
+
+# Macros that stand inside a line of text (the rest are blocks).
+INLINE_MACROS = frozenset({"status", "anchor", "jira", "emoticon", "mention"})
 
 
 # -- blocks -------------------------------------------------------------------------------
@@ -100,6 +130,14 @@ ADMONITION_MACROS: dict[str, str] = {
     "bug": "warning",
 }
 MACRO_ADMONITIONS: dict[str, str] = {"info": "note", "tip": "tip", "note": "warning", "warning": "danger"}
+
+# Macros written in a Markdown form, and the parameters that form says; the others (an info
+# panel's icon, a toc's levels...) have none and are kept with the state (reapply.py).
+MARKDOWN_MACRO_PARAMETERS: dict[str, tuple[str, ...]] = {
+    **{name: ("title",) for name in ("info", "tip", "note", "warning", "expand")},
+    "toc": (),
+    "panel": tuple(IMPORTANT_PANEL_PARAMETERS),
+}
 
 # A paragraph holding only one of these becomes the toc macro.
 TOC_MARKERS = frozenset({"[TOC]", "[[_TOC_]]", "[toc]"})
@@ -163,6 +201,20 @@ MARKDOWN_LANGUAGES: dict[str, str] = {
     "erl": "erlang",
 }
 
+# Fence names for plain text: the code macro calls that language "none".
+PLAIN_LANGUAGES = frozenset({"text", "plain", "plaintext", "txt", "none"})
+
+# The code macro's parameters a fence's info string says (```py title="x" linenums="3"); the
+# others (theme, collapse, breakoutMode...) have no Markdown form and are kept with the state.
+CODE_FENCE_PARAMETERS = ("language", "title", "linenumbers", "firstline")
+MARKDOWN_MACRO_PARAMETERS["code"] = CODE_FENCE_PARAMETERS
+# What the Cloud editor adds to every code macro (real-confluence.md E4).
+CODE_EDITOR_DEFAULTS: dict[str, str] = {"breakoutMode": "wide", "breakoutWidth": "760"}
+# Values that mean what leaving the parameter out means.
+CODE_PARAMETER_DEFAULTS: dict[str, str] = {**CODE_EDITOR_DEFAULTS, "linenumbers": "false", "collapse": "false",
+                                           "firstline": "1"}
+
+
 def confluence_language(name: str) -> str | None:
     """The code macro's language for a fence's language name (None: send no language).
 
@@ -172,16 +224,28 @@ def confluence_language(name: str) -> str | None:
     lowered = name.strip().lower()
     if not lowered:
         return None
+    if lowered in PLAIN_LANGUAGES:
+        return "none"
     if lowered in CONFLUENCE_LANGUAGES:
         return lowered
     return LANGUAGE_ALIASES.get(lowered, name.strip())
 
 
 def markdown_language(confluence_id: str | None) -> str:
-    """The fence language mdsync writes for a code macro's language ('' for none)."""
-    if not confluence_id or confluence_id.lower() == "none":
+    """The fence language mdsync writes for a code macro's language ('' for none given).
+
+    ``none`` (plain text) is written ``text``, which comes back as ``none``.
+    """
+    if not confluence_id or not confluence_id.strip():
         return ""
+    if confluence_id.strip().lower() in PLAIN_LANGUAGES:
+        return "text"
     return MARKDOWN_LANGUAGES.get(confluence_id.lower(), confluence_id)
+
+
+def same_language(confluence_id: str) -> str:
+    """One name for every spelling of a language (py, python, Python): what the macro highlights."""
+    return (confluence_language(confluence_id) or "").lower()
 
 
 # -- the table the README shows -----------------------------------------------------------

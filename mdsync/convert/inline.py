@@ -17,11 +17,6 @@ if TYPE_CHECKING:
     from mdsync.convert.to_storage import Converter
 
 _LINK_BODY = "{http://atlassian.com/content}link-body"
-# Inside a link body Confluence allows only a few marks; others become styled spans.
-_LINK_BODY_STYLES = {
-    "s": "text-decoration: line-through;",
-    "u": "text-decoration: underline;",
-}
 
 
 @dataclass
@@ -54,7 +49,9 @@ class InlineWriter:
 
     def open_mark(self, kind: str, tag: str, attrib: dict[str, str] | None = None) -> None:
         if self.in_link_body and tag not in constructs.LINK_BODY_TAGS:
-            style = _LINK_BODY_STYLES.get(tag)
+            # Inside a link body Confluence allows only a few marks; others become styled spans.
+            spec = constructs.MARK_BY_TAG.get(tag)
+            style = spec.link_body_style if spec is not None else None
             node = element(self.current, "span", {"style": style} if style else None)
         else:
             node = element(self.current, tag, attrib)
@@ -100,7 +97,7 @@ class InlineWriter:
         index = 0
         while index < len(children):
             token = children[index]
-            if token.type == "html_inline" and token.content.startswith(f"<{carry.INLINE_TAG}"):
+            if token.type == "html_inline" and carry.is_inline_open(token.content):
                 index = self._carried(children, index)
                 continue
             self._token(token)
@@ -109,14 +106,17 @@ class InlineWriter:
 
     def _carried(self, children: Sequence[Token], index: int) -> int:
         """Inline carried storage: put back if its readable part is untouched, else push the edit."""
-        carried = carry.parse_inline_open(children[index].content)
         end = carry.inline_region_end(children, index)
-        if carried is None or end is None:
-            self.converter.warn("a kept-content marker (mdsync-keep) is damaged or unclosed; its text is "
-                                "pushed as ordinary Markdown")
+        if end is None:
+            self.converter.warn("a kept-content marker (mdsync-keep) is not closed; its text is pushed as ordinary "
+                                "Markdown")
+            return index + 1
+        carried = self.converter.kept(carry.parse_inline_open(children[index].content), "mdsync-keep")
+        if carried is None:
             return index + 1
         if carry.fingerprint(children[index + 1 : end]) == carried.checksum:
             self.converter.restore(carried.storage, self.current)
+            self.converter.restored.append(carried.label)
             return end + 1
         self.converter.warn(f"the {carried.label} was edited in Markdown: the edit is pushed, and what only "
                             "Confluence could show of it is replaced")
@@ -156,7 +156,7 @@ class InlineWriter:
         number = int(token.meta.get("id", 0)) + 1
         sup = element(self.current, "sup")
         link = element(sup, "ac:link", {"ac:anchor": constructs.FOOTNOTE_ANCHOR.format(label=anchor_safe(label))})
-        element(link, "ac:plain-text-link-body").text = etree.CDATA(str(number))
+        element(link, "ac:link-body").text = str(number)
 
 
 def _optional(value: Any) -> str | None:

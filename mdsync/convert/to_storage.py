@@ -17,26 +17,20 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
-from markdown_it import MarkdownIt
 from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
-from mdit_py_plugins.admon import admon_plugin
-from mdit_py_plugins.attrs import attrs_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from mdsync.convert import carry, constructs
+from mdsync.convert.markdown_parser import MAX_NESTING, block_parser, make_parser
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
 from mdsync.errors import MdsyncError
 from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, append_text, new_root, parse_storage, serialize_storage
 
-MAX_NESTING = 100
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
@@ -98,52 +92,18 @@ class StorageResult:
     attachments: list[AttachmentRef]
     links: list[str]
     warnings: list[ConversionWarning]
-
-
-# -- the parser ---------------------------------------------------------------------------
-
-
-@cache
-def make_parser() -> MarkdownIt:
-    """The Markdown dialect mdsync reads: GitHub's, plus footnotes, admonitions, attributes.
-
-    Built once: a MarkdownIt instance is reusable and parsing does not change it.
-    """
-    return _build_parser()
-
-
-@cache
-def _block_parser() -> MarkdownIt:
-    # Blocks only: finding the first heading needs no inline parse of every paragraph.
-    return _build_parser().disable("inline")
+    unresolved: list[str] = field(default_factory=list)
 
 
 def first_heading(markdown: str) -> tuple[str | None, bool]:
     """The first H1's plain text (the page title) and whether it opens the text."""
     env: dict[str, Any] = {}  # reference definitions, shared with the heading's inline parse
-    tokens = _block_parser().parse(markdown, env)
+    tokens = block_parser().parse(markdown, env)
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h1":
             inline = make_parser().parseInline(tokens[index + 1].content, env)
             return plain_text_of(inline[0].children or []).strip() or None, index == 0
     return None, False
-
-
-def _build_parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
-    parser.enable(["table", "strikethrough"])
-    parser.options["tasklists"] = True
-    parser.options["alerts"] = True
-    parser.options["strikethrough_single_tilde"] = True
-    parser.use(footnote_plugin).use(admon_plugin).use(attrs_plugin).use(gfm_autolink_plugin)
-    parser.validateLink = _validate_link  # type: ignore[method-assign]
-    return parser
-
-
-def _validate_link(url: str) -> bool:
-    # markdown-it's own check, plus: data: URLs never become links or images in storage.
-    lowered = url.strip().lower()
-    return not lowered.startswith(("javascript:", "vbscript:", "file:", "data:"))
 
 
 def sanitize(text: str) -> tuple[str, int]:
@@ -227,6 +187,7 @@ class _Frame:
     content: etree._Element
     list_frame: _ListFrame | None = None
     align: str | None = None  # text alignment raw HTML asked for (<div align="center">)
+    slots: list[etree._Element] = field(default_factory=list)  # a wrap's parts still to fill
 
 
 @dataclass
@@ -246,6 +207,9 @@ class Converter:
     _anchors: dict[str, str] = field(default_factory=dict)
     stack: list[_Frame] = field(default_factory=list)
     html: Any = None  # rawhtml.HtmlWriter, made per conversion
+    payloads: carry.Payloads | None = None  # what the file's markers refer to (the sync keeps it)
+    restored: list[str] = field(default_factory=list)  # labels of carried regions put back
+    unresolved: list[str] = field(default_factory=list)  # refs the payloads did not have
 
     # -- entry point --------------------------------------------------------------------
 
@@ -272,7 +236,7 @@ class Converter:
             index = self._block(tokens, index)
         self.html.finish()
         return StorageResult(self._serialize(root), title_heading, list(self.attachments.values()),
-                             self.links, self.warnings)
+                             self.links, self.warnings, self.unresolved)
 
     def warn(self, message: str, kind: Literal["degraded", "broken"] = "degraded") -> None:
         self.warnings.append(ConversionWarning(self._line, message, kind))
@@ -423,27 +387,90 @@ class Converter:
 
     def _html_block(self, tokens: Sequence[Token], index: int) -> int:
         content = tokens[index].content
-        if carry.is_begin(content):
+        kind = carry.opening_kind(content)
+        if kind == "keep":
             return self._carried_block(tokens, index)
+        if kind == "wrap":
+            return self._wrap_open(tokens, index)
+        if carry.is_next(content):
+            return self._wrap_next(index)
+        if carry.is_wrap_end(content):
+            self._pop("wrap")
+            return index + 1
         if carry.is_end(content):
             return index + 1  # the end of a carried region whose edited content was pushed
         self.html.block(content)
         return index + 1
 
+    def kept(self, marker: carry.Marker | None, what: str) -> carry.Carried | None:
+        """What a marker keeps, or None with a warning saying why it cannot be put back."""
+        if marker is None:
+            self.warn(f"a kept-content marker ({what}) is damaged; its readable part is pushed as ordinary Markdown")
+            return None
+        carried = marker.resolve(self.payloads)
+        if carried is None and marker.data is None:
+            self.unresolved.append(marker.ref or "")
+            self.warn(f"the {marker.label or 'kept content'} refers to what Confluence had there ({marker.ref}), "
+                      "which this checkout does not have (.mdsync/ was not kept?): its readable part is pushed as "
+                      "ordinary Markdown; 'mdsync pull' brings the original back")
+        elif carried is None:
+            self.warn(f"a kept-content marker ({what}) is damaged; its readable part is pushed as ordinary Markdown")
+        return carried
+
     def _carried_block(self, tokens: Sequence[Token], index: int) -> int:
         """Put carried storage back if its readable part is untouched; else push the edit."""
-        carried = carry.parse_begin(tokens[index].content)
         end = carry.block_region_end(tokens, index)
-        if carried is None or end is None:
-            self.warn("a kept-content marker (mdsync:keep) is damaged or unclosed; its readable part is pushed "
-                      "as ordinary Markdown")
+        if end is None:
+            self.warn("a kept-content marker (mdsync:keep) is not closed; its readable part is pushed as ordinary "
+                      "Markdown")
+            return index + 1
+        carried = self.kept(carry.parse_open(tokens[index].content), "mdsync:keep")
+        if carried is None:
             return index + 1
         if carry.fingerprint(tokens[index + 1 : end]) == carried.checksum:
             self.restore(carried.storage, self.here)
+            self.restored.append(carried.label)
             return end + 1
         self.warn(f"the {carried.label} was edited in Markdown: the edit is pushed, and what only Confluence "
                   "could show of it (its macro or formatting) is replaced")
         return index + 1
+
+    def _wrap_open(self, tokens: Sequence[Token], index: int) -> int:
+        """A container kept aside: its markup goes back, the Markdown after it fills its parts."""
+        carried = self.kept(carry.parse_open(tokens[index].content), "mdsync:wrap")
+        skeleton = None
+        if carried is not None:
+            try:
+                skeleton = parse_storage(carried.storage)
+            except MdsyncError:
+                self.warn("kept markup could not be read back; its content is pushed as ordinary Markdown")
+        if skeleton is None:
+            self._push("wrap", self.here)  # the content still goes where it stands
+            return index + 1
+        slots = sorted((node for node in skeleton.iter() if isinstance(node.tag, str) and
+                        node.get("data-mdsync-slot") is not None), key=lambda node: int(node.get("data-mdsync-slot")))
+        for slot in slots:
+            del slot.attrib["data-mdsync-slot"]
+        append_text(self.here, skeleton.text or "")
+        for child in list(skeleton):
+            self.here.append(child)
+        self._push("wrap", slots[0] if slots else self.here)
+        self.stack[-1].slots = slots[1:]
+        self.restored.append(carried.label if carried is not None else "")
+        return index + 1
+
+    def _wrap_next(self, index: int) -> int:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            frame = self.stack[depth]
+            if frame.kind == "wrap":
+                del self.stack[depth + 1 :]
+                if frame.slots:
+                    frame.content = frame.slots.pop(0)
+                elif frame.content is not self.stack[depth - 1].content:
+                    self.warn("a kept container has fewer parts than the Markdown gives it (one mdsync:next too "
+                              "many); the rest goes into its last part")
+                return index + 1
+        return index + 1  # a separator outside any container: nothing to do
 
     def restore(self, storage: str, parent: etree._Element) -> None:
         """Append carried storage to ``parent`` exactly as it was."""
@@ -726,7 +753,7 @@ class Converter:
         return body, (link, href)
 
     def finish_link(self, body: etree._Element, opened: Any) -> None:
-        """Plain link text goes in a CDATA body, as Confluence writes it; rich text stays rich.
+        """Link text goes in ``ac:link-body``, as the Cloud editor writes it (E10).
 
         A link with no text at all stays an ordinary empty link: Confluence would fill an
         empty ac:link with the page title or file name, showing text the Markdown never had.
@@ -736,10 +763,10 @@ class Converter:
         link, href = opened
         if len(body) == 0:
             text = body.text or ""
-            link.remove(body)
             if text.strip():
-                element(link, "ac:plain-text-link-body").text = etree.CDATA(self._cdata_safe(text))
-            elif not link.get(_qname("ac:anchor")):
+                return
+            link.remove(body)
+            if not link.get(_qname("ac:anchor")):
                 plain = etree.Element("a", {"href": href})
                 plain.text = text or None
                 plain.tail = link.tail
@@ -812,19 +839,23 @@ class Converted:
     attachments: tuple[AttachmentRef, ...]
     links: tuple[str, ...]
     warnings: tuple[ConversionWarning, ...]
+    unresolved: tuple[str, ...] = ()  # refs of carried regions the payloads given did not have
 
 
 def convert_markdown(text: str, *, path: str | None = None, resolve_link: LinkResolver | None = None,
-                     resolve_image: ImageResolver | None = None, title_from_heading: bool = True) -> Converted:
+                     resolve_image: ImageResolver | None = None, title_from_heading: bool = True,
+                     payloads: carry.Payloads | None = None) -> Converted:
     """Convert one Markdown file: storage body, title, labels, attachments, links, warnings.
 
     ``path`` is the file's path relative to the docs root (``guides/install.md``); relative
-    links and images are resolved against it. Broken front matter raises FrontMatterError
-    (with the file line); everything else converts, with problems listed in ``warnings``.
+    links and images are resolved against it. ``payloads`` is what the file's carried regions
+    refer to (``convert_storage(..., keep_payloads=True)`` made them). Broken front matter
+    raises FrontMatterError (with the file line); everything else converts, with problems
+    listed in ``warnings``.
     """
     front, body = split_front_matter(text)
     converter = Converter(path=path, resolve_link=resolve_link, resolve_image=resolve_image,
-                          drop_title_heading=title_from_heading and not front.title)
+                          drop_title_heading=title_from_heading and not front.title, payloads=payloads)
     result = converter.convert(body, line_offset=front.line_count)
     warnings = [ConversionWarning(None, problem, "broken") for problem in front.problems] + result.warnings
     title = front.title or (result.title_heading if title_from_heading else None) or _title_from_path(path)
@@ -836,10 +867,11 @@ def convert_markdown(text: str, *, path: str | None = None, resolve_link: LinkRe
         attachments=tuple(result.attachments),
         links=tuple(dict.fromkeys(result.links)),
         warnings=tuple(warnings),
+        unresolved=tuple(result.unresolved),
     )
 
 
-def markdown_to_storage(text: str) -> str:
+def markdown_to_storage(text: str, payloads: carry.Payloads | None = None) -> str:
     """The storage body for Markdown text: the pure conversion, nothing taken out.
 
     Valid front matter is left out of the body; headings all stay. Never raises.
@@ -848,7 +880,7 @@ def markdown_to_storage(text: str) -> str:
         _, body = split_front_matter(text)
     except MdsyncError:
         body = text
-    return Converter(drop_title_heading=False).convert(body).storage
+    return Converter(drop_title_heading=False, payloads=payloads).convert(body).storage
 
 
 def _title_from_path(path: str | None) -> str:

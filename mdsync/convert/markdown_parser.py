@@ -1,0 +1,46 @@
+"""The Markdown dialect mdsync reads: GitHub's, plus footnotes, admonitions and attributes.
+
+One parser for everything that reads Markdown (the converter, the carried regions'
+fingerprints, titles and anchors), so they all see the same document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
+
+MAX_NESTING = 100
+
+
+@cache
+def make_parser() -> MarkdownIt:
+    """The parser, built once: a MarkdownIt instance is reusable and parsing does not change it."""
+    return _build_parser()
+
+
+@cache
+def block_parser() -> MarkdownIt:
+    """Blocks only: finding the first heading needs no inline parse of every paragraph."""
+    return _build_parser().disable("inline")
+
+
+def _build_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
+    parser.enable(["table", "strikethrough"])
+    parser.options["tasklists"] = True
+    parser.options["alerts"] = True
+    parser.options["strikethrough_single_tilde"] = True
+    parser.use(footnote_plugin).use(admon_plugin).use(attrs_plugin).use(gfm_autolink_plugin)
+    parser.validateLink = _validate_link  # type: ignore[method-assign]
+    return parser
+
+
+def _validate_link(url: str) -> bool:
+    # markdown-it's own check, plus: data: URLs never become links or images in storage.
+    lowered = url.strip().lower()
+    return not lowered.startswith(("javascript:", "vbscript:", "file:", "data:"))
