@@ -1,8 +1,9 @@
 """`mdsync demo`: the whole story against a sandbox started in-process.
 
 It works on a temporary copy of the docs folder so that the repository is never touched:
-push the docs, a colleague edits a page in Confluence (through the REST API, as the editor
-would), pull the edit back, then both sides change the same page and a sync merges them.
+push the docs, a colleague edits a page in Confluence (in the sandbox's Cloud editor, which
+re-saves the whole page as the real one does), pull the edit back, then both sides change the
+same page and a sync merges them.
 """
 
 from __future__ import annotations
@@ -37,18 +38,18 @@ def find_sample_docs() -> Path:
 
 
 def _colleague_edit(http: httpx.Client, title: str, change: str, *, replace: tuple[str, str] | None = None) -> None:
-    """Edit a page the way Confluence's editor would: a new version through the REST API."""
+    """A colleague edits the page in Confluence's editor and publishes it.
+
+    The sandbox re-saves the whole page as the Cloud editor does (every block rewritten), so
+    the pull that follows shows that only the colleague's paragraph reaches the file.
+    """
     found = http.get("/wiki/api/v2/pages", params={"title": title}).raise_for_status().json()["results"][0]
     page = http.get(f"/wiki/api/v2/pages/{found['id']}", params={"body-format": "storage"}).raise_for_status().json()
     body = page["body"]["storage"]["value"]
     if replace:
         body = body.replace(*replace, 1)
     body += f"<p>{change}</p>" if change else ""
-    http.put(f"/wiki/api/v2/pages/{page['id']}", json={
-        "id": page["id"], "status": "current", "title": page["title"],
-        "body": {"representation": "storage", "value": body},
-        "version": {"number": page["version"]["number"] + 1, "message": "edited in Confluence"},
-    }).raise_for_status()
+    http.post(f"/_sandbox/pages/{page['id']}/editor-save", json={"storage": body}).raise_for_status()
 
 
 def _show_diff(console: Console, before: str, after: str, name: str) -> None:

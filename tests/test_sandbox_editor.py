@@ -415,6 +415,16 @@ def test_editor_save_uses_the_edited_body_when_given(api: Api) -> None:
     assert api.page(page["id"])["version"]["number"] == 2
 
 
+def test_editor_save_takes_the_title_the_person_gave(api: Api) -> None:
+    page = api.create("Old name", "<p>text</p>")
+    api.create("Taken", "<p>other</p>")
+    saved = api.editor_save(page["id"], json={"title": "New name"}).json()
+    assert saved["title"] == "New name" and saved["version"]["number"] == 2
+    clash = api.editor_save(page["id"], json={"title": "taken"})  # titles are unique, ignoring case
+    assert clash.status_code == 400 and "already exists" in clash.json()["errors"][0]["title"]
+    assert api.editor_save(page["id"], json={"title": 7}).status_code == 400
+
+
 def test_editor_save_measures_the_pages_attachments(api: Api) -> None:
     page = api.create("Shots", "<p>screenshots</p>")
     upload = f"/wiki/rest/api/content/{page['id']}/child/attachment"

@@ -182,8 +182,21 @@ class World:
 
     def edit(self, page_id: str, change: Callable[[str], str] | None = None, *, title: str | None = None,
              parent: str | None = None) -> dict[str, Any]:
-        """A colleague saves the page in Confluence: a new version."""
+        """A colleague saves the page in Confluence: a new version.
+
+        A change of text or title is made in the Cloud editor (the sandbox re-saves the whole
+        page as the editor does); a move, in the page tree, through the REST API.
+        """
         current = self.page(page_id)
+        if parent is None:
+            body = current["body"]["storage"]["value"]
+            edited: dict[str, str] = {"title": title} if title else {}
+            if change:
+                edited["storage"] = change(body)
+                assert edited["storage"] != body, "the edit changed nothing"
+            response = self.api.post(f"/_sandbox/pages/{page_id}/editor-save", json=edited)
+            assert response.status_code == 200, response.text
+            return response.json()
         body = current["body"]["storage"]["value"]
         new_body = change(body) if change else body
         if change:

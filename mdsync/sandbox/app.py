@@ -853,8 +853,9 @@ async def admin_permissions(request: Request) -> Response:
 async def admin_editor_save(request: Request, kind: str) -> Response:
     """A person opens the page in the Cloud editor and publishes it: a new version, re-saved.
 
-    The body may carry ``{"storage": "..."}``, the page as the person edited it; without it
-    the current body is re-saved unchanged apart from what the editor rewrites.
+    The body may carry ``{"storage": "..."}``, the page as the person edited it, and
+    ``"title"``, the title they gave it; without them the current body and title are re-saved
+    unchanged apart from what the editor rewrites.
     """
     data = await _body(request)
     store = _store(request)
@@ -862,15 +863,16 @@ async def admin_editor_save(request: Request, kind: str) -> Response:
     if content.status != "current":
         raise ApiError(400, f"Only a published page can be edited; content [{content.id}] is {content.status}")
     edited = data.get("storage", content.body)
-    if not isinstance(edited, str):
-        raise ApiError(400, "storage must be a string")
+    title = data.get("title", content.title)
+    if not isinstance(edited, str) or not isinstance(title, str):
+        raise ApiError(400, "storage and title must be strings")
     _require_write(request, content.space_id)
     try:
         body = editor_resave(edited, space_key=store.space(content.space_id).key,
                              image_sizes=_attachment_sizes(store, content.id))
     except StorageParseError as error:
         raise storage_refusal(error) from None
-    saved = store.update_content(kind, content.id, title=content.title, body=body, status="current",
+    saved = store.update_content(kind, content.id, title=title, body=body, status="current",
                                  version=content.version + 1, message="")
     return JSONResponse(shapes.content_json(_site(request), saved, body_format="storage", view=None, single=True))
 

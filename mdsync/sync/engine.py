@@ -23,11 +23,12 @@ from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
 from mdsync.confluence.errors import NotFound, PermissionDenied
 from mdsync.confluence.models import Page
-from mdsync.convert import LinkTarget, convert_markdown
+from mdsync.convert import LinkTarget, carry, convert_markdown
 from mdsync.convert.canonical import storage_digest
 from mdsync.convert.files import InputError, heading_anchors, read_markdown
 from mdsync.convert.frontmatter import FrontMatter, join_front_matter, split_front_matter, with_updates
 from mdsync.convert.markdown_text import escape_heading
+from mdsync.convert.reapply import reapply
 from mdsync.convert.to_markdown import convert_storage
 from mdsync.convert.to_storage import first_heading
 from mdsync.errors import ConflictError, MdsyncError
@@ -38,6 +39,16 @@ from mdsync.sync.tree import LocalDoc, file_hash, scan
 
 FOLDER_BODY = '<ac:structured-macro ac:name="children" />'
 SOURCE_MESSAGE = re.compile(r"^mdsync: (.+)$")
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A page as a pull reads it: the page, its Markdown and what the Markdown's markers refer to."""
+
+    page: Page
+    markdown: str
+    payloads: dict[str, carry.Carried]
+    attachments: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,7 @@ class Engine:
         self._site_changed = False
         self.state = State.load(config.state_dir)
         self.root = config.docs
+        self._pending_kept: dict[str, dict[str, carry.Carried]] = {}  # agreed files' payloads, until recorded
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -225,7 +237,8 @@ class Engine:
             return report
         for path, (entry, text, storage) in sorted(agreed.items()):
             if not read_only:
-                await asyncio.to_thread(self.state.record, path, entry, base=text, storage=storage)
+                await asyncio.to_thread(self.state.record, path, entry, base=text, storage=storage,
+                                        kept=self._pending_kept.pop(path, None))
             report.outcomes.append(Outcome("agree", path, "planned" if read_only else "done",
                                            "already the same here and in Confluence", entry.page_id))
         if read_only:
@@ -316,17 +329,19 @@ class Engine:
         async def check(path: str) -> None:
             entry = self.state.files[path]
             try:
-                page, remote_markdown = await self._fetch_markdown(entry.page_id, path, entry.kind)
-                storage, converted, info = self._convert(path)
-                text = info.text or ""
+                pulled = await self._fetch_markdown(entry.page_id, path, entry.kind)
+                page = pulled.page
                 if page.body is None:
                     return
+                storage, converted, info = self._convert(path, remote_body=page.body)
+                text = info.text or ""
                 if storage_digest(storage) != storage_digest(page.body):
-                    remote_text, _ = self._compose(path, remote_markdown, page.title)
+                    remote_text, _ = self._compose(path, pulled.markdown, page.title)
                     if self._restyled(path, remote_text, page.title) != text:
                         return
             except MdsyncError:
                 return  # not provably the same: the plan treats it as changed on both sides
+            self._pending_kept[path] = self._kept_for(path, text, pulled.payloads)
             found[path] = (replace(
                 entry, title=page.title, parent_id=page.parent_id if entry.kind == "page" else None,
                 version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=storage_digest(page.body),
@@ -465,18 +480,53 @@ class Engine:
 
     # -- push side ------------------------------------------------------------------------------------
 
-    def _convert(self, path: str) -> tuple[str, Any, FileInfo]:
+    def _convert(self, path: str, *, remote_body: str | None = None) -> tuple[str, Any, FileInfo]:
+        """A file's storage as a push writes it: converted, with what Markdown cannot say taken back
+        from the page as last synced (or, given, as Confluence has it now)."""
         info = self.infos[path]
         if not path.endswith("/"):
             text = info.text if info.text is not None else self._text(path)
             info.text = text
             if has_conflict_markers(text):
                 raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
+            previous = remote_body if remote_body is not None else self.state.storage(path)
             converted = convert_markdown(text, path=path, resolve_link=self._resolve_link,
                                          resolve_image=self._resolve_image,
-                                         title_from_heading=info.title_source in ("heading", "heading_kept"))
-            return converted.storage, converted, info
+                                         title_from_heading=info.title_source in ("heading", "heading_kept"),
+                                         payloads=self._payloads(path, text, remote_body))
+            return reapply(converted.storage, previous), converted, info
         return FOLDER_BODY, None, info
+
+    def _payloads(self, path: str, text: str, remote_body: str | None = None) -> dict[str, carry.Carried]:
+        """What the file's carried regions refer to: kept with the state; else what the page as last
+        synced or as Confluence has it now holds; else another file's (a region copied over)."""
+        wanted = carry.refs_in(text)
+        found = self.state.kept(path)
+        for storage in (self.state.storage(path), remote_body):
+            if wanted <= found.keys():
+                return found
+            if storage:
+                found.update(self._derived_payloads(path, storage))
+        missing = wanted - found.keys()
+        for other in self.state.files if missing else ():
+            if other != path:
+                found.update({ref: item for ref, item in self.state.kept(other).items() if ref in missing})
+        return found
+
+    def _derived_payloads(self, path: str, storage: str) -> dict[str, carry.Carried]:
+        try:
+            return convert_storage(storage, resolve_page=self._page_link(path),
+                                   resolve_attachment=self._attachment_link(path), keep_payloads=True).payloads
+        except MdsyncError:
+            return {}
+
+    def _kept_for(self, path: str, text: str, *more: dict[str, carry.Carried]) -> dict[str, carry.Carried]:
+        """The payloads to keep for a file: those its text refers to, from what is known of them."""
+        wanted = carry.refs_in(text)
+        known = {**self.state.kept(path)}
+        for payloads in more:
+            known.update(payloads)
+        return {ref: known[ref] for ref in wanted if ref in known}
 
     def _resolve_link(self, target: str, fragment: str | None) -> LinkTarget | None:
         doc = self.docs.get(target) or next((doc for doc in self.docs.values() if doc.folder == target.rstrip("/")),
@@ -510,6 +560,12 @@ class Engine:
         if page is not None and not self.docs[path].has_file:
             return await self._keep_folder_page(action, path, page)
         storage, converted, info = self._convert(path)
+        live = None
+        if converted is not None and converted.unresolved and page is not None:
+            # The file refers to what the page held and the state does not have (a fresh clone
+            # without .mdsync): the page itself still has it.
+            live = (await self.client.get_page(page.id, kind=page.type)).body
+            storage, converted, info = self._convert(path, remote_body=live)
         digest = storage_digest(storage)
         parent_id = self._page_id(self.docs[path].parent)
         entry = self.state.files.get(path)
@@ -534,7 +590,9 @@ class Engine:
             page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
             version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=digest, kind=info.kind,
             title_source=info.title_source, attachments=attachments, labels=labels,
-            links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage)
+            links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage,
+            kept=self._kept_for(path, info.text, self._payloads(path, info.text, live)) if info.text is not None
+            else None)
         _remove_conflict_copy(self.root, path)
         warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
         return Outcome(action.kind, path, "done", f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
@@ -670,11 +728,11 @@ class Engine:
 
     # -- pull side ------------------------------------------------------------------------------------
 
-    async def _fetch_markdown(self, page_id: str, path: str, kind: str) -> tuple[Page, str]:
+    async def _fetch_markdown(self, page_id: str, path: str, kind: str) -> Pulled:
         page = await self.client.get_page(page_id, kind=kind)
         back = convert_storage(page.body or "", resolve_page=self._page_link(path),
-                               resolve_attachment=self._attachment_link(path))
-        return page, back.markdown
+                               resolve_attachment=self._attachment_link(path), keep_payloads=True)
+        return Pulled(page, back.markdown, back.payloads, back.attachments)
 
     def _page_link(self, path: str) -> Callable[[str, str | None, str | None], str | None]:
         paths = {info.title.lower(): other for other, info in self.infos.items()}
@@ -754,23 +812,34 @@ class Engine:
             # The base carries the title as last synced, so a title changed in Confluence is a
             # change the merge takes in, not a line both sides agree on.
             old_text, _ = self._compose(path, convert_storage(old_storage, resolve_page=self._page_link(path),
-                                                              resolve_attachment=self._attachment_link(path))
-                                        .markdown, entry.title if entry is not None else title)
+                                                              resolve_attachment=self._attachment_link(path),
+                                                              keep_payloads=True).markdown,
+                                        entry.title if entry is not None else title)
         except MdsyncError:
             return remote_text
         merged = merge_markdown(old_text, user_base, remote_text)
         return remote_text if merged.conflicts else merged.text
 
-    async def _write_pulled(self, path: str, page: Page, markdown: str, *, new_path: str | None = None,
+    async def _write_pulled(self, path: str, pulled: Pulled, *, new_path: str | None = None,
                             kind: str = "page") -> Outcome:
+        page = pulled.page
+        entry = self.state.files.get(path)
+        if entry is not None and new_path is None and page.title == entry.title and \
+                storage_digest(page.body or "") == entry.storage_hash:
+            # A new version with the same body (a page status set, a re-save): the file stays as it is.
+            await asyncio.to_thread(self.state.record, path, replace(
+                entry, version=page.version.number, parent_id=page.parent_id if kind == "page" else None),
+                storage=page.body or "", kept=self._kept_for(path, self._text(path), pulled.payloads)
+                if (self.root / path).is_file() else None)
+            return Outcome("pull", path, "done", "a new version in Confluence with nothing changed", page.id)
         target = new_path or path
         if path.endswith("/"):
             target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
-        text, source = self._compose(target if (self.root / target).exists() else path, markdown, page.title)
+        text, source = self._compose(target if (self.root / target).exists() else path, pulled.markdown, page.title)
         if not path.endswith("/"):
             text = self._restyled(path, text, page.title)
         await asyncio.to_thread(atomic_write, self.root / target, text)
-        attachments = await self._download_attachments(page, target)
+        attachments = await self._download_attachments(page, target, pulled.attachments)
         if target != path:
             self.state.rename(path, target)
             old = self.root / path
@@ -780,15 +849,15 @@ class Engine:
             page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
             version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
             storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
-            attachments=attachments), base=text, storage=page.body or "")
+            attachments=attachments), base=text, storage=page.body or "",
+            kept=self._kept_for(path, text, pulled.payloads))
         _remove_conflict_copy(self.root, target)
         return Outcome("pull", path, "done", "file updated from Confluence", page.id,
                        new_path=target if target != path else None)
 
-    async def _download_attachments(self, page: Page, path: str) -> dict[str, AttachmentState]:
+    async def _download_attachments(self, page: Page, path: str, used: tuple[str, ...]) -> dict[str, AttachmentState]:
         entry = self.state.files.get(path)
         known = dict(entry.attachments) if entry is not None else {}
-        used = convert_storage(page.body or "").attachments
         if not used:
             return known
         result: dict[str, AttachmentState] = {}
@@ -809,14 +878,14 @@ class Engine:
 
     async def _do_pull(self, action: planner.Action) -> Outcome:
         entry = self.state.files[action.path]
-        page, markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
-        return await self._write_pulled(action.path, page, markdown, new_path=action.new_path, kind=entry.kind)
+        pulled = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+        return await self._write_pulled(action.path, pulled, new_path=action.new_path, kind=entry.kind)
 
     async def _do_new_file(self, action: planner.Action) -> Outcome:
         page = self.remote[action.page_id or ""]
         self.infos[action.path] = FileInfo(page.title, "heading", page.type, page.id, None)
-        page, markdown = await self._fetch_markdown(page.id, action.path, page.type)
-        outcome = await self._write_pulled(action.path, page, markdown, kind=page.type)
+        pulled = await self._fetch_markdown(page.id, action.path, page.type)
+        outcome = await self._write_pulled(action.path, pulled, kind=page.type)
         outcome.action = "new_file"
         return outcome
 
@@ -829,18 +898,21 @@ class Engine:
 
     async def _do_merge(self, action: planner.Action) -> Outcome:
         entry = self.state.files[action.path]
-        page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
-        remote_text, _ = self._compose(action.path, remote_markdown, page.title)
+        pulled = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+        page = pulled.page
+        remote_text, _ = self._compose(action.path, pulled.markdown, page.title)
         remote_text = self._restyled(action.path, remote_text, page.title)
         local_text = self._text(action.path)
         merged = merge_markdown(self.state.base(action.path) or "", local_text, remote_text)
         atomic_write(self.root / action.path, merged.text)
+        kept = self._kept_for(action.path, merged.text, pulled.payloads)
         if merged.conflicts:
             # Confluence's side is now in the file (between markers): it counts as taken in, so
             # once the markers are settled the file is simply "changed here" and gets pushed.
             self.state.record(action.path, replace(entry, version=page.version.number,
                                                    storage_hash=storage_digest(page.body or ""),
-                                                   md_hash=file_hash(remote_text.encode("utf-8"))), base=remote_text)
+                                                   md_hash=file_hash(remote_text.encode("utf-8"))), base=remote_text,
+                              storage=page.body or "", kept=kept)
             return Outcome("merge", action.path, "conflict",
                            f"{merged.conflicts} part(s) changed on both sides: settle the <<<<<<< markers in the file, "
                            "then push or sync again", entry.page_id)
@@ -852,7 +924,7 @@ class Engine:
             page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number,
             md_hash=file_hash(remote_text.encode("utf-8")), storage_hash=storage_digest(page.body or ""),
             kind=entry.kind, title_source=entry.title_source, attachments=entry.attachments, labels=entry.labels,
-            links=entry.links), base=remote_text)
+            links=entry.links), base=remote_text, storage=page.body or "", kept=kept)
         outcome = await self._publish(action, action.path, page)
         outcome.message = "merged both sides and pushed the result"
         return outcome
@@ -862,11 +934,15 @@ class Engine:
                                                       else None)
         message = f"{action.reason}: nothing was overwritten"
         if entry is not None and entry.page_id in self.remote and not action.path.endswith("/"):
-            page, remote_markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
-            remote_text, _ = self._compose(action.path, remote_markdown, page.title)
+            pulled = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+            remote_text, _ = self._compose(action.path, pulled.markdown, pulled.page.title)
             # Beside the file as it is now (a renamed file's new place), never in a folder it left.
             here = action.path if (self.root / action.path).exists() or not action.new_path else action.new_path
             atomic_write(self.root / conflict_copy(here), remote_text)
+            # What the copy's carried regions refer to is kept too, for what is taken over from it.
+            if here in self.state.files:
+                self.state.record(here, self.state.files[here], kept={
+                    **self.state.kept(here), **self._kept_for(here, remote_text, pulled.payloads)})
             message += f"; Confluence's version is in {conflict_copy(here)}"
         return Outcome("conflict", action.path, "conflict", message, action.page_id)
 
@@ -886,8 +962,8 @@ class Engine:
                 outcome.diff = _diff(old, self._text(path), f"{path} (last synced)", f"{path} (now)")
             elif action.kind in ("pull", "merge", "conflict") and action.page_id:
                 entry = self.state.files[action.path]
-                page, markdown = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
-                remote_text, _ = self._compose(action.path, markdown, page.title)
+                pulled = await self._fetch_markdown(entry.page_id, action.path, entry.kind)
+                remote_text, _ = self._compose(action.path, pulled.markdown, pulled.page.title)
                 outcome.diff = _diff(self._text(action.path) if (self.root / action.path).is_file() else "",
                                      remote_text, f"{action.path} (here)", f"{action.path} (Confluence)")
         except (MdsyncError, OSError, KeyError) as error:
@@ -905,7 +981,7 @@ class Engine:
             if page is None:
                 continue
             full = await self.client.get_page(page.id, kind=page.type)
-            storage, converted, info = self._convert(path)
+            storage, converted, info = self._convert(path, remote_body=full.body or "")
             same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
             base = info.text if same else None
             self.state.files[path] = FileState(
@@ -914,6 +990,8 @@ class Engine:
                 title_source=info.title_source)
             if base is not None:
                 atomic_write(self.state.base_path(path), base)
+                atomic_write(self.state.storage_path(path), full.body or "")
+                self.state.write_kept(path, self._kept_for(path, base, self._payloads(path, base, full.body)))
         self.state.save()
 
 

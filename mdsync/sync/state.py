@@ -1,8 +1,10 @@
 """The archive of the last agreed state: ``.mdsync/state.json`` and the merge bases.
 
 For every file: its page id, title, parent id, the version last synced, the hash of the
-Markdown and of the storage last synced, and its attachments. The Markdown last synced is
-kept in ``.mdsync/base/`` as the base of three-way merges. The JSON is sorted and stable
+Markdown and of the storage last synced, and its attachments. Beside it, in
+``.mdsync/base/``: the Markdown last synced (the base of three-way merges), the page's
+storage as last synced (``NAME.storage``) and what the file's carried regions keep
+(``NAME.kept.json``). The JSON is sorted and stable
 so a team can commit it for CI. Every write is atomic (temporary file, fsync, rename), and
 a lock file keeps two runs apart (a lock left by a dead process is taken over).
 
@@ -23,8 +25,10 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Iterator
 
+from mdsync.convert.carry import Carried
 from mdsync.errors import MdsyncError
 
 STATE_VERSION = 1
@@ -170,14 +174,20 @@ class State:
             self._journal.flush()
             os.fsync(self._journal.fileno())
 
-    def record(self, path: str, entry: FileState, base: str | None = None, storage: str | None = None) -> None:
+    def record(self, path: str, entry: FileState, base: str | None = None, storage: str | None = None,
+               kept: Mapping[str, Carried] | None = None) -> None:
         """Record one finished action, then persist, so a run killed later loses nothing.
 
         ``base`` is the Markdown as synced (the merge base); ``storage`` the page's storage as
-        synced, from which the next pull tells Confluence's edits apart from mdsync's style.
+        synced, from which the next pull tells Confluence's edits apart from mdsync's style
+        and a push takes back what Markdown cannot say; ``kept`` what the file's carried
+        regions refer to. The copies are written before the journal line: a kill between
+        leaves copies of an action not recorded, which the next run writes again.
         """
         if storage is not None:
             atomic_write(self.storage_path(path), storage)
+        if kept is not None:
+            self.write_kept(path, kept)
         if base is not None:
             atomic_write(self.base_path(path), base)
         self.files[path] = entry
@@ -186,9 +196,12 @@ class State:
     def forget(self, path: str) -> None:
         self.files.pop(path, None)
         self._log(path, None)
-        for copy in (self.base_path(path), self.storage_path(path)):
+        for copy in self._copies(path):
             if copy.exists():
                 copy.unlink()
+
+    def _copies(self, path: str) -> tuple[Path, Path, Path]:
+        return self.base_path(path), self.storage_path(path), self.kept_path(path)
 
     def rename(self, old: str, new: str) -> None:
         """A file moved: its record and merge base follow it."""
@@ -196,8 +209,7 @@ class State:
         if entry is None:
             return
         self.files[new] = entry
-        for old_copy, new_copy in ((self.base_path(old), self.base_path(new)),
-                                   (self.storage_path(old), self.storage_path(new))):
+        for old_copy, new_copy in zip(self._copies(old), self._copies(new)):
             if old_copy.exists():
                 new_copy.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(old_copy, new_copy)
@@ -210,6 +222,28 @@ class State:
 
     def storage_path(self, path: str) -> Path:
         return self.base_path(path).with_name(self.base_path(path).name + ".storage")
+
+    def kept_path(self, path: str) -> Path:
+        return self.base_path(path).with_name(self.base_path(path).name + ".kept.json")
+
+    def write_kept(self, path: str, kept: Mapping[str, Carried]) -> None:
+        if not kept:
+            self.kept_path(path).unlink(missing_ok=True)
+            return
+        atomic_write(self.kept_path(path), json.dumps({ref: kept[ref].to_json() for ref in sorted(kept)}, indent=1,
+                                                      sort_keys=True, ensure_ascii=False) + "\n")
+
+    def kept(self, path: str) -> dict[str, Carried]:
+        """What the file's carried regions refer to (empty if nothing, or if the copy is damaged:
+        the regions are then pushed as their Markdown, and a pull brings them back)."""
+        copy = self.kept_path(path)
+        if not copy.exists():
+            return {}
+        try:
+            data = json.loads(copy.read_text(encoding="utf-8"))
+            return {str(ref): Carried.from_json(value) for ref, value in data.items()}
+        except (ValueError, TypeError, AttributeError, OSError):
+            return {}
 
     def update(self, path: str, **changes: Any) -> None:
         self.record(path, replace(self.files[path], **changes))
