@@ -18,6 +18,7 @@ from mdsync.convert import LinkTarget, convert_markdown
 from mdsync.convert.files import FolderResolver, read_markdown
 from mdsync.convert.frontmatter import FrontMatterError
 from mdsync.errors import MdsyncError
+from mdsync.sync.state import State
 from mdsync.sync.tree import scan
 
 
@@ -36,9 +37,14 @@ class Problem:
 
 
 def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str, ...] = (),
-               selected: Callable[[str], bool] = lambda path: True) -> list[Problem]:
-    """The problems of the selected files (titles are compared across the whole folder)."""
+               selected: Callable[[str], bool] = lambda path: True, state_dir: Path | None = None) -> list[Problem]:
+    """The problems of the selected files (titles are compared across the whole folder).
+
+    ``state_dir`` (``.mdsync``) holds what pulled files' carried regions refer to; without
+    it, those regions are reported as a push without the state would push them.
+    """
     resolver = FolderResolver(root)
+    state = State(state_dir) if state_dir is not None else None
 
     def link(target: str, fragment: str | None) -> LinkTarget | None:
         try:
@@ -54,7 +60,8 @@ def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: 
             continue
         try:
             text = read_markdown(root / path, path)
-            converted = convert_markdown(text, path=path, resolve_link=link, resolve_image=resolver.image)
+            converted = convert_markdown(text, path=path, resolve_link=link, resolve_image=resolver.image,
+                                         payloads=state.kept(path) if state is not None else None)
         except FrontMatterError as error:
             if selected(path):
                 problems.append(Problem(path, error.line, error.message, "broken"))

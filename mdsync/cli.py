@@ -249,16 +249,17 @@ def check(config_path: Path | None, paths: tuple[Path, ...], docs_folder: Path |
     from mdsync.config import load_config
 
     click.get_current_context().meta[JSON_ERRORS] = as_json
-    include, exclude = ("**/*.md",), ()
+    include, exclude, state_dir = ("**/*.md",), (), None
     if docs_folder is None:
         if config_path is None and not Path("mdsync.yaml").exists():
             raise UsageError("There is no mdsync.yaml here: run mdsync check in the folder that has it, or pass "
                              "--docs DIR (or --config FILE).")
         config = load_config(config_path)
-        docs_folder, include, exclude = config.docs, config.include, config.exclude
+        docs_folder, include, exclude, state_dir = config.docs, config.include, config.exclude, config.state_dir
     if not docs_folder.is_dir():
         raise UsageError(f"The docs folder {docs_folder} does not exist.")
-    problems = check_docs(docs_folder, include=include, exclude=exclude, selected=selector(docs_folder, paths))
+    problems = check_docs(docs_folder, include=include, exclude=exclude, selected=selector(docs_folder, paths),
+                          state_dir=state_dir)
     failing = [problem for problem in problems if problem.kind == "broken" or not allow_degraded]
     code = 1 if failing else 0
     if as_json:

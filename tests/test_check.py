@@ -54,6 +54,23 @@ def test_every_kind_of_problem_is_found_with_its_line(broken_docs: Path) -> None
     assert not any("b.md#real" in message for _, _, _, message in found)
 
 
+def test_a_pulled_file_is_checked_with_what_its_kept_regions_refer_to(tmp_path: Path) -> None:
+    from mdsync.convert import convert_storage
+    from mdsync.sync.state import FileState, State
+
+    page = ('<p>Build: <ac:structured-macro ac:name="status"><ac:parameter ac:name="title">OK</ac:parameter>'
+            "</ac:structured-macro></p>")
+    pulled = convert_storage(page, keep_payloads=True)
+    write(tmp_path / "docs", "status.md", "# Status\n\n" + pulled.markdown)
+    state = State(tmp_path / ".mdsync")
+    state.record("status.md", FileState("1", "Status", None, 1, None, ""), kept=pulled.payloads)
+    assert check_docs(tmp_path / "docs", state_dir=tmp_path / ".mdsync") == []
+    # Without the state, a push could not put the lozenge back from this checkout: it says so.
+    problems = check_docs(tmp_path / "docs")
+    assert [(problem.kind, "this checkout does not have" in problem.message) for problem in problems] == \
+        [("degraded", True)]
+
+
 def run_check(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*MDSYNC, "check", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if not k.startswith(("CONFLUENCE_", "MATON_"))})

@@ -108,12 +108,16 @@ def canonicalise(root: etree._Element) -> None:
             _drop(node)  # an empty mark marks nothing
     _merge_adjacent_marks(root)
     _flatten_marks(root)
+    for node in list(root.iter("p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6")):
+        # A line break that ends a block breaks nothing.
+        while len(node) and node[-1].tag == "br" and not (node[-1].tail or "").strip():
+            _drop(node[-1])
     for node in list(root.iter("p")):
         if _is_spacer(node):
             _drop(node)
         elif _only_anchors(node):
             _unwrap(node)  # an anchor shows nothing: a paragraph holding only anchors is not one
-        elif not node.attrib and _sole_block_child(node) is not None:
+        elif _sole_block_child(node) is not None and (not node.attrib or _centres_an_image(node)):
             _unwrap(node)  # an image or a block macro shows the same in a paragraph of its own (E7)
     for node in list(root.iter(f"{{{AC}}}image")):
         if _at_block_level(node):
@@ -122,14 +126,12 @@ def canonicalise(root: etree._Element) -> None:
                     del node.attrib[key]
         if node.get(_CUSTOM_WIDTH) == "true" and node.get(_WIDTH):
             del node.attrib[_CUSTOM_WIDTH]
-    for node in list(root.iter("p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6")):
-        # A line break that ends a block breaks nothing.
-        while len(node) and node[-1].tag == "br" and not (node[-1].tail or "").strip():
-            _drop(node[-1])
     for node in list(root.iter()):
         name = local_name(node)
         if name in _UNWRAP_SINGLE_PARAGRAPH:
             _unwrap_single_paragraph(node, name)
+    for node in list(root.iter("td", "th")):
+        _unaligned_cell(node)
     _normalise_space(root, keep=False)
     for node in root.iter("br"):
         # Spaces at the start or end of a line, around a line break, show nothing.
@@ -169,13 +171,13 @@ def _macro(node: etree._Element) -> None:
     parameters = [child for child in node if child.tag == _PARAMETER]
     if not parameters:
         return
-    code = node.get(_NAME) == "code"
+    code = node.get(_NAME) == constructs.CODE.name
     for parameter in parameters:
         key = parameter.get(_NAME, "")
         value = (parameter.text or "") if not len(parameter) else None
         if code and value is not None and constructs.CODE_PARAMETER_DEFAULTS.get(key) == value.strip().lower():
             _drop(parameter)
-        elif code and key == "language" and value is not None:
+        elif code and key == constructs.CODE.language and value is not None:
             parameter.text = constructs.same_language(value)
     kept = [child for child in node if child.tag == _PARAMETER]
     if not kept:
@@ -343,6 +345,26 @@ def _sole_block_child(node: etree._Element) -> etree._Element | None:
     return None
 
 
+def _centres_an_image(paragraph: etree._Element) -> bool:
+    """A centred paragraph holding only an image: a block image, which is centred (E7, E9)."""
+    return set(paragraph.attrib) == {"style"} and _style(paragraph.get("style", "")) == "text-align: center;" and \
+        local_name(paragraph[0]) == "ac:image"
+
+
+def _unaligned_cell(cell: etree._Element) -> None:
+    """A cell with no text, or only a block image (aligned by itself), shows no alignment."""
+    empty = not len(cell) and not (cell.text or "").strip()
+    image = len(cell) == 1 and local_name(cell[0]) == "ac:image" and not (cell.text or "").strip() and \
+        not (cell[0].tail or "").strip()
+    if (empty or image) and "style" in cell.attrib:
+        kept = [part for part in cell.get("style", "").split(";") if part.strip() and
+                part.partition(":")[0].strip().lower() != "text-align"]
+        if kept:
+            cell.set("style", "; ".join(part.strip() for part in kept) + ";")
+        else:
+            del cell.attrib["style"]
+
+
 def _only_anchors(node: etree._Element) -> bool:
     return len(node) > 0 and not node.attrib and not (node.text or "").strip() and all(
         local_name(child) == "ac:structured-macro" and child.get(_NAME) == "anchor" and not (child.tail or "").strip()
@@ -494,4 +516,6 @@ def _is_block(node: etree._Element) -> bool:
     name = local_name(node)
     if name == "ac:structured-macro":
         return node.get(_NAME, "") not in constructs.INLINE_MACROS
+    if name == "ac:image":
+        return _at_block_level(node)  # an image out of any paragraph stands as a block (E7)
     return name in _BLOCKS

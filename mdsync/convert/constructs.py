@@ -103,6 +103,8 @@ IMPORTANT_PANEL_PARAMETERS: dict[str, str] = {
     "bgColor": "#EAE6FF",
 }
 MACRO_ALERTS: dict[str, str] = {macro: kind for kind, macro in ALERT_MACROS.items()}
+# How the preview shows each of those panels (the colour Confluence gives it).
+PANEL_CLASSES: dict[str, str] = {macro: f"panel-{macro}" for macro in ALERT_MACROS.values()}
 
 # mkdocs admonition type -> panel macro (``!!! note "Title"``); a titled panel comes back
 # as an admonition, an untitled one as a GitHub alert.
@@ -204,10 +206,26 @@ MARKDOWN_LANGUAGES: dict[str, str] = {
 # Fence names for plain text: the code macro calls that language "none".
 PLAIN_LANGUAGES = frozenset({"text", "plain", "plaintext", "txt", "none"})
 
-# The code macro's parameters a fence's info string says (```py title="x" linenums="3"); the
-# others (theme, collapse, breakoutMode...) have no Markdown form and are kept with the state.
-CODE_FENCE_PARAMETERS = ("language", "title", "linenumbers", "firstline")
-MARKDOWN_MACRO_PARAMETERS["code"] = CODE_FENCE_PARAMETERS
+@dataclass(frozen=True)
+class CodeMacro:
+    """The code macro, a fenced block: its parameters, as every reader and writer names them."""
+
+    name: str = "code"
+    language: str = "language"
+    title: str = "title"
+    line_numbers: str = "linenumbers"
+    first_line: str = "firstline"
+    collapse: str = "collapse"
+
+    @property
+    def fence_parameters(self) -> tuple[str, ...]:
+        """What a fence's info string says (```py title="x" linenums="3"); the others (theme,
+        collapse, breakoutMode...) have no Markdown form and are kept with the state."""
+        return (self.language, self.title, self.line_numbers, self.first_line)
+
+
+CODE = CodeMacro()
+MARKDOWN_MACRO_PARAMETERS[CODE.name] = CODE.fence_parameters
 # What the Cloud editor adds to every code macro (real-confluence.md E4).
 CODE_EDITOR_DEFAULTS: dict[str, str] = {"breakoutMode": "wide", "breakoutWidth": "760"}
 # Values that mean what leaving the parameter out means.
@@ -273,7 +291,8 @@ CONSTRUCTS: tuple[Construct, ...] = (
               "Local images are uploaded as attachments; names with spaces and non-ASCII work."),
     Construct("Fenced and indented code", "```` ```python title=\"x.py\" linenums=\"1\" ````",
               "code macro with `language`, `title`, `linenumbers`, `firstline`",
-              "Languages are mapped to the code macro's names; unknown names (e.g. mermaid) are kept."),
+              "Languages are mapped to the code macro's names (`text` is its `none`); unknown names (e.g. "
+              "mermaid) are kept, and a page's own spelling (`python` or `py`) stays."),
     Construct("Block quotes", "`> quote` (nested)", "`<blockquote>`"),
     Construct("GitHub alerts", "`> [!NOTE]` `[!TIP]` `[!IMPORTANT]` `[!WARNING]` `[!CAUTION]`",
               "info, tip, purple panel, note (yellow), warning (red) macros",
@@ -291,10 +310,22 @@ CONSTRUCTS: tuple[Construct, ...] = (
               "`title`, `labels`, `type: blogpost` and more; returned to the sync."),
     Construct("Raw HTML", "`<p align>`, `<img>`, `<a><img></a>`, `<picture>`, `<br>`, comments",
               "storage equivalents", "Comments are dropped; other tags are shown as visible text."),
+    Construct("What Markdown cannot say about what it writes", "nothing: the construct's plain Markdown",
+              "taken back on push from the page as last synced",
+              "A table's width, layout, column widths, header column, cell colours and `<thead>`; a code "
+              "block's theme and breakout; an image's layout and alignment; a panel's icon; a toc's levels; "
+              "task ids; smart-link cards; heading ids; the editor's local ids. Kept when the construct is "
+              "edited too."),
+    Construct("Confluence containers", "their content, as Markdown, between `mdsync:wrap` markers",
+              "the container as it was, around the pushed content",
+              "Layouts (cells separated by `mdsync:next`), coloured panels, macros with rich bodies, "
+              "`<div>`s with attributes. The content is edited as ordinary Markdown."),
     Construct("Confluence-only content", "its readable text between `mdsync:keep` markers",
               "the original storage, put back exactly",
-              "Jira and other macros, layouts, status lozenges, coloured panels, tables with merged "
-              "cells, comment markers, mentions, dates, emoticons. Editing the text pushes the edit."),
+              "Jira and other macros, status lozenges, tables with merged cells, comment markers, mentions, "
+              "dates, emoticons, draw.io and Gliffy diagrams (their picture shown), the HTML macro (its HTML "
+              "shown). The markers hold a short ref; what they keep is under `.mdsync/`. Editing the text "
+              "pushes the edit."),
 )
 
 

@@ -162,7 +162,7 @@ def _take_macro(said: tuple[str, ...]) -> Callable[[etree._Element, etree._Eleme
             else:
                 last.addnext(added)
             last = added
-        if after.get(_NAME) == "code":
+        if after.get(_NAME) == constructs.CODE.name:
             _take_language_spelling(old_parameters, after)
         _take_paragraph(before, after)
 
@@ -171,8 +171,9 @@ def _take_macro(said: tuple[str, ...]) -> Callable[[etree._Element, etree._Eleme
 
 def _take_language_spelling(old_parameters: list[etree._Element], after: etree._Element) -> None:
     """``py`` and ``python`` highlight the same: the page keeps the spelling it had."""
-    old = next((child.text or "" for child in old_parameters if child.get(_NAME) == "language"), None)
-    new = next((child for child in after if child.tag == _PARAMETER and child.get(_NAME) == "language"), None)
+    old = next((child.text or "" for child in old_parameters if child.get(_NAME) == constructs.CODE.language), None)
+    new = next((child for child in after if child.tag == _PARAMETER and child.get(_NAME) == constructs.CODE.language),
+               None)
     if old is not None and new is not None and old != new.text and \
             constructs.same_language(old) == constructs.same_language(new.text or ""):
         new.text = old
@@ -183,8 +184,12 @@ def _take_image(before: etree._Element, after: etree._Element) -> None:
     for old_child, new_child in zip(before, after):
         if old_child.tag == new_child.tag:
             _take_attributes(old_child, new_child)
-    # The Cloud editor stands an image alone at block level, out of its paragraph (E7).
+    # The Cloud editor stands an image alone at block level, out of its paragraph (E7); other
+    # editors centre it in a styled paragraph.
     old_parent, new_parent = before.getparent(), after.getparent()
+    if old_parent is not None and new_parent is not None and local_name(old_parent) == local_name(new_parent) == "p" \
+            and old_parent.attrib and not new_parent.attrib and len(old_parent) == len(new_parent) == 1:
+        new_parent.attrib.update(dict(old_parent.attrib))
     if old_parent is not None and new_parent is not None and local_name(old_parent) not in _TEXT_HOLDERS and \
             local_name(new_parent) == "p" and not new_parent.attrib and len(new_parent) == 1 and \
             not (new_parent.text or "").strip() and not (after.tail or "").strip():

@@ -29,11 +29,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from lxml import etree
+
 from mdsync.convert import carry, constructs
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
+from mdsync.convert.constructs import CODE
 from mdsync.convert.markdown_parser import make_parser
 from mdsync.convert.markdown_text import (
     code_fence,
@@ -163,29 +167,47 @@ class StorageConverter:
             covered.update(carry.placeholders_in(region.readable))
         parser = make_parser()
         sums: dict[str, str] = {}
-        blocks = [region for region in outermost if not region.inline]
+        # A readable part is parsed once however often it occurs (a mention, a status...).
+        first: dict[tuple[bool, str], _Region] = {}
+        repeats: list[tuple[_Region, _Region]] = []
+        pending: list[_Region] = []
+        for region in outermost:
+            key = (region.inline, region.readable)
+            if not region.readable.strip():
+                sums[region.placeholder] = _EMPTY_FINGERPRINT
+            elif key in first:
+                repeats.append((region, first[key]))  # (regions nested in it have their own placeholders)
+            else:
+                first[key] = region
+                pending.append(region)
+        blocks = [region for region in pending if not region.inline]
         if blocks:
             text = f"\n\n{_SEAL_BLOCK}\n\n".join(_sealable(region.readable) for region in blocks)
             for region, tokens in zip(blocks, _split_tokens(parser.parse(text))):
                 sums[region.placeholder] = carry.fingerprint(tokens)
                 carry.nested_sums(tokens, sums)
-        inlines = [region for region in outermost if region.inline]
+        inlines = [region for region in pending if region.inline]
         if inlines:
             parsed = parser.parseInline(_SEAL_INLINE.join(_sealable(region.readable) for region in inlines))
             children = parsed[0].children or [] if parsed else []
             for region, tokens in zip(inlines, _split_inline(children)):
                 sums[region.placeholder] = carry.fingerprint(tokens)
                 carry.nested_sums([_Holder(tokens)], sums)
+        for region, original in repeats:
+            sums[region.placeholder] = sums[original.placeholder]
         values: dict[str, str] = {}
-        for region in self._regions:
+        # Refs name what a region keeps by what it shows; a self-contained keep marker holds
+        # its fingerprint instead, and a self-contained wrap needs only a stable name.
+        named = [region for region in self._regions if self.keep_payloads or region.kind == "wrap"]
+        identities = _identities(named) if self.keep_payloads else [region.storage for region in named]
+        for region, identity in zip(named, identities):
             checksum = sums.get(region.placeholder) if region.kind == "keep" else None
-            if not self.keep_payloads and region.kind == "keep":
-                values[region.placeholder] = checksum or region.placeholder
-                continue
-            ref = carry.payload_ref(region.kind, region.label, _identity_of(region), checksum)
+            ref = carry.payload_ref(region.kind, region.label, identity, checksum)
             values[region.placeholder] = ref
             if self.keep_payloads:
                 self.payloads[ref] = carry.Carried(region.kind, region.label, region.storage, checksum)
+        for region in self._regions:
+            values.setdefault(region.placeholder, sums.get(region.placeholder, region.placeholder))
         return carry.fill_placeholders(markdown, values)
 
     # -- traversal --------------------------------------------------------------------------
@@ -195,15 +217,20 @@ class StorageConverter:
         return node.qname
 
     def process_tag(self, node: Tag, context: frozenset[str]) -> str:
-        name = node.qname
-        handler = getattr(self, "tag_" + re.sub(r"[^A-Za-z0-9]", "_", name), None)
+        return self._handler(node.qname)(self, node, context)
+
+    @classmethod
+    @cache
+    def _handler(cls, name: str) -> Callable[[StorageConverter, Tag, frozenset[str]], str]:
+        """The method that writes an element, by its name (looked up once per name)."""
+        handler = getattr(cls, "tag_" + re.sub(r"[^A-Za-z0-9]", "_", name), None)
         if handler is not None:
-            return handler(node, context)
-        if name in constructs.SAME_MARK or name in constructs.MARK_BY_TAG:
-            return self.mark_tag(node, context)
+            return handler
+        if name in constructs.MARK_BY_TAG:
+            return cls.mark_tag
         if name in _BLOCK_TAGS or name.startswith("ac:"):
-            return self.unknown_element(node, context)
-        return self.inline(node, context)
+            return cls.unknown_element
+        return cls.inline
 
     def blocks(self, node: Tag, context: frozenset[str]) -> str:
         """The children of a block container: blocks, and runs of inline content as paragraphs."""
@@ -407,7 +434,10 @@ class StorageConverter:
 
     def tag_p(self, node: Tag, context: frozenset[str]) -> str:
         # In a cell, the editor puts the cell's alignment on its paragraph (E6): the column says it.
-        if _significant_attributes(node) and not ("cell" in context and _alignment_only(node)):
+        # An image alone in a centred paragraph is a block image (centred already, E7, E9).
+        centred_image = _alignment_only(node) and _alignment_of(node.get("style", "")) == "center" and \
+            (inner := _sole_element(node)) is not None and inner.qname == "ac:image"
+        if _significant_attributes(node) and not ("cell" in context and _alignment_only(node)) and not centred_image:
             return self.carry(node, self.inline_run(node.children, context), "styled paragraph", context)
         text = self.inline_run(node.children, context)
         if context & _INLINE_CONTEXT:
@@ -653,10 +683,15 @@ class StorageConverter:
 
     def tag_ac_structured_macro(self, node: Tag, context: frozenset[str]) -> str:
         name = _macro_name(node)
-        handler = getattr(self, "macro_" + re.sub(r"[^a-z0-9]", "_", name.lower()), None)
+        handler = self._macro_handler(name.lower())
         if handler is not None:
-            return handler(node, context, _parameters(node))
+            return handler(self, node, context, _parameters(node))
         return self.unknown_macro(node, context, name)
+
+    @classmethod
+    @cache
+    def _macro_handler(cls, name: str) -> Callable[..., str] | None:
+        return getattr(cls, "macro_" + re.sub(r"[^a-z0-9]", "_", name), None)
 
     def tag_ac_macro(self, node: Tag, context: frozenset[str]) -> str:
         return self.unknown_macro(node, context, node.get("ac:name", "macro"))
@@ -686,19 +721,19 @@ class StorageConverter:
     def macro_code(self, node: Tag, context: frozenset[str], params: dict[str, str]) -> str:
         plain = _child(node, "plain-text-body")
         code = plain.get_text() if plain is not None else ""
-        language = constructs.markdown_language(params.get("language"))
+        language = constructs.markdown_language(params.get(CODE.language))
         info = [language] if language else []
-        if params.get("title"):
-            info.append(f'title="{params["title"]}"')
-        numbered = params.get("linenumbers", "").lower() == "true"
-        first = params.get("firstline", "")
+        if params.get(CODE.title):
+            info.append(f'title="{params[CODE.title]}"')
+        numbered = params.get(CODE.line_numbers, "").lower() == "true"
+        first = params.get(CODE.first_line, "")
         if numbered:
             info.append(f'linenums="{first if first.isdigit() else "1"}"')
         fence = code_fence(code)
         if info and not language:
             info.insert(0, "text")
         rendered = f"{fence}{' '.join(info)}\n{code}\n{fence}"
-        sayable = '"' not in params.get("title", "") and " " not in language and _child(node, "rich-text-body") is None
+        sayable = '"' not in params.get(CODE.title, "") and " " not in language and _child(node, "rich-text-body") is None
         if first and not (numbered and first.isdigit()):
             sayable = False  # a first line number without line numbers: no fence says that
         if context & _INLINE_CONTEXT or self._in_cell or not sayable:
@@ -1011,13 +1046,17 @@ class StorageConverter:
         return len(widths) == 1 and bool(rows)
 
     def _column_align(self, rows: list[Tag], column: int) -> str | None:
-        """A column's alignment if every cell of it agrees; '' for none; None if they differ."""
+        """A column's alignment if every cell of it agrees; '' for none; None if they differ.
+
+        A cell with no text, or only an image (which the editor aligns itself, E7), shows
+        no alignment and says nothing about its column's.
+        """
         found = set()
         for row in rows:
             cells = _children(row, "th", "td")
-            if column < len(cells):
+            if column < len(cells) and not _shows_no_alignment(cells[column]):
                 found.add(_cell_alignment(cells[column]))
-        return found.pop() if len(found) == 1 else None
+        return (found.pop() if len(found) == 1 else None) if found else ""
 
     # -- everything else has a readable form and is carried -------------------------------------------
 
@@ -1091,6 +1130,7 @@ class StorageConverter:
 
 
 _SEAL_BLOCK = "<!-- mdsync:seal -->"
+_EMPTY_FINGERPRINT = carry.fingerprint([])
 _SEAL_INLINE = "<mdsync-seal>"
 
 
@@ -1128,29 +1168,40 @@ class _Holder:
         self.children = children
 
 
-def _identity_of(region: _Region) -> str:
-    """What a region's storage shows (its canonical form), for its ref.
+def _identities(regions: list[_Region]) -> list[str]:
+    """What each region's storage shows (its canonical form), for its ref.
 
     Also left out: what the Cloud editor adds on every save and nobody chose (a page link's
     own space key, E8; a table's column widths, E2), so that a colleague's re-save leaves
     the refs, and so the file, as they were. The payload a ref points at is always the
-    page's latest storage.
+    page's latest storage. All regions are put in their canonical form in one go, each in a
+    holder of its own: canonicalising costs a pass over the tree, not a pass per region.
     """
     from mdsync.convert.canonical import canonicalise
 
-    if region.element is None:
-        root = parse_storage(region.storage)
-    else:
-        root = new_root()
-        element = copy.deepcopy(region.element)
-        element.tail = None
-        root.append(element)
+    root = new_root()
+    holders = []
+    for region in regions:
+        holder = etree.SubElement(root, "div", {"data-mdsync-identity": str(len(holders))})
+        if region.element is None:
+            fragment = parse_storage(region.storage)
+            holder.text = fragment.text
+            holder.extend(list(fragment))
+        else:
+            element = copy.deepcopy(region.element)
+            element.tail = None
+            holder.append(element)
+        holders.append(holder)
     canonicalise(root)
     for colgroup in list(root.iter("colgroup")):
         colgroup.getparent().remove(colgroup)
     for page in root.iter(f"{{{RI}}}page"):
         page.attrib.pop(f"{{{RI}}}space-key", None)
-    return serialize_storage(root)
+    identities = []
+    for holder in holders:
+        del holder.attrib["data-mdsync-identity"]
+        identities.append(etree.tostring(holder, encoding="unicode", with_tail=False))
+    return identities
 
 
 def _same_place(original_root: Any, original: Any, copied_root: Any) -> Any:
@@ -1337,6 +1388,13 @@ def _file_destination(path: str) -> str:
     return escaped
 
 
+def _shows_no_alignment(cell: Tag) -> bool:
+    inner = _sole_element(cell)
+    if inner is None:
+        return not any(isinstance(child, str) and child.strip() for child in cell.children)
+    return inner.qname == "ac:image" or inner.qname == "p" and not inner.children
+
+
 def _sole_element(node: Tag) -> Tag | None:
     """The one element a node holds, with nothing but white space beside it."""
     found = None
@@ -1413,9 +1471,14 @@ def _identifier_text(node: Tag) -> str:
 
 
 def _chomp(text: str) -> tuple[str, str, str]:
-    stripped = text.strip(" ")
-    lead = " " if text.startswith(" ") else ""
-    trail = " " if text.endswith(" ") else ""
+    """A mark's text without the white space at its edges, which goes outside it (as one space:
+    a line break there would put the mark's tag alone on a line, where it opens an HTML block)."""
+    lead = " " if text[:1] in (" ", "\n") else ""
+    stripped = text.lstrip(" \n")
+    # (a line break mark-up ends in a newline too: that one stays inside)
+    trail = " " if text.endswith(" ") or text.endswith("\n") and not text.endswith(_HARD_BREAK) else ""
+    while stripped.endswith(" ") or stripped.endswith("\n") and not stripped.endswith(_HARD_BREAK):
+        stripped = stripped[:-1]
     return lead, stripped, trail
 
 

@@ -25,6 +25,7 @@ from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
 
 from mdsync.convert import carry, constructs
+from mdsync.convert.constructs import CODE
 from mdsync.convert.markdown_parser import MAX_NESTING, block_parser, make_parser
 from mdsync.convert.anchors import AnchorCounter, SlugCounter
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
@@ -365,14 +366,14 @@ class Converter:
         parameters = []
         mapped = constructs.confluence_language(language) if language else None
         if mapped:
-            parameters.append(("language", mapped))
+            parameters.append((CODE.language, mapped))
         if title:
-            parameters.append(("title", title))
+            parameters.append((CODE.title, title))
         if line_numbers:
-            parameters.append(("linenumbers", "true"))
+            parameters.append((CODE.line_numbers, "true"))
         if first_line:
-            parameters.append(("firstline", first_line))
-        node = macro(parent, "code", parameters)
+            parameters.append((CODE.first_line, first_line))
+        node = macro(parent, CODE.name, parameters)
         body = element(node, "ac:plain-text-body")
         if code.endswith("\n"):
             code = code[:-1]  # the fence's last newline ends the block; it is not content

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from mdsync.convert import constructs
 from mdsync.convert.anchors import AnchorCounter, confluence_anchor
+from mdsync.convert.constructs import CODE
 from mdsync.convert.storage_xml import StorageParseError, append_text, attribute, local_name, parse_storage
 
 __all__ = [
@@ -84,19 +86,14 @@ _CLOSES_PARENT = {
     "dd": frozenset({"dt"}),
 }
 
-# Plain XHTML that passes through: storage tag -> output tag.
+# Plain XHTML that passes through: storage tag -> output tag. Marks as constructs.py spells
+# them (tags HTML no longer knows, <strike> and <tt>, as the mark they spell).
+_OBSOLETE_IN_HTML = frozenset({"strike", "tt"})
 _PASS_THROUGH = {
     **{tag: tag for tag in _HEADINGS},
-    **{
-        tag: tag
-        for tag in (
-            "p", "strong", "b", "em", "i", "u", "s", "del", "ins", "sub", "sup", "code",
-            "pre", "blockquote", "span", "div", "small", "big", "cite", "q",
-            "kbd", "mark", "abbr",
-        )
-    },
-    "strike": "s",
-    "tt": "code",
+    **{tag: tag for tag in ("p", "pre", "blockquote", "span", "div", "cite", "q", "kbd", "mark", "abbr")},
+    **{spelling: mark.tag if spelling in _OBSOLETE_IN_HTML else spelling
+       for mark in constructs.MARK_SPECS for spelling in (mark.tag, *mark.spellings)},
 }
 _VOID = frozenset({"br", "hr", "img", "col"})
 _DROPPED = frozenset({"script", "style"})
@@ -129,7 +126,6 @@ _BORDER_STYLES = frozenset(
 )
 
 _STATUS_COLOURS = frozenset({"grey", "red", "yellow", "green", "blue", "purple"})
-_CLASSIC_PANELS = {"info": "panel-info", "tip": "panel-tip", "note": "panel-note", "warning": "panel-warning"}
 _ADF_PANELS = {
     "info": "panel-info",
     "note": "panel-info",  # recoloured purple by the panel-adf-note class
@@ -595,11 +591,11 @@ def _render_macro(element: etree._Element, out: etree._Element, ctx: _Context) -
 
 
 def _macro_code(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
-    language = macro.param("language").strip()
+    language = macro.param(CODE.language).strip()
     box = _make(out, "div", {"class": "code-block"})
     if language:
         box.set("data-language", language)
-    title = macro.param("title").strip()
+    title = macro.param(CODE.title).strip()
     if title or language:
         # The language is shown, not only tagged: a reader must see what the block is.
         bar = _make(box, "div", {"class": "code-title"})
@@ -607,18 +603,18 @@ def _macro_code(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
         if language:
             _make(bar, "span", {"class": "code-language"}).text = language
     holder = box
-    if macro.flag("collapse"):
+    if macro.flag(CODE.collapse):
         holder = _make(box, "details", {"class": "code-collapse"})
         _make(holder, "summary").text = "Expand source"
     code = _make(_make(holder, "pre"), "code")
     if language:
         code.set("class", "language-" + re.sub(r"\s+", "-", language))
     text = macro.plain_body if macro.plain_body is not None else _text_of(macro.rich_body)
-    if not macro.flag("linenumbers"):
+    if not macro.flag(CODE.line_numbers):
         code.text = text
         return
     _add_class(code, "linenumbers")
-    first = macro.param("firstline").strip()
+    first = macro.param(CODE.first_line).strip()
     number = int(first) if re.fullmatch(r"\d{1,9}", first) else 1
     lines = text.split("\n")
     if len(lines) > 1 and lines[-1] == "":
@@ -661,7 +657,7 @@ def _panel(
 
 
 def _macro_admonition(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
-    classes = _CLASSIC_PANELS[macro.name.lower()]
+    classes = constructs.PANEL_CLASSES[macro.name.lower()]
     if macro.param("icon").strip().lower() == "false":
         classes += " panel-no-icon"
     _panel(out, classes, macro.param("title").strip(), macro.rich_body, ctx)
