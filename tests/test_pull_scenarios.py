@@ -148,3 +148,25 @@ def test_a_fresh_clone_without_the_state_takes_kept_content_from_the_page(world:
     assert "Updated here." in body and 'ac:name="status"' in body and "Green" in body
     assert not any("refers to" in action["message"] for action in pushed.actions())
     assert world.api.get(f"{V2}/pages/{page_id}").status_code == 200
+
+
+def test_a_diagram_pulls_with_its_picture_and_pushes_back_as_the_macro(world: World) -> None:
+    body = ('<p>How the depots connect:</p><ac:structured-macro ac:name="drawio" ac:schema-version="1">'
+            '<ac:parameter ac:name="diagramName">Network map</ac:parameter><ac:parameter ac:name="revision">3'
+            "</ac:parameter></ac:structured-macro>")
+    page = world.create("Network", body, parent=world.home_id)
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    uploaded = world.api.post(f"/wiki/rest/api/content/{page['id']}/child/attachment",
+                              headers={"X-Atlassian-Token": "no-check"},
+                              files={"file": ("Network map.png", picture, "image/png")})
+    assert uploaded.status_code == 200, uploaded.text
+    pulled = world.pull()
+    assert pulled.code == 0, pulled
+    text = world.read("Network.md")
+    assert "![Network map](<Network.assets/Network map.png>)" in text
+    assert (world.docs / "Network.assets" / "Network map.png").read_bytes() == picture
+    world.write("Network.md", text.replace("How the depots connect:", "How our depots connect:"))
+    assert world.push().code == 0
+    pushed = world.body(page["id"])
+    assert "How our depots connect:" in pushed and 'ac:name="drawio"' in pushed and "Network map" in pushed
+    assert "<ac:image" not in pushed  # the picture is the diagram's own export, not a second image

@@ -146,6 +146,8 @@ class FileInfo:
     kind: str
     page_id: str | None
     text: str | None
+    # What the text's kept regions refer to, once a conversion has looked it up.
+    payloads: dict[str, carry.Carried] = field(default_factory=dict)
 
 
 class Progress(Protocol):
@@ -341,7 +343,7 @@ class Engine:
                         return
             except MdsyncError:
                 return  # not provably the same: the plan treats it as changed on both sides
-            self._pending_kept[path] = self._kept_for(path, text, pulled.payloads)
+            self._pending_kept[path] = self._kept_for(path, text, info.payloads, pulled.payloads)
             found[path] = (replace(
                 entry, title=page.title, parent_id=page.parent_id if entry.kind == "page" else None,
                 version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=storage_digest(page.body),
@@ -490,10 +492,11 @@ class Engine:
             if has_conflict_markers(text):
                 raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
             previous = remote_body if remote_body is not None else self.state.storage(path)
+            info.payloads = self._payloads(path, text, remote_body)
             converted = convert_markdown(text, path=path, resolve_link=self._resolve_link,
                                          resolve_image=self._resolve_image,
                                          title_from_heading=info.title_source in ("heading", "heading_kept"),
-                                         payloads=self._payloads(path, text, remote_body))
+                                         payloads=info.payloads)
             return reapply(converted.storage, previous), converted, info
         return FOLDER_BODY, None, info
 
@@ -560,7 +563,6 @@ class Engine:
         if page is not None and not self.docs[path].has_file:
             return await self._keep_folder_page(action, path, page)
         storage, converted, info = self._convert(path)
-        live = None
         if converted is not None and converted.unresolved and page is not None:
             # The file refers to what the page held and the state does not have (a fresh clone
             # without .mdsync): the page itself still has it.
@@ -591,8 +593,7 @@ class Engine:
             version=page.version.number, md_hash=self.docs[path].md_hash, storage_hash=digest, kind=info.kind,
             title_source=info.title_source, attachments=attachments, labels=labels,
             links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage,
-            kept=self._kept_for(path, info.text, self._payloads(path, info.text, live)) if info.text is not None
-            else None)
+            kept=self._kept_for(path, info.text, info.payloads) if info.text is not None else None)
         _remove_conflict_copy(self.root, path)
         warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
         return Outcome(action.kind, path, "done", f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
@@ -991,7 +992,7 @@ class Engine:
             if base is not None:
                 atomic_write(self.state.base_path(path), base)
                 atomic_write(self.state.storage_path(path), full.body or "")
-                self.state.write_kept(path, self._kept_for(path, base, self._payloads(path, base, full.body)))
+                self.state.write_kept(path, self._kept_for(path, base, info.payloads))
         self.state.save()
 
 
