@@ -63,6 +63,8 @@ def test_pull_after_the_cloud_editor_saves_every_page_changes_only_the_edit(worl
     again = world.push()
     assert again.code == 0 and writes(world.stats()) == []
     assert world.run("status", "--check").code == 0
+    checked = world.run("check")
+    assert checked.code == 0, checked  # what the pulled files' kept regions refer to is there
     _editor_save_everything(world, {})
     assert world.pull().code == 0
     assert _files(world.docs) == after

@@ -123,3 +123,21 @@ def test_a_second_run_is_locked_out_and_a_dead_runs_lock_is_taken_over(tmp_path:
     with State(tmp_path).lock():
         assert (tmp_path / "lock").read_text() == f"{os.getpid()}@{os.uname().nodename}"
     assert not (tmp_path / "lock").exists()
+
+
+def test_kept_payloads_follow_their_file_and_a_damaged_copy_is_not_trusted(tmp_path: Path) -> None:
+    from mdsync.convert.carry import Carried
+
+    state = State(tmp_path)
+    kept = {"0123456789ab": Carried("keep", "jira macro", "<ac:structured-macro ac:name=\"jira\" />", "fedcba987654")}
+    state.record("guides/a.md", entry("10"), base="# A\n", storage="<p>A</p>", kept=kept)
+    assert state.kept("guides/a.md") == kept
+    state.rename("guides/a.md", "b.md")
+    assert state.kept("b.md") == kept and state.kept("guides/a.md") == {}
+    state.kept_path("b.md").write_text("{not json", encoding="utf-8")
+    assert state.kept("b.md") == {}  # a push then writes those regions as their Markdown, and says so
+    state.record("b.md", entry("10"), kept={})
+    assert not state.kept_path("b.md").exists()
+    state.record("b.md", entry("10"), kept=kept)
+    state.forget("b.md")
+    assert not state.kept_path("b.md").exists() and not state.storage_path("b.md").exists()

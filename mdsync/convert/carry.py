@@ -153,10 +153,6 @@ def inline_open(placeholder: str, storage: str | None = None) -> str:
     return f'<{INLINE_TAG} ref="{placeholder}">'
 
 
-def close_marker(kind: Kind) -> str:
-    return END if kind == "keep" else WRAP_END
-
-
 # -- reading markers -------------------------------------------------------------------------
 
 
@@ -222,38 +218,20 @@ def is_inline_open(content: str) -> bool:
 
 
 def block_region_end(tokens: Sequence[Token], index: int) -> int | None:
-    """The index of the html_block closing the keep region opened at ``index``."""
-    bounds = _region_bounds(tokens, index)
-    return bounds[-1] if bounds else None
-
-
-def wrap_bounds(tokens: Sequence[Token], index: int) -> list[int]:
-    """Indexes of the wrap's ``next`` markers and, last, its end (empty if it never ends)."""
-    return _region_bounds(tokens, index)
-
-
-def _region_bounds(tokens: Sequence[Token], index: int) -> list[int]:
-    kind = opening_kind(tokens[index].content)
+    """The index of the html_block closing the keep region opened at ``index`` (None: damaged)."""
     level = tokens[index].level
     depth = 0
-    bounds: list[int] = []
     for position in range(index + 1, len(tokens)):
         token = tokens[position]
         if token.type != "html_block" or token.level != level:
             continue
-        content = token.content
-        if opening_kind(content) is not None:
+        if opening_kind(token.content) is not None:
             depth += 1
-        elif _CLOSE.match(content):
+        elif _CLOSE.match(token.content):
             if depth == 0:
-                if (kind == "keep") != is_end(content):
-                    return []  # closed by the wrong kind of marker: damaged
-                bounds.append(position)
-                return bounds
+                return position if is_end(token.content) else None  # closed by a wrap's end: damaged
             depth -= 1
-        elif depth == 0 and kind == "wrap" and is_next(content):
-            bounds.append(position)
-    return []
+    return None
 
 
 def inline_region_end(children: Sequence[Token], index: int) -> int | None:
