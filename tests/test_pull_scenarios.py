@@ -172,3 +172,20 @@ def test_a_diagram_pulls_with_its_picture_and_pushes_back_as_the_macro(world: Wo
     pushed = world.body(page["id"])
     assert "How our depots connect:" in pushed and 'ac:name="drawio"' in pushed and "Network map" in pushed
     assert "<ac:image" not in pushed  # the picture is the diagram's own export, not a second image
+
+
+def test_confluence_wins_when_asked_even_if_its_new_version_changed_nothing(world: World) -> None:
+    world.write("a.md", "# A\n\nConfluence text.\n")
+    assert world.push().code == 0
+    page_id = world.page_id("a.md")
+    # A local edit, then a colleague's re-save that changes nothing: "remote wins" takes Confluence's text.
+    world.write("a.md", "# A\n\nLocal text.\n")
+    world.edit(page_id)
+    assert world.sync("--on-conflict", "remote").code == 0
+    assert "Confluence text." in world.read("a.md")
+    # The same after the state is rebuilt from a stale clone.
+    shutil.rmtree(world.root / ".mdsync")
+    world.write("a.md", "# A\n\nStale local text.\n")
+    assert world.sync("--resync", "--on-conflict", "remote").code == 0
+    assert world.sync().code == 0
+    assert "Confluence text." in world.read("a.md") and "Stale" not in world.body(page_id)

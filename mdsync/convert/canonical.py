@@ -34,7 +34,9 @@ _MARK_TAGS = frozenset(mark.tag for mark in constructs.MARK_SPECS)
 _IDEMPOTENT_MARKS = frozenset({"strong", "em", "s", "u", "code"})
 _UNWRAP_SINGLE_PARAGRAPH = {"li", "td", "th", "ac:task-body"}
 _KEEP_SPACE = {"pre", "code", "ac:plain-text-body", "ac:plain-text-link-body", "ac:parameter"}
-_SPACES = re.compile(r"[ \t\r\n\u00a0]+")
+_SPACES = re.compile(r"[ \t\r\n]+")  # (a no-break space shows: it does not collapse)
+_COLLAPSING = " \t\r\n"
+_TRAILING = _COLLAPSING + "\u00a0"  # at a block's end a no-break space shows nothing either
 _NAME = _qualified("ac:name")
 _PARAMETER = _qualified("ac:parameter")
 _LINK_BODY = _qualified("ac:link-body")
@@ -353,6 +355,8 @@ def _centres_an_image(paragraph: etree._Element) -> bool:
 
 def _unaligned_cell(cell: etree._Element) -> None:
     """A cell with no text, or only a block image (aligned by itself), shows no alignment."""
+    if not len(cell) and cell.text and not cell.text.strip(" \t\r\n\u00a0"):
+        cell.text = None  # a cell holding only a no-break space (legacy editors) shows nothing
     empty = not len(cell) and not (cell.text or "").strip()
     image = len(cell) == 1 and local_name(cell[0]) == "ac:image" and not (cell.text or "").strip() and \
         not (cell[0].tail or "").strip()
@@ -483,21 +487,21 @@ def _normalise_space(node: etree._Element, keep: bool) -> None:
         # White space next to a block, or at a block's edges, shows nothing.
         children = list(node)
         if node.text:
-            node.text = node.text.lstrip()
+            node.text = node.text.lstrip(_COLLAPSING)
             if children and _is_block(children[0]):
-                node.text = node.text.rstrip()
+                node.text = node.text.rstrip(_TRAILING)
             node.text = node.text or None
         for index, child in enumerate(children):
             if child.tail:
                 tail = child.tail
                 if _is_block(child):
-                    tail = tail.lstrip()
+                    tail = tail.lstrip(_COLLAPSING)
                 following = children[index + 1] if index + 1 < len(children) else None
                 if following is None or _is_block(following):
-                    tail = tail.rstrip()
+                    tail = tail.rstrip(_TRAILING)
                 child.tail = tail or None
         if not children and node.text:
-            node.text = node.text.rstrip() or None
+            node.text = node.text.rstrip(_TRAILING) or None
 
 
 def _squash(text: str) -> str:

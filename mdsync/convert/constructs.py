@@ -76,6 +76,9 @@ EDITOR_DEFAULTS: dict[str, dict[str, str]] = {
     "table": {"data-layout": "default", "data-table-width": "760"},
     "ac:structured-macro": {"data-layout": "default"},
     "ac:layout-section": {"ac:breakout-mode": "default"},
+    # (and HTML's own: a cell spans one column and one row unless told otherwise)
+    "td": {"colspan": "1", "rowspan": "1"},
+    "th": {"colspan": "1", "rowspan": "1"},
 }
 # A block image (alone in its paragraph, or bare at block level) is centred unless set otherwise.
 BLOCK_IMAGE_DEFAULTS: dict[str, str] = {"ac:align": "center", "ac:layout": "center"}

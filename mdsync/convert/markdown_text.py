@@ -14,6 +14,7 @@ from markdown_it.common.normalize_url import normalizeLinkText
 
 # Inline syntax anywhere in a text run.
 _ALWAYS = re.compile(r"([`*~|\[\]{}])")
+_ALWAYS_BUT_PIPES = re.compile(r"([`*~\[\]{}])")
 _BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
 _UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ANGLE = re.compile(r"<(?=[A-Za-z/!?])")
@@ -28,12 +29,15 @@ _EMAIL_AT = re.compile(r"(?<=[A-Za-z0-9._+\-])@(?=[A-Za-z0-9\-]+\.)")
 _ANY_SYNTAX = re.compile(r"[\\`*~|\[\]{}_<&]|://|www\.|@|mailto:|xmpp:", re.IGNORECASE)
 
 
-def escape_inline(text: str) -> str:
-    """Escape what Markdown would read as inline syntax (emphasis, code, links, HTML...)."""
+def escape_inline(text: str, *, pipes: bool = True) -> str:
+    """Escape what Markdown would read as inline syntax (emphasis, code, links, HTML...).
+
+    ``pipes=False`` leaves ``|`` alone, for a table cell, which escapes every pipe itself.
+    """
     if not _ANY_SYNTAX.search(text):
         return text  # most text needs nothing: one search instead of eight substitutions
     text = _BACKSLASH.sub(r"\\\\", text)
-    text = _ALWAYS.sub(r"\\\1", text)
+    text = (_ALWAYS if pipes else _ALWAYS_BUT_PIPES).sub(r"\\\1", text)
     text = _UNDERSCORE.sub(r"\\_", text)
     text = _ANGLE.sub(r"\\<", text)
     text = _ENTITY.sub(r"\\&", text)

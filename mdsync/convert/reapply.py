@@ -53,6 +53,7 @@ def reapply(storage: str, previous: str | None) -> str:
     for rule in _RULES:
         for before, after in _pairs(rule, old, new):
             rule.transfer(before, after)
+    _unique_task_ids(new, old)
     return serialize_storage(new)
 
 
@@ -66,15 +67,73 @@ class _Rule:
 
 
 def _pairs(rule: _Rule, old: etree._Element, new: etree._Element) -> Iterator[tuple[etree._Element, etree._Element]]:
-    """Old and new constructs that are the same one: equal, or edited in place (same count)."""
+    """Old and new constructs that are the same one, by what they say.
+
+    In order: those that match where they stand; those edited in place (as many changed as
+    there were); those moved (the same, elsewhere); then, of the rest around each change,
+    the most alike (a table edited while another beside it was deleted).
+    """
     before, after = list(rule.select(old)), list(rule.select(new))
     if not before or not after:
         return
-    matcher = difflib.SequenceMatcher(None, [rule.key(item) for item in before], [rule.key(item) for item in after],
-                                      autojunk=False)
+    old_keys, new_keys = [rule.key(item) for item in before], [rule.key(item) for item in after]
+    matcher = difflib.SequenceMatcher(None, old_keys, new_keys, autojunk=False)
+    changes: list[tuple[list[int], list[int]]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             yield from zip(before[i1:i2], after[j1:j2])
+        else:
+            changes.append((list(range(i1, i2)), list(range(j1, j2))))
+    if not changes:
+        return
+    moved_from: dict[str, list[int]] = {}
+    for olds, _ in changes:
+        for index in olds:
+            moved_from.setdefault(old_keys[index], []).append(index)
+    taken: set[int] = set()
+    for olds, news in changes:
+        for index in list(news):
+            found = moved_from.get(new_keys[index])
+            if found:
+                taken.add(found[0])
+                news.remove(index)
+                yield before[found.pop(0)], after[index]
+    for olds, news in changes:
+        free = [index for index in olds if index not in taken]
+        for index in news:
+            best = max(free, key=lambda candidate: _alike(old_keys[candidate], new_keys[index]), default=None)
+            if best is not None and _alike(old_keys[best], new_keys[index]) >= 0.6:
+                free.remove(best)
+                yield before[best], after[index]
+
+
+def _alike(first: str, second: str) -> float:
+    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio() if first and second else 0.0
+
+
+def _unique_task_ids(root: etree._Element, old: etree._Element) -> None:
+    """Task ids stay unique: a new task takes a number no other task of the page has, and an
+    id that two tasks now have stays with the task it belonged to."""
+    owners = {_task_id(task): _task_key(task) for task in old.iter(_q("ac:task"))}
+    tasks = [task for task in root.iter(_q("ac:task")) if _task_id(task)]
+    numbers = [int(_task_id(task)) for task in tasks if _task_id(task).isdigit()]
+    top = max([*numbers, *(int(number) for number in owners if number.isdigit())], default=0)
+    by_id: dict[str, list[etree._Element]] = {}
+    for task in tasks:
+        by_id.setdefault(_task_id(task), []).append(task)
+    for number, holders in by_id.items():
+        if len(holders) < 2:
+            continue
+        keeper = next((task for task in holders if _task_key(task) == owners.get(number)), holders[0])
+        for task in holders:
+            if task is not keeper:
+                top += 1
+                next(child for child in task if child.tag == _q("ac:task-id")).text = str(top)
+
+
+def _task_id(task: etree._Element) -> str:
+    found = next((child for child in task if child.tag == _q("ac:task-id")), None)
+    return (found.text or "").strip() if found is not None else ""
 
 
 # -- keys: what a reader sees of a construct ------------------------------------------------
@@ -181,9 +240,10 @@ def _take_language_spelling(old_parameters: list[etree._Element], after: etree._
 
 def _take_image(before: etree._Element, after: etree._Element) -> None:
     _take_attributes(before, after, frozenset(_q(name) for name in ("ac:alt", "ac:title", "ac:width", "ac:height")))
-    for old_child, new_child in zip(before, after):
-        if old_child.tag == new_child.tag:
-            _take_attributes(old_child, new_child)
+    if _image_key(before) == _image_key(after):  # the same picture (another keeps its own version)
+        for old_child, new_child in zip(before, after):
+            if old_child.tag == new_child.tag:
+                _take_attributes(old_child, new_child)
     # The Cloud editor stands an image alone at block level, out of its paragraph (E7); other
     # editors centre it in a styled paragraph.
     old_parent, new_parent = before.getparent(), after.getparent()
@@ -225,7 +285,8 @@ def _take_row(before: etree._Element, after: etree._Element) -> None:
     for old_cell, new_cell in zip(old_cells, new_cells):
         # A header column, a row of plain cells: Markdown has header cells in its first row only.
         new_cell.tag = old_cell.tag
-        _take_attributes(old_cell, new_cell, frozenset({"style"}))
+        # Alignment is the Markdown's to say; spans would not fit the Markdown's grid.
+        _take_attributes(old_cell, new_cell, frozenset({"style", "rowspan", "colspan"}))
 
 
 def _take_sections(before: etree._Element, after: etree._Element, old_rows: list[etree._Element],
@@ -281,10 +342,17 @@ def _take_a(before: etree._Element, after: etree._Element) -> None:
     _take_attributes(before, after, frozenset({"href", "title"}))
 
 
-def _take_ids(before: etree._Element, after: etree._Element) -> None:
-    """The editor's ids on a block whose text is unchanged (it would only make up new ones)."""
-    if local_name(before) == local_name(after):
-        _take_attributes(before, after, frozenset({"style", "start", "class"}))
+def _take_only(names: frozenset[str]) -> Callable[[etree._Element, etree._Element], None]:
+    """Take back only these attributes: the others of the element are what the Markdown says."""
+    def transfer(before: etree._Element, after: etree._Element) -> None:
+        if local_name(before) == local_name(after):
+            for key in names & set(before.attrib) - set(after.attrib):
+                after.set(key, before.get(key, ""))
+
+    return transfer
+
+
+_IDS = frozenset(_q(name) for name in constructs.VOLATILE_ATTRIBUTES)
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:
@@ -319,12 +387,14 @@ _RULES: tuple[_Rule, ...] = (
       for name, said in constructs.MARKDOWN_MACRO_PARAMETERS.items()),
     _Rule(_elements("table"), lambda table: "\x1e".join(_row_key(row) for row in _rows(table)), _take_table),
     _Rule(_elements("ac:image"), _image_key, _take_image),
-    _Rule(_elements(*_HEADINGS), _tag_and_text, _take_attributes),
+    # A heading's id (other tools link to it) and the editor's ids; its style is carried with it.
+    _Rule(_elements(*_HEADINGS), _tag_and_text, _take_only(_IDS | {"id"})),
     _Rule(_elements("ac:task"), _task_key, _take_task),
     _Rule(_elements("ac:task-list"), lambda tasks: "\x1e".join(_task_key(task) for task in tasks), _take_task_list),
     _Rule(_elements("ac:link"), _link_key, _take_link),
     _Rule(_elements("a"), _a_key, _take_a),
-    _Rule(_elements("p", "ul", "ol", "li", "blockquote"), _tag_and_text, _take_ids),
+    # The editor's ids on blocks (it would only make up new ones).
+    _Rule(_elements("p", "ul", "ol", "li", "blockquote"), _tag_and_text, _take_only(_IDS)),
 )
 
 __all__ = ["reapply"]

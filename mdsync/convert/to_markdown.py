@@ -42,7 +42,6 @@ from mdsync.convert.markdown_parser import make_parser
 from mdsync.convert.markdown_text import (
     code_fence,
     code_span,
-    escape_heading,
     escape_inline,
     escape_line_starts,
     link_destination,
@@ -72,9 +71,6 @@ _IGNORED = constructs.VOLATILE_ATTRIBUTES | {"class"}
 _INLINE_CONTEXT = frozenset({"inline", "run", "heading", "link"})
 # Diagram macros and the parameter naming their picture (attachment "<name>.png").
 _DIAGRAMS = {"drawio": "diagramName", "gliffy": "name"}
-# An HTML block that only its closing tag ends, or a fence: raw HTML holding one unclosed
-# would run past its region's end marker.
-_RUNAWAY = re.compile(r"^\s*(?:`{3,}|~{3,}|<(?:script|pre|style|textarea)\b)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -200,9 +196,16 @@ class StorageConverter:
         # its fingerprint instead, and a self-contained wrap needs only a stable name.
         named = [region for region in self._regions if self.keep_payloads or region.kind == "wrap"]
         identities = _identities(named) if self.keep_payloads else [region.storage for region in named]
+        kept_as: dict[str, str] = {}  # ref -> the storage it names
         for region, identity in zip(named, identities):
             checksum = sums.get(region.placeholder) if region.kind == "keep" else None
             ref = carry.payload_ref(region.kind, region.label, identity, checksum)
+            repeat = 0
+            while kept_as.setdefault(ref, region.storage) != region.storage:
+                # Two regions that show the same but are not (two statuses with their own ids, links
+                # to one title in two spaces): each its own ref, numbered in the page's order.
+                repeat += 1
+                ref = carry.payload_ref(region.kind, region.label, f"{identity}\x1e{repeat}", checksum)
             values[region.placeholder] = ref
             if self.keep_payloads:
                 self.payloads[ref] = carry.Carried(region.kind, region.label, region.storage, checksum)
@@ -327,13 +330,26 @@ class StorageConverter:
         """Inline nodes in order, marks split around links taken as one (E12)."""
         out = []
         # A lone link wholly in a mark reads as the mark around it, unless a mark is open already.
-        for item in _group_marks(nodes, hoist_single=not any(entry.startswith("mark:") for entry in context)):
+        items = _group_marks(nodes, hoist_single=not any(entry.startswith("mark:") for entry in context))
+        index = 0
+        while index < len(items):
+            item = items[index]
+            if _plain_code(item) and index + 1 < len(items) and _plain_code(items[index + 1]):
+                # Code spans that touch are one span: written apart, their backticks would meet.
+                end = index
+                while end < len(items) and _plain_code(items[end]):
+                    end += 1
+                code = "".join(piece.get_text() for piece in items[index:end])
+                out.append(self.tag_code_text(code, context))
+                index = end
+                continue
             if isinstance(item, _MarkGroup):
                 out.append(self.mark_group(item, context))
             elif isinstance(item, Tag):
                 out.append(self.process_tag(item, context))
             else:
                 out.append(self.text(item, context))
+            index += 1
         return "".join(out)
 
     def inline(self, node: Tag, context: frozenset[str]) -> str:
@@ -346,7 +362,7 @@ class StorageConverter:
             text = _SPACE_RUN.sub(" ", text)
         if "code" in context:
             return text
-        text = escape_inline(text)
+        text = escape_inline(text, pipes="cell" not in context)
         # "!" before a link would make it an image.
         return text[:-1] + "\\!" if text.endswith("!") and not text.endswith("\\!") else text
 
@@ -387,16 +403,19 @@ class StorageConverter:
     def carry_run(self, nodes: list[Any], readable: str) -> str:
         """Inline content standing loose among blocks (no paragraph around it)."""
         storage = "".join(self.storage_of(node) if isinstance(node, Tag) else xml_escape(str(node)) for node in nodes)
+        if self._in_cell:
+            return self._inline_region(readable, "loose text", storage, None)  # a cell is one line
         placeholder = self._region("keep", "loose text", readable, False, storage, None)
         marker = carry.open_marker("keep", "loose text", placeholder, None if self.keep_payloads else storage)
         return f"{marker}\n\n{readable}\n\n{carry.END}"
 
-    def carry_inline(self, node: Tag, readable: str, label: str, element: Any = None) -> str:
-        """Keep an element inside a line of text (``element``: what to keep instead of it)."""
+    def carry_inline(self, node: Tag, readable: str, label: str) -> str:
+        """Keep an element inside a line of text."""
+        return self._inline_region(readable, label, self.storage_of(node), node.element)
+
+    def _inline_region(self, readable: str, label: str, storage: str, element: Any) -> str:
         # One line of text: a blank line or a line start would end the paragraph it stands in.
         readable = _BLANK_LINES.sub("<br>", readable.replace(_HARD_BREAK, "<br>").strip()).replace("\n", " ")
-        element = node.element if element is None else element
-        storage = serialize_element(element)
         placeholder = self._region("keep", label, readable, True, storage, element)
         return f"{carry.inline_open(placeholder, None if self.keep_payloads else storage)}{readable}{carry.INLINE_CLOSE}"
 
@@ -450,18 +469,18 @@ class StorageConverter:
     tag_h2 = tag_h3 = tag_h4 = tag_h5 = tag_h6 = tag_h1
 
     def heading(self, node: Tag, context: frozenset[str], level: int) -> str:
-        text = self.inline(node, context | {"heading"})
+        text = self.inline(node, context | {"heading"})  # Markdown already: escaped once, here
         text = _NEWLINE_SPACE.sub(" ", text).strip()
+        line = f"{'#' * level} {text}"
+        if text.endswith("#"):
+            line = line[:-1] + "\\#"  # a trailing '#' run would be read as closing marks
         # An id names the heading for other tools; it stays with the page (reapply.py).
         if _significant_attributes(node) - {"id"} or "\\\n" in text or "<br>" in text:
-            return self.carry(node, f"{'#' * level} {escape_heading(text)}", "styled heading", context)
+            return self.carry(node, line, "styled heading", context)
         if context & _INLINE_CONTEXT or self._in_cell:
             return f"<strong>{text}</strong>" if text else ""
         if not text:
             return self.carry_block(node, "", "empty heading")
-        line = f"{'#' * level} {text}"
-        if text.endswith("#"):
-            line = line[:-1] + "\\#"
         return line
 
     def tag_br(self, node: Tag, context: frozenset[str]) -> str:
@@ -525,14 +544,17 @@ class StorageConverter:
         # Delimiter runs only work where CommonMark's flanking rules let them (punctuation
         # inside against a letter outside; "_" not inside words); elsewhere the HTML tag
         # says the same thing.
-        if _flanking_ok(before, core, after) and not nested:
+        edge_break = core.startswith(_HARD_BREAK) or core.endswith(_HARD_BREAK)  # written as "\": punctuation
+        if _flanking_ok(before, core, after) and not nested and not edge_break:
             return f"{lead}{spec.delimiter}{core}{spec.delimiter}{trail}"
         return f"{lead}<{spec.tag}>{core}</{spec.tag}>{trail}"
 
     def tag_code(self, node: Tag, context: frozenset[str]) -> str:
         if any(isinstance(child, Tag) for child in node.children):
             return self.carry(node, code_span(node.get_text()), "styled code", context)
-        code = node.get_text()
+        return self.tag_code_text(node.get_text(), context)
+
+    def tag_code_text(self, code: str, context: frozenset[str]) -> str:
         return code_span(code) if code else ""
 
     def tag_span(self, node: Tag, context: frozenset[str]) -> str:
@@ -748,8 +770,8 @@ class StorageConverter:
         """The HTML macro's body is HTML: shown as HTML in the Markdown, kept exactly for Confluence."""
         plain = _child(node, "plain-text-body")
         html = (plain.get_text() if plain is not None else "").strip("\n")
-        if context & _INLINE_CONTEXT or self._in_cell or not html.strip() or _RUNAWAY.search(html) or \
-                not html.lstrip().startswith("<") or carry.is_marker(html) or "mdsync" in html:
+        if context & _INLINE_CONTEXT or self._in_cell or not html.lstrip().startswith("<") or "mdsync" in html or \
+                not _ends_where_it_stands(html):
             return self.unknown_macro(node, context, "html")
         return self.carry_block(node, html, "html macro")
 
@@ -775,7 +797,8 @@ class StorageConverter:
             return self.wrap(node, [body] if body is not None else [], f"{macro} panel", context)
         if title:
             tag = constructs.MACRO_ADMONITIONS[macro]
-            return f'!!! {tag} "{title}"\n' + _indent(inner, "    ") if inner else f'!!! {tag} "{title}"'
+            # Every line indented, blank ones too: two blank lines would end the admonition.
+            return f'!!! {tag} "{title}"\n' + _indent(inner, "    ", blank=True) if inner else f'!!! {tag} "{title}"'
         # icon, other parameters: no Markdown form; they stay with the page (reapply.py).
         return _prefix_lines(f"[!{kind}]" + ("\n" + inner if inner else ""), "> ", ">")
 
@@ -899,7 +922,7 @@ class StorageConverter:
         loose_text = any(isinstance(child, str) and child.strip() for child in node.children)
         if context & _INLINE_CONTEXT or self._in_cell or loose_text or any(child.name != "li" for child in items) \
                 or _significant_attributes(node) - {"start"} or any(_significant_attributes(item) for item in items):
-            return self.carry(node, self.blocks(node, context - {"inline"}), "list", context)
+            return self.carry(node, self._list_readable(node, context, ordered), "list", context)
         start = node.get("start", "1")
         number = int(start) if start.isdigit() else 1
         rendered = []
@@ -914,6 +937,24 @@ class StorageConverter:
             rendered.append(marker + _indent(body, " " * len(marker)).lstrip(" ") if body else marker.rstrip())
             number += 1
         return ("\n\n" if loose else "\n").join(rendered)
+
+    def _list_readable(self, node: Tag, context: frozenset[str], ordered: bool) -> str:
+        """A list Markdown cannot write as it is (styled, or holding more than items), read as a list."""
+        lines = []
+        number = int(node.get("start", "1")) if node.get("start", "1").isdigit() else 1
+        for child in node.children:
+            if isinstance(child, Tag) and child.name == "li":
+                marker = f"{number}. " if ordered else "- "
+                body = " ".join(self.blocks(child, context - {"inline"}).split())
+                lines.append(marker + body)
+                number += 1
+            elif isinstance(child, Tag):
+                nested = self.process_tag(child, context - {"inline"})
+                if nested.strip():
+                    lines.append(_indent(nested, "  "))
+            elif str(child).strip():
+                lines.append(escape_inline(str(child).strip()))
+        return "\n".join(lines)
 
     def list_item(self, node: Tag, context: frozenset[str]) -> tuple[str, bool]:
         # An image standing after the item's text is a paragraph of its own (E7).
@@ -1024,7 +1065,8 @@ class StorageConverter:
         finally:
             self._in_cell -= 1
         text = re.sub(r"\n\n+", "<br>", text).replace("\n", " ")
-        return text.replace("|", "\\|") if "\\|" not in text else text
+        # A table reads every "\|" in a row as "|" before anything else (in code spans too).
+        return text.replace("|", "\\|")
 
     def _simple_table(self, node: Tag, rows: list[Tag]) -> bool:
         """A table a GFM pipe table says: one row shape, one line of text per cell."""
@@ -1260,6 +1302,19 @@ def _unwrap_element(node: Any) -> None:
         else:
             parent.text = (parent.text or "") + node.tail
     parent.remove(node)
+
+
+def _ends_where_it_stands(markdown: str) -> bool:
+    """Whether Markdown (raw HTML, say) ends before what follows it: an unclosed fence, comment,
+    ``<?``, ``<![CDATA[`` or ``<pre>`` would run on past its region's end marker."""
+    tokens = make_parser().parse(f"{markdown}\n\n{_SEAL_BLOCK}\n")
+    return bool(tokens) and tokens[-1].type == "html_block" and tokens[-1].level == 0 and \
+        tokens[-1].content.strip() == _SEAL_BLOCK
+
+
+def _plain_code(item: Any) -> bool:
+    return isinstance(item, Tag) and constructs.MARK_BY_TAG.get(item.qname) is constructs.MARK_BY_TAG["code"] and \
+        not _significant_attributes(item) and not any(isinstance(child, Tag) for child in item.children)
 
 
 def _group_marks(nodes: list[Any], hoist_single: bool = True) -> list[Any]:
@@ -1512,8 +1567,8 @@ def _flanking_ok(before: str, core: str, after: str) -> bool:
     return opens and closes
 
 
-def _indent(text: str, pad: str) -> str:
-    return "\n".join(pad + line if line else line for line in text.split("\n"))
+def _indent(text: str, pad: str, *, blank: bool = False) -> str:
+    return "\n".join(pad + line if line or blank else line for line in text.split("\n"))
 
 
 def _prefix_lines(text: str, prefix: str, empty: str) -> str:

@@ -189,6 +189,7 @@ class _Frame:
     list_frame: _ListFrame | None = None
     align: str | None = None  # text alignment raw HTML asked for (<div align="center">)
     slots: list[etree._Element] = field(default_factory=list)  # a wrap's parts still to fill
+    label: str = ""  # what a wrap keeps, for what is said of it
 
 
 @dataclass
@@ -211,6 +212,7 @@ class Converter:
     payloads: carry.Payloads | None = None  # what the file's markers refer to (the sync keeps it)
     restored: list[str] = field(default_factory=list)  # labels of carried regions put back
     unresolved: list[str] = field(default_factory=list)  # refs the payloads did not have
+    _expected_ends: set[int] = field(default_factory=set)  # token indexes of expected keep end markers
 
     # -- entry point --------------------------------------------------------------------
 
@@ -236,6 +238,10 @@ class Converter:
         while index < len(tokens):
             index = self._block(tokens, index)
         self.html.finish()
+        for frame in self.stack:
+            if frame.kind == "wrap":
+                self.warn(f"the {frame.label or 'kept container'} is not closed (its <!-- /mdsync:wrap --> line was "
+                          "deleted?): everything after its opening line went into it")
         return StorageResult(self._serialize(root), title_heading, list(self.attachments.values()),
                              self.links, self.warnings, self.unresolved)
 
@@ -396,9 +402,18 @@ class Converter:
         if carry.is_next(content):
             return self._wrap_next(index)
         if carry.is_wrap_end(content):
-            self._pop("wrap")
+            frame = self._pop("wrap")
+            if frame is None:
+                self.warn("a container's end marker (<!-- /mdsync:wrap -->) has no opening line: what it kept is "
+                          "gone, its content is pushed as ordinary Markdown")
+            elif frame.slots:
+                self.warn(f"the {frame.label or 'kept container'} has {len(frame.slots)} part(s) more than the Markdown "
+                          "fills (a <!-- mdsync:next --> line was deleted?): they are left empty")
             return index + 1
         if carry.is_end(content):
+            if index not in self._expected_ends:
+                self.warn("a kept-content end marker (<!-- /mdsync:keep -->) has no opening line: the text before it "
+                          "is pushed as ordinary Markdown, and what only Confluence could show of it is replaced")
             return index + 1  # the end of a carried region whose edited content was pushed
         self.html.block(content)
         return index + 1
@@ -425,6 +440,7 @@ class Converter:
             self.warn("a kept-content marker (mdsync:keep) is not closed; its readable part is pushed as ordinary "
                       "Markdown")
             return index + 1
+        self._expected_ends.add(end)  # whatever happens to the region, its end marker is expected
         carried = self.kept(carry.parse_open(tokens[index].content), "mdsync:keep")
         if carried is None:
             return index + 1
@@ -457,6 +473,7 @@ class Converter:
             self.here.append(child)
         self._push("wrap", slots[0] if slots else self.here)
         self.stack[-1].slots = slots[1:]
+        self.stack[-1].label = carried.label if carried is not None else ""
         self.restored.append(carried.label if carried is not None else "")
         return index + 1
 
@@ -471,7 +488,9 @@ class Converter:
                     self.warn("a kept container has fewer parts than the Markdown gives it (one mdsync:next too "
                               "many); the rest goes into its last part")
                 return index + 1
-        return index + 1  # a separator outside any container: nothing to do
+        self.warn("a <!-- mdsync:next --> line stands outside any kept container (its opening line was deleted?): "
+                  "the content around it is pushed as ordinary Markdown")
+        return index + 1
 
     def restore(self, storage: str, parent: etree._Element) -> None:
         """Append carried storage to ``parent`` exactly as it was."""

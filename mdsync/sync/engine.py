@@ -825,9 +825,12 @@ class Engine:
                             kind: str = "page") -> Outcome:
         page = pulled.page
         entry = self.state.files.get(path)
-        if entry is not None and new_path is None and page.title == entry.title and \
+        doc = self.docs.get(path)
+        unchanged_here = doc is None or not doc.has_file or doc.md_hash == entry.md_hash if entry else False
+        if entry is not None and new_path is None and unchanged_here and page.title == entry.title and \
                 storage_digest(page.body or "") == entry.storage_hash:
-            # A new version with the same body (a page status set, a re-save): the file stays as it is.
+            # A new version with the same body (a page status set, a re-save) of a file unchanged
+            # here: the file stays as it is. (Changed here, Confluence's side is what is asked for.)
             await asyncio.to_thread(self.state.record, path, replace(
                 entry, version=page.version.number, parent_id=page.parent_id if kind == "page" else None),
                 storage=page.body or "", kept=self._kept_for(path, self._text(path), pulled.payloads)
@@ -980,19 +983,23 @@ class Engine:
         for path, doc in sorted(local.items()):
             page = by_title.get(doc.title.lower())
             if page is None:
+                self.state.drop_copies(path)  # an earlier state's copies would mislead the next push
                 continue
             full = await self.client.get_page(page.id, kind=page.type)
             storage, converted, info = self._convert(path, remote_body=full.body or "")
             same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
-            base = info.text if same else None
             self.state.files[path] = FileState(
                 page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number if same else 0,
                 md_hash=doc.md_hash if same else None, storage_hash=storage_digest(full.body or ""), kind=page.type,
                 title_source=info.title_source)
-            if base is not None:
-                atomic_write(self.state.base_path(path), base)
-                atomic_write(self.state.storage_path(path), full.body or "")
-                self.state.write_kept(path, self._kept_for(path, base, info.payloads))
+            # The page as Confluence has it now is what a push takes back what Markdown cannot say from;
+            # the file is the merge base only where the two agree (else the plan sees both sides changed).
+            self.state.drop_copies(path)
+            atomic_write(self.state.storage_path(path), full.body or "")
+            if info.text is not None:
+                self.state.write_kept(path, self._kept_for(path, info.text, info.payloads))
+            if same and info.text is not None:
+                atomic_write(self.state.base_path(path), info.text)
         self.state.save()
 
 

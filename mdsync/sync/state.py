@@ -196,9 +196,12 @@ class State:
     def forget(self, path: str) -> None:
         self.files.pop(path, None)
         self._log(path, None)
+        self.drop_copies(path)
+
+    def drop_copies(self, path: str) -> None:
+        """Take away a file's merge base, storage copy and kept payloads."""
         for copy in self._copies(path):
-            if copy.exists():
-                copy.unlink()
+            copy.unlink(missing_ok=True)
 
     def _copies(self, path: str) -> tuple[Path, Path, Path]:
         return self.base_path(path), self.storage_path(path), self.kept_path(path)
