@@ -41,8 +41,8 @@ _NAME = _qualified("ac:name")
 _PARAMETER = _qualified("ac:parameter")
 _LINK_BODY = _qualified("ac:link-body")
 _PLAIN_LINK_BODY = _qualified("ac:plain-text-link-body")
-_WIDTH = _qualified("ac:width")
-_EMPTY_MEANS_NONE = (_qualified("ac:alt"), _qualified("ac:title"), "title")
+_WIDTH = _qualified(constructs.IMAGE.width)
+_EMPTY_MEANS_NONE = (_qualified(constructs.IMAGE.alt), _qualified(constructs.IMAGE.title), "title")
 _CUSTOM_WIDTH = _qualified("ac:custom-width")
 
 

@@ -80,8 +80,41 @@ EDITOR_DEFAULTS: dict[str, dict[str, str]] = {
     "td": {"colspan": "1", "rowspan": "1"},
     "th": {"colspan": "1", "rowspan": "1"},
 }
+@dataclass(frozen=True)
+class Image:
+    """``ac:image``: the attributes Markdown says (``![alt](src "title"){width=… height=…}``).
+
+    The others (layout, alignment, border, thumbnail...) have no Markdown form and are kept
+    with the state.
+    """
+
+    alt: str = "ac:alt"
+    title: str = "ac:title"
+    width: str = "ac:width"
+    height: str = "ac:height"
+
+    @property
+    def markdown_attributes(self) -> tuple[str, ...]:
+        return (self.alt, self.title, self.width, self.height)
+
+
+IMAGE = Image()
 # A block image (alone in its paragraph, or bare at block level) is centred unless set otherwise.
 BLOCK_IMAGE_DEFAULTS: dict[str, str] = {"ac:align": "center", "ac:layout": "center"}
+
+
+@dataclass(frozen=True)
+class Task:
+    """``ac:task``: a checkbox item; Markdown says its state (``- [x]``) and its text."""
+
+    done: str = "complete"
+    open: str = "incomplete"
+
+    def is_done(self, status: str) -> bool:
+        return status.strip().lower() == self.done
+
+
+TASK = Task()
 
 # Macros that stand inside a line of text (the rest are blocks).
 INLINE_MACROS = frozenset({"status", "anchor", "jira", "emoticon", "mention"})

@@ -239,7 +239,7 @@ def _take_language_spelling(old_parameters: list[etree._Element], after: etree._
 
 
 def _take_image(before: etree._Element, after: etree._Element) -> None:
-    _take_attributes(before, after, frozenset(_q(name) for name in ("ac:alt", "ac:title", "ac:width", "ac:height")))
+    _take_attributes(before, after, frozenset(_q(name) for name in constructs.IMAGE.markdown_attributes))
     if _image_key(before) == _image_key(after):  # the same picture (another keeps its own version)
         for old_child, new_child in zip(before, after):
             if old_child.tag == new_child.tag:

@@ -672,10 +672,10 @@ class StorageConverter:
         return filename
 
     def tag_ac_image(self, node: Tag, context: frozenset[str]) -> str:
-        alt = node.get("ac:alt") or ""
-        title = node.get("ac:title")
-        width = node.get("ac:width")
-        height = node.get("ac:height")
+        alt = node.get(constructs.IMAGE.alt) or ""
+        title = node.get(constructs.IMAGE.title)
+        width = node.get(constructs.IMAGE.width)
+        height = node.get(constructs.IMAGE.height)
         attachment = _child(node, "attachment")
         url = _child(node, "url")
         if attachment is not None:
@@ -1007,14 +1007,14 @@ class StorageConverter:
         """What a reader sees of a task Markdown cannot write: its box and its text on one line."""
         status = _child(node, "task-status")
         body = _child(node, "task-body")
-        done = status is not None and status.get_text().strip() == "complete"
+        done = status is not None and constructs.TASK.is_done(status.get_text())
         text = " ".join(self.blocks(body, context | {"task"}).split()) if body is not None else ""
         return f"{bullet_box(done)} {text}".rstrip()
 
     def task(self, node: Tag, context: frozenset[str]) -> str:
         status = _child(node, "task-status")
         body = _child(node, "task-body")
-        done = status is not None and status.get_text().strip() == "complete"
+        done = status is not None and constructs.TASK.is_done(status.get_text())
         text_parts: list[Any] = []
         nested: list[Tag] = []
         for child in _unwrapped_spans(body) if body is not None else []:

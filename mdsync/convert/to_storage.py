@@ -546,7 +546,7 @@ class Converter:
                 self._task_id += 1
                 task = element(frame.run, "ac:task")
                 element(task, "ac:task-id", None, str(self._task_id))
-                element(task, "ac:task-status", None, "complete" if checked else "incomplete")
+                element(task, "ac:task-status", None, constructs.TASK.done if checked else constructs.TASK.open)
                 self._push("task", element(task, "ac:task-body"))
                 return index + 1
         assert frame.run is not None
@@ -738,10 +738,10 @@ class Converter:
             return
         attributes: dict[str, str] = {}
         if alt:
-            attributes["ac:alt"] = alt
+            attributes[constructs.IMAGE.alt] = alt
         if title:
-            attributes["ac:title"] = title
-        for name, value in (("ac:width", width), ("ac:height", height)):
+            attributes[constructs.IMAGE.title] = title
+        for name, value in ((constructs.IMAGE.width, width), (constructs.IMAGE.height, height)):
             size = _WIDTH.match(value or "")
             if size:
                 attributes[name] = size.group(1)

@@ -902,7 +902,7 @@ def _render_task(element: etree._Element, out: etree._Element, ctx: _Context) ->
 
 
 def _render_task_item(task: etree._Element, listing: etree._Element, ctx: _Context) -> etree._Element:
-    complete = _text_of(_child(task, "ac:task-status")).strip().lower() == "complete"
+    complete = constructs.TASK.is_done(_text_of(_child(task, "ac:task-status")))
     li = _make(listing, "li", {"class": "task task-complete" if complete else "task task-incomplete"})
     box = _make(li, "input", {"type": "checkbox", "disabled": "disabled"})
     if complete:
@@ -938,14 +938,14 @@ def _render_image(element: etree._Element, out: etree._Element, ctx: _Context) -
     align = _token(attribute(element, "ac:align") or attribute(element, "ac:layout") or "")
     if align:
         attrib["class"] += f" image-align-{align}"
-    title = attribute(element, "ac:title")
+    title = attribute(element, constructs.IMAGE.title)
     if title:
         attrib["title"] = title
-    for name in ("width", "height"):
-        number = _positive_int(attribute(element, f"ac:{name}"))
+    for name, storage_name in (("width", constructs.IMAGE.width), ("height", constructs.IMAGE.height)):
+        number = _positive_int(attribute(element, storage_name))
         if number:
             attrib[name] = number
-    alt = attribute(element, "ac:alt")
+    alt = attribute(element, constructs.IMAGE.alt)
     target = _child(element, "ri:url")
     attachment = _child(element, "ri:attachment")
     if target is not None:
