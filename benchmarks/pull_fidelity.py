@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 from markdown_it.utils import read_fixture_file  # noqa: E402
 
 from mdsync.convert import convert_storage  # noqa: E402
-from mdsync.convert.canonical import canonical_storage  # noqa: E402
 from mdsync.convert.reapply import reapply  # noqa: E402
-from mdsync.convert.storage_xml import local_name, parse_storage  # noqa: E402
 from mdsync.convert.to_storage import markdown_to_storage  # noqa: E402
 from mdsync.sandbox.editor import editor_resave  # noqa: E402
+from mdsync.storage.canonical import canonical_storage  # noqa: E402
+from mdsync.storage.xhtml import local_name, parse_storage  # noqa: E402
 
 CORPUS = sorted((ROOT / "tests" / "fixtures" / "storage").glob("*.xml"))
 MARKDOWN = ROOT / "tests" / "fixtures" / "markdown"

@@ -22,7 +22,7 @@ from markdownify import markdownify
 
 from mdsync import storage_to_markdown
 from mdsync.convert import convert_storage
-from mdsync.convert.view import render_storage
+from mdsync.preview.view import render_storage
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "storage"
 

@@ -291,7 +291,7 @@ def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool)
     from mdsync.confluence.retry import RetryPolicy
     from mdsync.output import WatchConsole, WatchJson
     from mdsync.sync.state import State
-    from mdsync.sync.watch import WatchOptions, Watcher
+    from mdsync.sync.watch import Watcher, WatchOptions
 
     click.get_current_context().meta[JSON_ERRORS] = as_json
     config = load_config(config_path)
@@ -362,7 +362,7 @@ def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
     from mdsync.convert.files import FolderResolver, InputError, read_markdown
 
     if target == "markdown":
-        from mdsync.convert.storage_xml import StorageParseError
+        from mdsync.storage.xhtml import StorageParseError
 
         try:
             back = convert_storage(read_markdown(file, str(file)))

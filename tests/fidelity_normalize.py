@@ -39,7 +39,7 @@ What differs by source (``source="markdown-it"`` or ``source="view"``)
     * Code blocks: markdown-it ends every code line with a newline, so one final ``\\n`` is
       a line terminator and is removed; the code macro's body has no final terminator.
     * Code language: the macro carries Confluence's name for it (``python`` -> ``py``), so
-      markdown-it's language goes through :func:`mdsync.convert.constructs.confluence_language`
+      markdown-it's language goes through :func:`mdsync.constructs.confluence_language`
       (plain-text names such as ``text`` mean "no language").
     * Relative links and images: mdsync uploads a relative, non-Markdown target inside the
       docs folder as an attachment of the page, named after the file. So on markdown-it's
@@ -70,7 +70,7 @@ from urllib.parse import quote, unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from mdsync.convert.constructs import confluence_language
+from mdsync.constructs import confluence_language
 
 Source = Literal["markdown-it", "view"]
 

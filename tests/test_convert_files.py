@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mdsync.convert.constructs import constructs_table
+from mdsync.constructs import constructs_table
 from mdsync.convert.files import FolderResolver, InputError, heading_anchors, markdown_title, read_markdown
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from markdown_it.utils import read_fixture_file
 
 from mdsync import markdown_to_storage
-from mdsync.convert.view import render_storage
+from mdsync.preview.view import render_storage
 from tests.fidelity_normalize import attachment_url, normalise, page_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown"

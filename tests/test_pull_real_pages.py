@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from mdsync import markdown_to_storage
 from mdsync.convert import convert_markdown, convert_storage
-from mdsync.convert.canonical import canonical_storage
 from mdsync.convert.reapply import reapply
 from mdsync.convert.to_markdown import ConvertedBack
 from mdsync.sandbox.editor import editor_resave
+from mdsync.storage.canonical import canonical_storage
 
 MARKER = re.compile(r"<!-- /?mdsync:(?:keep|wrap|next)[^>]*-->|<mdsync-keep [^>]*>|</mdsync-keep>")
 

@@ -11,8 +11,13 @@ import difflib
 import shutil
 from pathlib import Path
 
-from tests.test_sync_scenarios import V2, World, replace_text, writes
-from tests.test_sync_scenarios import world  # noqa: F401 - the World fixture
+from tests.test_sync_scenarios import (
+    V2,
+    World,
+    replace_text,
+    world,  # noqa: F401 - the World fixture
+    writes,
+)
 
 SAMPLE_DOCS = Path(__file__).resolve().parents[1] / "sample_docs"
 EDITED = "guides/installation.md"

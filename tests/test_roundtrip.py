@@ -35,11 +35,11 @@ from markdown_it.utils import read_fixture_file
 
 from mdsync import markdown_to_storage, storage_to_markdown
 from mdsync.convert import convert_storage
-from mdsync.convert.canonical import canonical_storage
 from mdsync.convert.reapply import reapply
-from mdsync.convert.storage_xml import local_name, parse_storage
 from mdsync.convert.to_markdown import ConvertedBack
 from mdsync.sandbox.editor import editor_resave
+from mdsync.storage.canonical import canonical_storage
+from mdsync.storage.xhtml import local_name, parse_storage
 from tests.fidelity_normalize import normalise
 
 CORPUS = sorted((Path(__file__).parent / "fixtures" / "storage").glob("*.xml"))

@@ -17,10 +17,10 @@ import httpx
 import pytest
 from lxml import etree
 
-from mdsync.convert.storage_xml import AC, parse_storage
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, Sandbox, create_sandbox
 from mdsync.sandbox.editor import editor_resave, image_size
 from mdsync.sandbox.store import validate_storage
+from mdsync.storage.xhtml import AC, parse_storage
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "storage").glob("*.xml"))
 SHORT_ID = re.compile(r"[0-9a-f]{12}")

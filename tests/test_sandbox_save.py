@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mdsync.convert.storage_xml import StorageParseError, parse_storage
 from mdsync.sandbox.store import PAGE, ApiError, Store, validate_storage
+from mdsync.storage.xhtml import StorageParseError, parse_storage
 
 MACRO = '<ac:structured-macro ac:name="{}" ac:macro-id="m1">{}</ac:structured-macro>'
 SAVED_MACRO = '<ac:structured-macro ac:name="{}" ac:macro-id="m1" ac:schema-version="1">{}</ac:structured-macro>'

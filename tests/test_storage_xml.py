@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mdsync.convert.storage_xml import (
+from mdsync.storage.xhtml import (
     AC,
     RI,
     StorageParseError,

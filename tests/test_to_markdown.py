@@ -12,8 +12,8 @@ import pytest
 
 from mdsync import markdown_to_storage, storage_to_markdown
 from mdsync.convert import convert_markdown, convert_storage
-from mdsync.convert.canonical import canonical_storage, same_storage
-from mdsync.convert.storage_xml import StorageParseError
+from mdsync.storage.canonical import canonical_storage, same_storage
+from mdsync.storage.xhtml import StorageParseError
 
 KEEP = re.compile(r"<!-- /?mdsync:(?:keep|wrap|next)[^>]*-->|<mdsync-keep [^>]*>|</mdsync-keep>")
 

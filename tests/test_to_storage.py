@@ -13,8 +13,8 @@ from lxml import html
 
 from mdsync import markdown_to_storage
 from mdsync.convert import LinkTarget, convert_markdown
-from mdsync.convert.storage_xml import parse_storage
-from mdsync.convert.view import render_storage
+from mdsync.preview.view import render_storage
+from mdsync.storage.xhtml import parse_storage
 
 
 def storage(markdown: str) -> str:

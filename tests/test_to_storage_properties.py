@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from mdsync import markdown_to_storage
 from mdsync.convert import convert_markdown
-from mdsync.convert.storage_xml import parse_storage
+from mdsync.storage.xhtml import parse_storage
 
 # Pieces of every construct the converter handles, and of the HTML READMEs contain.
 PIECES = [

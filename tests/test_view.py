@@ -1,4 +1,4 @@
-"""Tests for mdsync.convert.view: storage format -> HTML as Confluence shows it.
+"""Tests for mdsync.preview.view: storage format -> HTML as Confluence shows it.
 
 Expectations are written by hand from the rendering rules; each test parses the output
 with lxml.html and checks elements, attributes and text.
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdsync.convert.storage_xml import StorageParseError
-from mdsync.convert.view import VIEW_CSS, heading_anchor, render_storage
+from mdsync.preview.view import VIEW_CSS, heading_anchor, render_storage
+from mdsync.storage.xhtml import StorageParseError
 
 # ------------------------------------------------------------------ helpers
 

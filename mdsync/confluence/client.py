@@ -22,7 +22,6 @@ import httpx
 
 from mdsync import __version__
 from mdsync.config import ConfluenceConfig
-from mdsync.convert.canonical import storage_digest
 from mdsync.confluence.auth import Connection, connect
 from mdsync.confluence.errors import (
     ConfluenceError,
@@ -41,6 +40,7 @@ from mdsync.confluence.models import (
     page_from,
 )
 from mdsync.confluence.retry import RETRY_STATUSES, UNCERTAIN, RetryPolicy, Throttle
+from mdsync.storage.canonical import storage_digest
 
 log = logging.getLogger("mdsync.confluence")
 V2 = "/api/v2"

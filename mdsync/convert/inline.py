@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, Protocol
 
 from lxml import etree
 from markdown_it.token import Token
 
-from mdsync.convert import carry, constructs
-from mdsync.convert.storage_xml import append_text
-from mdsync.convert.to_storage import anchor_safe, element, plain_text_of
+from mdsync import constructs
+from mdsync.convert import carry
+from mdsync.convert.markdown_parser import plain_text_of
+from mdsync.storage.anchors import anchor_safe
+from mdsync.storage.xhtml import append_text, element
 
-if TYPE_CHECKING:
-    from mdsync.convert.to_storage import Converter
+
+
+class InlineHost(Protocol):
+    """What an InlineWriter needs of the converter it writes for (to_storage.Converter)."""
+
+    html: Any  # the raw HTML writer (rawhtml.HtmlWriter)
+    restored: list[str]
+
+    def warn(self, message: str, kind: Literal["degraded", "broken"] = "degraded") -> None: ...
+
+    def kept(self, marker: carry.Marker | None, what: str) -> carry.Carried | None: ...
+
+    def restore(self, storage: str, parent: etree._Element) -> None: ...
+
+    def image(self, parent: etree._Element, src: str, alt: str, title: str | None, width: str | None = None,
+              height: str | None = None) -> None: ...
+
+    def start_link(self, parent: etree._Element, href: str, title: str | None) -> tuple[etree._Element, Any]: ...
+
+    def finish_link(self, body: etree._Element, opened: Any) -> None: ...
 
 _LINK_BODY = "{http://atlassian.com/content}link-body"
 
@@ -29,7 +49,7 @@ class _Open:
 class InlineWriter:
     """Writes inline content into ``parent``, keeping a stack of open marks and links."""
 
-    def __init__(self, converter: Converter, parent: etree._Element) -> None:
+    def __init__(self, converter: InlineHost, parent: etree._Element) -> None:
         self.converter = converter
         self.root = parent
         self.stack: list[_Open] = []

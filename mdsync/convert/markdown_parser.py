@@ -6,9 +6,11 @@ fingerprints, titles and anchors), so they all see the same document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -44,3 +46,16 @@ def _validate_link(url: str) -> bool:
     # markdown-it's own check, plus: data: URLs never become links or images in storage.
     lowered = url.strip().lower()
     return not lowered.startswith(("javascript:", "vbscript:", "file:", "data:"))
+
+
+def plain_text_of(tokens: Sequence[Token]) -> str:
+    """The visible text of inline tokens (for titles, anchors and link bodies)."""
+    parts = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif token.type == "image":
+            parts.append(plain_text_of(token.children or []))
+    return "".join(parts)

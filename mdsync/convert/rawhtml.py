@@ -11,17 +11,29 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from lxml import etree
 
-from mdsync.convert import carry, constructs
-from mdsync.convert.inline import InlineWriter
-from mdsync.convert.storage_xml import append_text
-from mdsync.convert.to_storage import element, macro
+from mdsync import constructs
+from mdsync.convert import carry
+from mdsync.convert.inline import InlineHost, InlineWriter
+from mdsync.storage.xhtml import append_text, element, macro
 
-if TYPE_CHECKING:
-    from mdsync.convert.to_storage import Converter
+
+
+class BlockHost(InlineHost, Protocol):
+    """What an HtmlWriter needs of the converter: its open blocks too (to_storage.Converter)."""
+
+    stack: list[Any]
+
+    @property
+    def here(self) -> etree._Element: ...
+
+    def open_block(self, kind: str, content: etree._Element, list_frame: Any = None,
+                   align: str | None = None) -> None: ...
+
+    def close_block(self, kind: str) -> Any: ...
 
 VOID = frozenset({"img", "br", "hr", "source", "wbr", "input", "meta", "link", "area", "col", "embed", "track"})
 # Block elements that may stay open across Markdown blocks (<details> ... </details>).
@@ -85,7 +97,7 @@ def html_events(fragment: str) -> list[tuple[str, str, dict[str, str], str]]:
 class HtmlWriter:
     """Applies raw HTML fragments to the converter's open blocks."""
 
-    def __init__(self, converter: Converter) -> None:
+    def __init__(self, converter: BlockHost) -> None:
         self.converter = converter
         self.inline_writer: InlineWriter | None = None  # the text block being filled, if any
         self.inline_owner: int | None = None             # stack depth that block belongs to
@@ -185,17 +197,17 @@ class HtmlWriter:
             self._close_text()
             expand = macro(converter.here, "expand")
             body = element(expand, "ac:rich-text-body")
-            converter._push("html:details", body)
+            converter.open_block("html:details", body)
         elif tag == "summary":
             self._close_text()
             holder = etree.Element("summary")
-            converter._push("html:summary", holder)
+            converter.open_block("html:summary", holder)
         elif tag in TEXT_BLOCKS:
             self._close_text()
             node = element(converter.here, tag if tag != "figcaption" else "p")
             if align:
                 node.set("style", f"text-align: {align};")
-            converter._push(f"html:{tag}", node)
+            converter.open_block(f"html:{tag}", node)
         elif tag in STRUCTURE:
             self._close_text()
             node = element(converter.here, STRUCTURE[tag])
@@ -203,10 +215,10 @@ class HtmlWriter:
                 node.set("start", attrs["start"])
             if tag in ("td", "th") and align:
                 node.set("style", f"text-align: {align};")
-            converter._push(f"html:{tag}", node)
+            converter.open_block(f"html:{tag}", node)
         elif tag in TRANSPARENT and tag not in ("span", "font", "picture"):
             self._close_text()
-            converter._push(f"html:{tag}", converter.here, align=align or None)
+            converter.open_block(f"html:{tag}", converter.here, align=align or None)
         elif tag == "hr":
             self._close_text()
             element(converter.here, "hr")
@@ -221,7 +233,7 @@ class HtmlWriter:
             return
         if any(frame.kind == kind for frame in converter.stack):
             self._close_text()
-            frame = converter._pop(kind)
+            frame = converter.close_block(kind)
             if tag == "summary" and frame is not None:
                 self._set_expand_title(frame.content)
             return

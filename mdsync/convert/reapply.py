@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from mdsync.convert import constructs
-from mdsync.convert.storage_xml import NAMESPACES, RI, local_name, parse_storage, serialize_storage
+from mdsync import constructs
+from mdsync.storage.xhtml import NAMESPACES, RI, local_name, parse_storage, serialize_storage
 
 
 def _q(name: str) -> str:

@@ -35,9 +35,9 @@ from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 
-from mdsync.convert import carry, constructs
-from mdsync.convert.anchors import AnchorCounter, SlugCounter
-from mdsync.convert.constructs import CODE
+from mdsync import constructs
+from mdsync.constructs import CODE
+from mdsync.convert import carry
 from mdsync.convert.markdown_parser import make_parser
 from mdsync.convert.markdown_text import (
     code_fence,
@@ -47,10 +47,18 @@ from mdsync.convert.markdown_text import (
     link_destination,
     link_title,
 )
-from mdsync.convert.nodes import Node as Tag
-from mdsync.convert.nodes import Tree
-from mdsync.convert.storage_xml import AC, RI, StorageParseError, new_root, parse_storage, serialize_element, \
-    serialize_storage
+from mdsync.storage.anchors import AnchorCounter, SlugCounter
+from mdsync.storage.emoticons import emoticon_text
+from mdsync.storage.nodes import Node as Tag
+from mdsync.storage.nodes import Tree
+from mdsync.storage.xhtml import (
+    AC,
+    RI,
+    StorageParseError,
+    new_root,
+    parse_storage,
+    serialize_element,
+)
 
 PageResolver = Callable[[str, "str | None", "str | None"], "str | None"]
 AttachmentResolver = Callable[[str, "str | None"], "str | None"]
@@ -1125,8 +1133,6 @@ class StorageConverter:
         return self.carry(node, readable, kind or "Confluence element", context)
 
     def tag_ac_emoticon(self, node: Tag, context: frozenset[str]) -> str:
-        from mdsync.convert.view import emoticon_text  # the one emoji table, shared with the view
-
         text = emoticon_text(node.get("ac:name", ""), node.get("ac:emoji-fallback", ""),
                              node.get("ac:emoji-shortname", ""), node.get("ac:emoji-id", ""))
         return self.carry_inline(node, escape_inline(text), "emoticon")
@@ -1219,7 +1225,7 @@ def _identities(regions: list[_Region]) -> list[str]:
     page's latest storage. All regions are put in their canonical form in one go, each in a
     holder of its own: canonicalising costs a pass over the tree, not a pass per region.
     """
-    from mdsync.convert.canonical import canonicalise
+    from mdsync.storage.canonical import canonicalise
 
     root = new_root()
     holders = []

@@ -24,13 +24,25 @@ from lxml import etree
 from markdown_it.common.utils import unescapeAll
 from markdown_it.token import Token
 
-from mdsync.convert import carry, constructs
-from mdsync.convert.constructs import CODE
-from mdsync.convert.markdown_parser import MAX_NESTING, block_parser, make_parser
-from mdsync.convert.anchors import AnchorCounter, SlugCounter
+from mdsync import constructs
+from mdsync.constructs import CODE
+from mdsync.convert import carry
 from mdsync.convert.frontmatter import FrontMatter, split_front_matter
+from mdsync.convert.inline import InlineWriter
+from mdsync.convert.markdown_parser import MAX_NESTING, block_parser, make_parser, plain_text_of
+from mdsync.convert.rawhtml import HtmlWriter
 from mdsync.errors import MdsyncError
-from mdsync.convert.storage_xml import NAMESPACES, ROOT_TAG, append_text, new_root, parse_storage, serialize_storage
+from mdsync.storage.anchors import AnchorCounter, SlugCounter, anchor_safe
+from mdsync.storage.xhtml import (
+    ROOT_TAG,
+    append_text,
+    element,
+    macro,
+    new_root,
+    parse_storage,
+    qualified,
+    serialize_storage,
+)
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -116,30 +128,6 @@ def sanitize(text: str) -> tuple[str, int]:
 # -- element helpers ----------------------------------------------------------------------
 
 
-def _qname(tag: str) -> str:
-    prefix, _, local = tag.partition(":")
-    if local and prefix in NAMESPACES:
-        return f"{{{NAMESPACES[prefix]}}}{local}"
-    return tag
-
-
-def element(parent: etree._Element, tag: str, attrib: dict[str, str] | None = None,
-            text: str | None = None) -> etree._Element:
-    """Append a child; ``ac:``/``ri:`` prefixes map to their namespaces."""
-    attributes = {_qname(key): value for key, value in (attrib or {}).items()}
-    node = etree.SubElement(parent, _qname(tag), attributes)
-    if text:
-        node.text = text
-    return node
-
-
-def macro(parent: etree._Element, name: str, parameters: Iterable[tuple[str, str]] = ()) -> etree._Element:
-    node = element(parent, "ac:structured-macro", {"ac:name": name})
-    for key, value in parameters:
-        element(node, "ac:parameter", {"ac:name": key}, value)
-    return node
-
-
 def anchors_of(tokens: Sequence[Token]) -> dict[str, str]:
     """GitHub slug -> Confluence anchor for every heading, for ``#section`` links."""
     anchors: dict[str, str] = {}
@@ -149,19 +137,6 @@ def anchors_of(tokens: Sequence[Token]) -> dict[str, str]:
             text = plain_text_of(tokens[index + 1].children or [])
             anchors.setdefault(slugs.slug(text), names.anchor(text))
     return anchors
-
-
-def plain_text_of(tokens: Sequence[Token]) -> str:
-    """The visible text of inline tokens (for titles, anchors and link bodies)."""
-    parts = []
-    for token in tokens:
-        if token.type in ("text", "code_inline"):
-            parts.append(token.content)
-        elif token.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif token.type == "image":
-            parts.append(plain_text_of(token.children or []))
-    return "".join(parts)
 
 
 # -- the converter ------------------------------------------------------------------------
@@ -217,8 +192,6 @@ class Converter:
     # -- entry point --------------------------------------------------------------------
 
     def convert(self, markdown: str, *, line_offset: int = 0) -> StorageResult:
-        from mdsync.convert.rawhtml import HtmlWriter
-
         text, replaced = sanitize(markdown)
         if replaced:
             self.warn(f"{replaced} character(s) that Confluence cannot store were replaced with \ufffd")
@@ -283,11 +256,11 @@ class Converter:
     def here(self) -> etree._Element:
         return self.stack[-1].content
 
-    def _push(self, kind: str, content: etree._Element, list_frame: _ListFrame | None = None,
+    def open_block(self, kind: str, content: etree._Element, list_frame: _ListFrame | None = None,
               align: str | None = None) -> None:
         self.stack.append(_Frame(kind, content, list_frame, align))
 
-    def _pop(self, kind: str) -> _Frame | None:
+    def close_block(self, kind: str) -> _Frame | None:
         """Close the innermost open block of this kind, and whatever raw HTML opened inside it."""
         for depth in range(len(self.stack) - 1, 0, -1):
             if self.stack[depth].kind == kind:
@@ -305,7 +278,7 @@ class Converter:
         if handler is not None:
             return handler(self, tokens, index)
         if kind.endswith("_close"):
-            self._pop(kind[: -len("_close")])
+            self.close_block(kind[: -len("_close")])
             return index + 1
         self.warn(f"unexpected Markdown construct '{kind}' was kept as text")
         append_text(self._paragraph_target(), token.content)
@@ -313,7 +286,7 @@ class Converter:
 
     def _paragraph_target(self) -> etree._Element:
         here = self.here
-        if here.tag in (ROOT_TAG, _qname("ac:rich-text-body"), "blockquote", "li", "td", "th"):
+        if here.tag in (ROOT_TAG, qualified("ac:rich-text-body"), "blockquote", "li", "td", "th"):
             return element(here, "p")
         return here
 
@@ -341,7 +314,7 @@ class Converter:
         return index + 3
 
     def _blockquote(self, tokens: Sequence[Token], index: int) -> int:
-        self._push("blockquote", element(self.here, "blockquote"))
+        self.open_block("blockquote", element(self.here, "blockquote"))
         return index + 1
 
     def _hr(self, tokens: Sequence[Token], index: int) -> int:
@@ -402,7 +375,7 @@ class Converter:
         if carry.is_next(content):
             return self._wrap_next(index)
         if carry.is_wrap_end(content):
-            frame = self._pop("wrap")
+            frame = self.close_block("wrap")
             if frame is None:
                 self.warn("a container's end marker (<!-- /mdsync:wrap -->) has no opening line: what it kept is "
                           "gone, its content is pushed as ordinary Markdown")
@@ -462,7 +435,7 @@ class Converter:
             except MdsyncError:
                 self.warn("kept markup could not be read back; its content is pushed as ordinary Markdown")
         if skeleton is None:
-            self._push("wrap", self.here)  # the content still goes where it stands
+            self.open_block("wrap", self.here)  # the content still goes where it stands
             return index + 1
         slots = sorted((node for node in skeleton.iter() if isinstance(node.tag, str) and
                         node.get("data-mdsync-slot") is not None), key=lambda node: int(node.get("data-mdsync-slot")))
@@ -471,7 +444,7 @@ class Converter:
         append_text(self.here, skeleton.text or "")
         for child in list(skeleton):
             self.here.append(child)
-        self._push("wrap", slots[0] if slots else self.here)
+        self.open_block("wrap", slots[0] if slots else self.here)
         self.stack[-1].slots = slots[1:]
         self.stack[-1].label = carried.label if carried is not None else ""
         self.restored.append(carried.label if carried is not None else "")
@@ -521,7 +494,7 @@ class Converter:
         frame = _ListFrame(parent, ordered, start, tasks)
         if not tasks:
             frame.run = self._new_list(frame)
-        self._push("list", frame.run if frame.run is not None else parent, frame)
+        self.open_block("list", frame.run if frame.run is not None else parent, frame)
         return index + 1
 
     def _new_list(self, frame: _ListFrame) -> etree._Element:
@@ -547,19 +520,19 @@ class Converter:
                 task = element(frame.run, "ac:task")
                 element(task, "ac:task-id", None, str(self._task_id))
                 element(task, "ac:task-status", None, constructs.TASK.done if checked else constructs.TASK.open)
-                self._push("task", element(task, "ac:task-body"))
+                self.open_block("task", element(task, "ac:task-body"))
                 return index + 1
         assert frame.run is not None
-        self._push("list_item", element(frame.run, "li"))
+        self.open_block("list_item", element(frame.run, "li"))
         return index + 1
 
     def _list_item_close(self, tokens: Sequence[Token], index: int) -> int:
         frame = self.stack[-1]
-        self._pop(frame.kind if frame.kind in ("task", "list_item") else "list_item")
+        self.close_block(frame.kind if frame.kind in ("task", "list_item") else "list_item")
         return index + 1
 
     def _list_close(self, tokens: Sequence[Token], index: int) -> int:
-        self._pop("list")
+        self.close_block("list")
         return index + 1
 
     # -- alerts, admonitions, tables, footnotes -----------------------------------------
@@ -570,7 +543,7 @@ class Converter:
             node = macro(self.here, "panel", constructs.IMPORTANT_PANEL_PARAMETERS.items())
         else:
             node = macro(self.here, constructs.ALERT_MACROS.get(kind, "info"))
-        self._push("alert", element(node, "ac:rich-text-body"))
+        self.open_block("alert", element(node, "ac:rich-text-body"))
         return _skip_title(tokens, index + 1, "alert_title")
 
     def _admonition(self, tokens: Sequence[Token], index: int) -> int:
@@ -588,19 +561,19 @@ class Converter:
         explicit = '"' in token.info
         parameters = [("title", title)] if title and explicit else []
         node = macro(self.here, name, parameters)
-        self._push("admonition", element(node, "ac:rich-text-body"))
+        self.open_block("admonition", element(node, "ac:rich-text-body"))
         return _skip_title(tokens, index + 1, "admonition_title")
 
     def _table(self, tokens: Sequence[Token], index: int) -> int:
         table = element(self.here, "table")
-        self._push("table", element(table, "tbody"))
+        self.open_block("table", element(table, "tbody"))
         return index + 1
 
     def _table_section(self, tokens: Sequence[Token], index: int) -> int:
         return index + 1  # thead and tbody share Confluence's single tbody
 
     def _row(self, tokens: Sequence[Token], index: int) -> int:
-        self._push("tr", element(self.here, "tr"))
+        self.open_block("tr", element(self.here, "tr"))
         return index + 1
 
     def _cell(self, tokens: Sequence[Token], index: int) -> int:
@@ -615,7 +588,7 @@ class Converter:
 
     def _footnote_block(self, tokens: Sequence[Token], index: int) -> int:
         element(self.here, "hr")
-        self._push("footnote_block", element(self.here, "ol"))
+        self.open_block("footnote_block", element(self.here, "ol"))
         return index + 1
 
     def _footnote(self, tokens: Sequence[Token], index: int) -> int:
@@ -623,7 +596,7 @@ class Converter:
         item = element(self.here, "li")
         anchor = macro(item, "anchor")
         element(anchor, "ac:parameter", {"ac:name": ""}, constructs.FOOTNOTE_ANCHOR.format(label=label))
-        self._push("footnote", item)
+        self.open_block("footnote", item)
         return index + 1
 
     def _skip(self, tokens: Sequence[Token], index: int) -> int:
@@ -632,8 +605,6 @@ class Converter:
     # -- inline -------------------------------------------------------------------------
 
     def inline(self, children: Sequence[Token], parent: etree._Element) -> None:
-        from mdsync.convert.inline import InlineWriter
-
         InlineWriter(self, parent).write(children)
 
     # -- links and images, shared by Markdown and raw HTML --------------------------------
@@ -761,7 +732,7 @@ class Converter:
             return element(parent, "a", attributes), None
         link = element(parent, "ac:link")
         if target.anchor:
-            link.set(_qname("ac:anchor"), target.anchor)
+            link.set(qualified("ac:anchor"), target.anchor)
         if kind == "page" and target.title:
             attributes = {"ri:content-title": target.title}
             if target.space_key:
@@ -786,7 +757,7 @@ class Converter:
             if text.strip():
                 return
             link.remove(body)
-            if not link.get(_qname("ac:anchor")):
+            if not link.get(qualified("ac:anchor")):
                 plain = etree.Element("a", {"href": href})
                 plain.text = text or None
                 plain.tail = link.tail
@@ -808,10 +779,6 @@ def _skip_title(tokens: Sequence[Token], index: int, kind: str) -> int:
             index += 1
         return index + 1
     return index
-
-
-def anchor_safe(label: str) -> str:
-    return re.sub(r"\s+", "-", label.strip()) or "note"
 
 
 _BLOCK_HANDLERS: dict[str, Callable[[Converter, Sequence[Token], int], int]] = {

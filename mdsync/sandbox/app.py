@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mdsync.convert.storage_xml import StorageParseError
 from mdsync.errors import MdsyncError
 from mdsync.sandbox import shapes
 from mdsync.sandbox.editor import ImageSizes, editor_resave, image_size
 from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.middleware import Credentials, SandboxMiddleware, Stats
 from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, Store, storage_refusal
+from mdsync.storage.xhtml import StorageParseError
 
 DEFAULT_EMAIL = "sandbox@example.com"
 DEFAULT_TOKEN = "sandbox-token"

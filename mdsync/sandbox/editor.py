@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from mdsync.convert.storage_xml import AC, RI, ROOT_TAG, append_text
 from mdsync.sandbox.entities import NamedEntities, parse_keeping_entities, serialize_keeping_entities
+from mdsync.storage.xhtml import AC, RI, ROOT_TAG, append_text
 
 ImageSizes = Callable[[str], tuple[int, int] | None]
 Piece = str | etree._Element  # what an element holds: text, or a child (comments too)

@@ -1,6 +1,6 @@
 """Parse and serialise storage the way Confluence stores it: HTML named entities stay named.
 
-:func:`~mdsync.convert.storage_xml.parse_storage` turns ``&nbsp;`` into a character, which
+:func:`~mdsync.storage.xhtml.parse_storage` turns ``&nbsp;`` into a character, which
 is right for readers but not for the sandbox, which must hand back ``&nbsp;`` as Confluence
 does. So before parsing, each known named entity outside CDATA sections and comments is
 replaced by a placeholder that cannot occur in the text (and, having braces, cannot form
@@ -15,7 +15,7 @@ from html.entities import name2codepoint
 
 from lxml import etree
 
-from mdsync.convert.storage_xml import StorageParseError, parse_storage, serialize_storage
+from mdsync.storage.xhtml import StorageParseError, parse_storage, serialize_storage
 
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 # CDATA sections and comments are matched first so that entities inside them stay text.

@@ -23,8 +23,8 @@ from typing import Any
 
 from lxml import etree
 
-from mdsync.convert.storage_xml import AC, RI, StorageParseError
 from mdsync.sandbox.entities import NamedEntities, parse_keeping_entities, serialize_keeping_entities
+from mdsync.storage.xhtml import AC, RI, StorageParseError
 
 PAGE = "page"
 BLOGPOST = "blogpost"

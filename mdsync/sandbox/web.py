@@ -48,7 +48,7 @@ def page_url(space: Space, content: Content) -> str:
 
 def render_content(store: Store, content: Content) -> str:
     """A page's storage as HTML, with page and attachment links pointing into the preview."""
-    from mdsync.convert.view import render_storage
+    from mdsync.preview.view import render_storage
 
     space = store.space(content.space_id)
 
@@ -73,7 +73,7 @@ def render_content(store: Store, content: Content) -> str:
 
 
 def _document(title: str, *body: Any) -> HTMLResponse:
-    from mdsync.convert.view import VIEW_CSS
+    from mdsync.preview.view import VIEW_CSS
 
     page = E.HTML(
         E.HEAD(E.META(charset="utf-8"), E.TITLE(title), E.STYLE(VIEW_CSS + _PAGE_CSS)),

@@ -14,9 +14,9 @@ import difflib
 import os
 import posixpath
 import re
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from mdsync.config import Config
@@ -24,14 +24,14 @@ from mdsync.confluence.client import ConfluenceClient
 from mdsync.confluence.errors import NotFound, PermissionDenied
 from mdsync.confluence.models import Page
 from mdsync.convert import LinkTarget, carry, convert_markdown
-from mdsync.convert.canonical import storage_digest
-from mdsync.convert.files import InputError, heading_anchors, read_markdown
+from mdsync.convert.files import heading_anchors, read_markdown
 from mdsync.convert.frontmatter import FrontMatter, join_front_matter, split_front_matter, with_updates
 from mdsync.convert.markdown_text import escape_heading
 from mdsync.convert.reapply import reapply
 from mdsync.convert.to_markdown import convert_storage
 from mdsync.convert.to_storage import first_heading
 from mdsync.errors import ConflictError, MdsyncError
+from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
 from mdsync.sync.merge import has_conflict_markers, merge_markdown
 from mdsync.sync.state import AttachmentState, FileState, State, atomic_write

@@ -22,10 +22,10 @@ import os
 import socket
 import tempfile
 import threading
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Iterator
 
 from mdsync.convert.carry import Carried

@@ -17,8 +17,8 @@ import re
 from lxml import etree
 from markdown_it.common.normalize_url import normalizeLink
 
-from mdsync.convert import constructs
-from mdsync.convert.storage_xml import AC, NAMESPACES, local_name, parse_storage, serialize_storage
+from mdsync import constructs
+from mdsync.storage.xhtml import AC, NAMESPACES, local_name, parse_storage, serialize_storage
 
 
 def _qualified(name: str) -> str:

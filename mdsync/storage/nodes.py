@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from mdsync.convert.storage_xml import NAMESPACES
+from mdsync.storage.xhtml import NAMESPACES
 
 _PREFIXES = {uri: prefix for prefix, uri in NAMESPACES.items()}
 

@@ -10,7 +10,7 @@ and so none of them can be attacked with DOCTYPE or ENTITY declarations.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html.entities import name2codepoint
 
 from lxml import etree
@@ -166,3 +166,30 @@ def append_text(parent: etree._Element, text: str | None) -> None:
         last.tail = (last.tail or "") + text
     else:
         parent.text = (parent.text or "") + text
+
+
+# -- building storage ----------------------------------------------------------------------
+
+
+def qualified(tag: str) -> str:
+    prefix, _, local = tag.partition(":")
+    if local and prefix in NAMESPACES:
+        return f"{{{NAMESPACES[prefix]}}}{local}"
+    return tag
+
+
+def element(parent: etree._Element, tag: str, attrib: dict[str, str] | None = None,
+            text: str | None = None) -> etree._Element:
+    """Append a child; ``ac:``/``ri:`` prefixes map to their namespaces."""
+    attributes = {qualified(key): value for key, value in (attrib or {}).items()}
+    node = etree.SubElement(parent, qualified(tag), attributes)
+    if text:
+        node.text = text
+    return node
+
+
+def macro(parent: etree._Element, name: str, parameters: Iterable[tuple[str, str]] = ()) -> etree._Element:
+    node = element(parent, "ac:structured-macro", {"ac:name": name})
+    for key, value in parameters:
+        element(node, "ac:parameter", {"ac:name": key}, value)
+    return node

@@ -3,7 +3,7 @@
 The sandbox uses this for its browser preview and for ``body-format=view``; fidelity
 tests render storage through it to check that a Markdown file's meaning reaches the page.
 
-Storage is parsed only through :func:`mdsync.convert.storage_xml.parse_storage`. The
+Storage is parsed only through :func:`mdsync.storage.xhtml.parse_storage`. The
 output is built as an lxml element tree and serialised by lxml as HTML, so every piece of
 text and every attribute value is escaped by the serialiser, never by hand. What reaches
 the output passes allowlists: tags, attributes, URL schemes and CSS properties.
@@ -30,13 +30,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 
 from lxml import etree
 
-from mdsync.convert import constructs
-from mdsync.convert.anchors import AnchorCounter, confluence_anchor
-from mdsync.convert.constructs import CODE
-from mdsync.convert.storage_xml import StorageParseError, append_text, attribute, local_name, parse_storage
+from mdsync import constructs
+from mdsync.constructs import CODE
+from mdsync.storage.anchors import AnchorCounter, confluence_anchor
+from mdsync.storage.emoticons import emoticon_text
+from mdsync.storage.xhtml import StorageParseError, append_text, attribute, local_name, parse_storage
 
 __all__ = [
     "AttachmentResolver",
@@ -44,6 +46,7 @@ __all__ = [
     "StorageParseError",
     "VIEW_CLASS",
     "VIEW_CSS",
+    "emoticon_text",
     "heading_anchor",
     "render_storage",
 ]
@@ -134,30 +137,6 @@ _ADF_PANELS = {
     "error": "panel-warning",
 }
 
-_EMOTICONS = {
-    "smile": "🙂",
-    "sad": "🙁",
-    "cheeky": "😛",
-    "laugh": "😃",
-    "wink": "😉",
-    "thumbs-up": "👍",
-    "thumbs-down": "👎",
-    "information": "ℹ️",
-    "tick": "✅",
-    "cross": "❌",
-    "warning": "⚠️",
-    "plus": "➕",
-    "minus": "➖",
-    "question": "❓",
-    "light-on": "💡",
-    "light-off": "💡",  # greyed out by the emoticon-light-off class
-    "yellow-star": "⭐",
-    "red-star": "★",  # a text star takes the colour the CSS gives it
-    "green-star": "★",
-    "blue-star": "★",
-    "heart": "❤️",
-    "broken-heart": "💔",
-}
 
 # Macros whose output Confluence computes on the server from other pages or data.
 _DYNAMIC_MACROS = frozenset(
@@ -1044,31 +1023,6 @@ def _link(
     _link_body(element, target, default, ctx)
 
 
-def _emoji_from_id(emoji_id: str) -> str | None:
-    parts = emoji_id.strip().lower().split("-")
-    if not all(re.fullmatch(r"[0-9a-f]{2,6}", part) for part in parts):
-        return None
-    points = [int(part, 16) for part in parts]
-    if any(p < 0x20 or 0xD800 <= p <= 0xDFFF or p > 0x10FFFF or p in (0xFFFE, 0xFFFF) for p in points):
-        return None
-    return "".join(map(chr, points))
-
-
-def emoticon_text(name: str, fallback: str, shortname: str, emoji_id: str) -> str:
-    """What an emoticon shows: its emoji character, or the best readable stand-in."""
-    name, fallback, shortname = name.strip(), fallback.strip(), shortname.strip()
-    if fallback and not (fallback.startswith(":") and fallback.endswith(":")):
-        return fallback
-    return (
-        _emoji_from_id(emoji_id)
-        # Cloud writes a legacy ac:name even for other emoji, so the shortname is truer.
-        or shortname
-        or _EMOTICONS.get(name.lower())
-        or fallback
-        or (f"({name})" if name else "")
-    )
-
-
 def _render_emoticon(element: etree._Element, out: etree._Element, ctx: _Context) -> None:
     name = (attribute(element, "ac:name") or "").strip()
     shortname = (attribute(element, "ac:emoji-shortname") or "").strip()
@@ -1198,85 +1152,6 @@ def _fill_toc(nav: etree._Element, macro: _Macro, headings: list[tuple[int, str,
 
 # ---------------------------------------------------------------------------- style
 
-VIEW_CSS = """
-.confluence-view { font: 14px/1.6 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #172b4d; }
-.confluence-view h1, .confluence-view h2, .confluence-view h3,
-.confluence-view h4, .confluence-view h5, .confluence-view h6 { color: #172b4d; margin: 1.4em 0 0.4em; line-height: 1.25; }
-.confluence-view h1 { font-size: 1.8em; } .confluence-view h2 { font-size: 1.45em; }
-.confluence-view h3 { font-size: 1.25em; } .confluence-view h4 { font-size: 1.1em; }
-.confluence-view h5 { font-size: 1em; } .confluence-view h6 { font-size: 0.9em; color: #5e6c84; }
-.confluence-view p, .confluence-view div.p { margin: 0.6em 0; }
-.confluence-view p:empty { min-height: 1.6em; }
-.confluence-view blockquote { border-left: 2px solid #dfe1e6; margin: 0.8em 0; padding-left: 1em; color: #42526e; }
-.confluence-view a { color: #0052cc; }
-.confluence-view a.unresolved-link { color: #de350b; text-decoration: underline dashed; cursor: not-allowed; }
-.confluence-view code { font-family: SFMono-Regular, Consolas, Menlo, monospace; background: #f4f5f7; padding: 0 0.2em; border-radius: 3px; }
-.confluence-view pre { background: #f4f5f7; padding: 0.6em 0.8em; overflow-x: auto; border-radius: 3px; }
-.confluence-view pre code { background: none; padding: 0; }
-.confluence-view .code-block { border: 1px solid #dfe1e6; border-radius: 3px; margin: 0.8em 0; }
-.confluence-view .code-block pre { margin: 0; }
-.confluence-view .code-title { display: flex; justify-content: space-between; gap: 1em; background: #f4f5f7; border-bottom: 1px solid #dfe1e6; padding: 0.3em 0.8em; font-weight: 600; }
-.confluence-view .code-language { margin-left: auto; font-weight: 400; font-size: 0.85em; color: #6b778c; }
-.confluence-view .code-block .line-number { display: inline-block; min-width: 2.5em; margin-right: 1em; color: #97a0af; text-align: right; user-select: none; }
-.confluence-view table { border-collapse: collapse; margin: 0.8em 0; }
-.confluence-view th, .confluence-view td { border: 1px solid #c1c7d0; padding: 0.4em 0.6em; vertical-align: top; text-align: left; }
-.confluence-view th { background: #f4f5f7; font-weight: 600; }
-.confluence-view .panel { border-left: 4px solid #dfe1e6; background: #f4f5f7; border-radius: 3px; padding: 0.5em 0.9em; margin: 0.8em 0; }
-.confluence-view .panel-title { font-weight: 600; margin-bottom: 0.3em; }
-.confluence-view .panel-info { background: #deebff; border-left-color: #0052cc; }
-.confluence-view .panel-tip { background: #e3fcef; border-left-color: #00875a; }
-.confluence-view .panel-note { background: #fffae6; border-left-color: #ff991f; }
-.confluence-view .panel-warning { background: #ffebe6; border-left-color: #de350b; }
-.confluence-view .panel-adf-note { background: #eae6ff; border-left-color: #6554c0; }
-.confluence-view .panel-generic { border: 1px solid #dfe1e6; }
-.confluence-view ul.task-list, .confluence-view ul.decision-list { list-style: none; padding-left: 1.2em; }
-.confluence-view li.task input[type=checkbox] { margin: 0 0.5em 0 -1.2em; vertical-align: middle; }
-.confluence-view li.task-complete > .task-body { text-decoration: line-through; color: #6b778c; }
-.confluence-view .decision-icon { color: #00875a; font-weight: 700; }
-.confluence-view .status { display: inline-block; font-size: 11px; font-weight: 700; text-transform: uppercase; line-height: 1; padding: 3px 4px 2px; border-radius: 3px; }
-.confluence-view .status-grey { background: #dfe1e6; color: #42526e; }
-.confluence-view .status-red { background: #ffebe6; color: #bf2600; }
-.confluence-view .status-yellow { background: #fff0b3; color: #172b4d; }
-.confluence-view .status-green { background: #e3fcef; color: #006644; }
-.confluence-view .status-blue { background: #deebff; color: #0747a6; }
-.confluence-view .status-purple { background: #eae6ff; color: #403294; }
-.confluence-view .status-subtle { background: none; border: 1px solid currentColor; }
-.confluence-view details.expand { margin: 0.8em 0; }
-.confluence-view details.expand > summary { cursor: pointer; color: #42526e; }
-.confluence-view details.expand > .expand-body { padding: 0.2em 0 0 1.2em; }
-.confluence-view .layout { display: grid; gap: 1.5em; }
-.confluence-view .layout-section { display: grid; gap: 1.5em; grid-auto-flow: column; grid-auto-columns: 1fr; }
-.confluence-view .layout-single { grid-template-columns: 1fr; }
-.confluence-view .layout-two_equal { grid-template-columns: 1fr 1fr; }
-.confluence-view .layout-two_left_sidebar { grid-template-columns: 1fr 2fr; }
-.confluence-view .layout-two_right_sidebar { grid-template-columns: 2fr 1fr; }
-.confluence-view .layout-three_equal { grid-template-columns: repeat(3, 1fr); }
-.confluence-view .layout-three_with_sidebars { grid-template-columns: 1fr 2fr 1fr; }
-.confluence-view .layout-three_left_sidebars { grid-template-columns: 1fr 1fr 2fr; }
-.confluence-view .layout-three_right_sidebars { grid-template-columns: 2fr 1fr 1fr; }
-.confluence-view .layout-four_equal { grid-template-columns: repeat(4, 1fr); }
-.confluence-view .layout-five_equal { grid-template-columns: repeat(5, 1fr); }
-.confluence-view .columns { display: grid; grid-auto-flow: column; gap: 1.5em; }
-.confluence-view nav.toc ul { list-style: none; padding-left: 1.2em; margin: 0.2em 0; }
-.confluence-view nav.toc-flat ul, .confluence-view nav.toc-flat li { display: inline; padding: 0; }
-.confluence-view nav.toc-flat li + li::before { content: " | "; }
-.confluence-view .mention { background: #dfe1e6; border-radius: 20px; padding: 0 0.4em; }
-.confluence-view time.date-lozenge { background: #dfe1e6; border-radius: 3px; padding: 0 0.3em; }
-.confluence-view .placeholder { color: #97a0af; font-style: italic; }
-.confluence-view .emoticon-light-off { filter: grayscale(1); opacity: 0.5; }
-.confluence-view .emoticon-red-star { color: #de350b; }
-.confluence-view .emoticon-green-star { color: #00875a; }
-.confluence-view .emoticon-blue-star { color: #0052cc; }
-.confluence-view img { max-width: 100%; }
-.confluence-view .image-align-center { display: block; margin: 0 auto; }
-.confluence-view .image-align-right { float: right; }
-.confluence-view figure.image-figure { margin: 0.8em 0; }
-.confluence-view figure.image-figure figcaption { color: #6b778c; font-size: 0.9em; }
-.confluence-view .image-missing, .confluence-view img.image-blocked { display: inline-block; border: 1px dashed #de350b; padding: 0.2em 0.4em; color: #de350b; }
-.confluence-view .macro-unknown { border: 1px dashed #97a0af; background: #fafbfc; padding: 0.5em 0.8em; margin: 0.8em 0; }
-.confluence-view .macro-unknown > .macro-name { font-family: monospace; font-weight: 600; color: #5e6c84; }
-.confluence-view .macro-unknown > .macro-name::before { content: "Macro: "; }
-.confluence-view .macro-parameters { display: grid; grid-template-columns: max-content 1fr; gap: 0 1em; margin: 0.3em 0; font-size: 0.9em; }
-.confluence-view .macro-parameters dd { margin: 0; }
-.confluence-view .jira-issue { font-family: monospace; background: #f4f5f7; padding: 0 0.3em; border-radius: 3px; }
-"""
+# The stylesheet the fragment is shown with (package data, so it is edited as CSS).
+VIEW_CSS = (resources.files("mdsync.preview") / "view.css").read_text(encoding="utf-8")
+

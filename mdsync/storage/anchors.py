@@ -51,3 +51,8 @@ class AnchorCounter:
         count = self._seen.get(base)
         self._seen[base] = 0 if count is None else count + 1
         return base if count is None else f"{base}.{count + 1}"
+
+
+def anchor_safe(label: str) -> str:
+    """A label made into an anchor name: whitespace runs as '-' (footnotes' anchors)."""
+    return _WHITESPACE.sub("-", label.strip()) or "note"
