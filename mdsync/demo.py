@@ -26,7 +26,8 @@ from mdsync.errors import UsageError
 from mdsync.output import summary
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.server import BackgroundServer
-from mdsync.sync.engine import Engine, Report, RunOptions
+from mdsync.sync.engine import Engine, RunOptions
+from mdsync.sync.report import Report
 
 
 def find_sample_docs() -> Path:

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.syntax import Syntax
 from rich.table import Table
 
-from mdsync.sync.engine import Outcome, Report, file_state
+from mdsync.sync.report import Outcome, Report
 
 LABELS = {
     "create": "created", "adopt": "adopted", "update": "updated", "move": "moved", "rename": "renamed",
@@ -42,7 +42,7 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
         for outcome in shown:
             path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
             if status:
-                table.add_row(path, file_state(outcome), outcome.message)
+                table.add_row(path, str(outcome.standing), outcome.message)
             else:
                 style = STATUS_STYLE.get(outcome.status, "")
                 table.add_row(path, LABELS.get(outcome.action, outcome.action),
@@ -59,7 +59,7 @@ def summary(report: Report) -> str:
     if report.mode == "status":
         states: dict[str, int] = {}
         for outcome in report.outcomes:
-            states[file_state(outcome)] = states.get(file_state(outcome), 0) + 1
+            states[str(outcome.standing)] = states.get(str(outcome.standing), 0) + 1
         in_step = states.pop("in step", 0)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
         return "Status: " + (", ".join(parts) + "; " if parts else "") + f"{in_step} in step."

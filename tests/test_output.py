@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from mdsync.output import LiveProgress
-from mdsync.sync.engine import Outcome
+from mdsync.sync.report import Outcome
 
 
 def terminal() -> tuple[Console, io.StringIO]:

@@ -33,7 +33,8 @@ from mdsync.config import parse_config
 from mdsync.confluence.client import ConfluenceClient
 from mdsync.confluence.retry import RetryPolicy
 from mdsync.sandbox.app import create_sandbox
-from mdsync.sync.engine import Engine, Report, RunOptions
+from mdsync.sync.engine import Engine, RunOptions
+from mdsync.sync.report import Report
 
 FILES = ["alpha.md", "beta.md", "guide/index.md", "guide/setup.md"]
 MARKER = re.compile(r"^(<<<<<<< .*|=======|>>>>>>> .*)\n?", re.MULTILINE)

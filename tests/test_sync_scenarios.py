@@ -1032,6 +1032,19 @@ def test_status_names_every_kind_of_difference_and_writes_nothing(world: World) 
     assert world.stats()["writes"] == 0 and world.snapshot() == before
 
 
+@pytest.mark.parametrize("policy", ["local", "remote", "merge", "stop"])
+def test_status_says_changed_on_both_sides_whatever_the_conflict_policy(world: World, policy: str) -> None:
+    small_tree(world)
+    pushed(world)
+    world.configure(sync=f"  max_delete: 50%\n  on_conflict: {policy}\n")
+    world.write("intro.md", "# Introduction\n\nWelcome, edited here.\n\nSecond paragraph.\n")
+    world.edit(world.page_id("intro.md"), replace_text("Second paragraph.", "Second paragraph, edited there."))
+    run = world.run("status", "--json")
+    assert run.code == 0, run
+    states = {action["path"]: action["state"] for action in run.actions()}
+    assert states == {"intro.md": "changed here and in Confluence"}
+
+
 def test_check_exits_4_out_of_step_and_0_in_step(world: World) -> None:
     small_tree(world)
     pushed(world)

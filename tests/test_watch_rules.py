@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mdsync.config import parse_config
-from mdsync.sync.engine import Outcome
+from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, State
 from mdsync.sync.tree import file_hash
 from mdsync.sync.watch import WatchOptions, Watcher, _Forwarder, is_temporary
@@ -98,7 +98,7 @@ def test_repeated_news_is_said_once(tmp_path: Path) -> None:
     watcher = make_watcher(tmp_path)
     collected = watcher.reporter
     assert isinstance(collected, Collect)
-    from mdsync.sync.engine import Report
+    from mdsync.sync.report import Report
 
     for _ in range(3):
         report = Report("sync", outcomes=[Outcome("keep", "old.md", "reported", "deleted here"),

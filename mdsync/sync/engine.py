@@ -34,6 +34,7 @@ from mdsync.errors import ConflictError, MdsyncError
 from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
 from mdsync.sync.merge import has_conflict_markers, merge_markdown
+from mdsync.sync.report import Outcome, Report
 from mdsync.sync.state import AttachmentState, FileState, State, atomic_write
 from mdsync.sync.tree import LocalDoc, file_hash, scan
 
@@ -63,78 +64,6 @@ class RunOptions:
     check: bool = False  # change nothing; out of step -> exit 4
     status: bool = False  # change nothing; report each file's state
     isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
-
-
-# What a planned action says about its file, for `status`.
-FILE_STATES = {
-    "noop": "in step", "agree": "in step", "create": "new here", "adopt": "new here", "update": "changed here",
-    "local_only": "changed here", "move": "moved here", "rename": "renamed here", "pull": "changed in Confluence",
-    "remote_only": "changed in Confluence", "new_file": "new in Confluence", "merge": "changed here and in Confluence",
-    "conflict": "changed here and in Confluence", "trash": "deleted here", "keep": "deleted here", "remove_file": "deleted in Confluence",
-    "forget": "gone on both sides", "skip": "unreadable", "move_folder": "moved in Confluence",
-}
-
-
-def file_state(outcome: Outcome) -> str:
-    if outcome.action == "pull" and outcome.new_path:
-        return "moved in Confluence"
-    if outcome.action == "update" and "Confluence" in outcome.message:
-        return "changed here and in Confluence"
-    return FILE_STATES.get(outcome.action, outcome.action)
-
-
-@dataclass
-class Outcome:
-    action: str
-    path: str
-    status: str  # done | skipped | failed | conflict | planned | reported
-    message: str = ""
-    page_id: str | None = None
-    new_path: str | None = None
-    diff: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if value not in (None, "")}
-
-
-@dataclass
-class Report:
-    mode: str
-    outcomes: list[Outcome] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    check: bool = False
-
-    @property
-    def conflicts(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status == "conflict"]
-
-    @property
-    def failures(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
-
-    @property
-    def out_of_step(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if file_state(outcome) != "in step"]
-
-    @property
-    def exit_code(self) -> int:
-        if self.problems or self.failures:
-            return 1
-        if self.conflicts:
-            return 3
-        if self.check and self.out_of_step:
-            return 4
-        return 0
-
-    def as_dict(self) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            counts[outcome.action] = counts.get(outcome.action, 0) + 1
-        actions = [{**outcome.as_dict(), **({"state": file_state(outcome)} if self.mode == "status" else {})}
-                   for outcome in self.outcomes if outcome.action != "noop"]
-        return {"mode": self.mode, "dry_run": self.dry_run, "exit_code": self.exit_code, "problems": self.problems,
-                "counts": counts, "actions": actions}
 
 
 @dataclass
@@ -431,7 +360,7 @@ class Engine:
         for action in self.plan.actions:
             # One phase per kind; trashing goes children first, depth by depth.
             depth = -action.path.rstrip("/").count("/") if action.kind == "trash" else 0
-            key = (planner.ORDER[action.kind], depth)
+            key = (planner.order(action), depth)
             if key != current_key:
                 phases.append([])
                 current_key = key
@@ -467,10 +396,12 @@ class Engine:
         if action.parent and action.parent in failed_parents:
             return Outcome(action.kind, action.path, "skipped", f"its parent {action.parent} failed")
         try:
-            return await getattr(self, f"_do_{action.kind}")(action)
+            outcome = await getattr(self, f"_do_{action.kind}")(action)
         except (MdsyncError, OSError) as error:
             message = error.message if isinstance(error, MdsyncError) else f"{error.strerror}: {error.filename}"
-            return Outcome(action.kind, action.path, "failed", message, action.page_id)
+            outcome = Outcome(action.kind, action.path, "failed", message, action.page_id)
+        outcome.changes = action.changes
+        return outcome
 
     def _page_id(self, path: str | None) -> str:
         if path is None:
@@ -953,7 +884,8 @@ class Engine:
     # -- describing (dry runs, status) -------------------------------------------------------------------
 
     async def _describe(self, action: planner.Action, *, with_diff: bool) -> Outcome:
-        outcome = Outcome(action.kind, action.path, "planned", action.reason, action.page_id, action.new_path)
+        outcome = Outcome(action.kind, action.path, "planned", action.reason, action.page_id, action.new_path,
+                          changes=action.changes)
         entry = self.state.files.get(action.path)
         if action.kind == "noop" and entry is not None and entry.attachments and self._attachments_changed(entry):
             outcome.action, outcome.message = "update", "an attachment changed"

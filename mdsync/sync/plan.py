@@ -16,6 +16,7 @@ from typing import Literal
 
 from mdsync.sync.names import safe_stem, unique_path
 from mdsync.sync.state import FileState
+from mdsync.vocabulary import ACTIONS, ActionKind, Change, Side
 
 Mode = Literal["push", "pull", "sync"]
 Kind = Literal["create", "adopt", "update", "move", "pull", "new_file", "merge", "conflict", "trash", "keep",
@@ -69,15 +70,17 @@ class Action:
     retitle: bool = False
     move: bool = False
     depth: int = 0  # how many pages above it in the tree: parents are written first
+    changes: frozenset[Change] = frozenset()  # what changed since the last sync, and where
 
     @property
     def writes_remote(self) -> bool:
-        return self.kind in ("create", "update", "move", "trash", "merge") or \
-            (self.kind == "rename" and (self.retitle or self.move))
+        if self.kind == ActionKind.RENAME:
+            return self.retitle or self.move
+        return ACTIONS[ActionKind(self.kind)].writes in (Side.REMOTE, Side.BOTH)
 
     @property
     def writes_local(self) -> bool:
-        return self.kind in ("pull", "new_file", "merge", "remove_file", "conflict")
+        return ACTIONS[ActionKind(self.kind)].writes in (Side.LOCAL, Side.BOTH)
 
 
 @dataclass
@@ -252,12 +255,20 @@ def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str,
 
 def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None,
              local: Mapping[str, Local], state: Mapping[str, FileState], root_id: str, options: Options) -> Action:
-    mode = options.mode
     local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
+    remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
+    changes = frozenset([Change.HERE] * local_changed + [Change.THERE] * remote_changed)
+    action = _decide(path, entry, here, there, local, state, root_id, options, local_changed, remote_changed)
+    return replace(action, changes=changes)
+
+
+def _decide(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
+            state: Mapping[str, FileState], root_id: str, options: Options, local_changed: bool,
+            remote_changed: bool) -> Action:
+    mode = options.mode
     # Blog posts hang under the space, not the tree: they never move.
     moved_here = here is not None and entry.kind == "page" and \
         _parent_id(here.parent, local, state, root_id) != entry.parent_id
-    remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
     parent = here.parent if here is not None else None
 
     if here is None and there is None:
@@ -445,15 +456,15 @@ def selector(only: tuple[str, ...]) -> Callable[[str], bool]:
     return selected
 
 
-ORDER = {"forget": 0, "create": 1, "adopt": 1, "rename": 2, "move": 2, "update": 3, "merge": 3, "pull": 3,
-          "new_file": 4, "remove_file": 5, "trash": 6, "conflict": 7, "keep": 8, "remote_only": 8, "local_only": 8,
-          "skip": 8, "noop": 9}
+def order(action: Action) -> int:
+    """The phase of a run an action belongs to (vocabulary.ACTIONS)."""
+    return ACTIONS[ActionKind(action.kind)].order
 
 
 def _order(action: Action) -> tuple[int, int, str]:
     # Parents before children when creating; children before parents when trashing.
     depth = action.depth if action.kind != "trash" else -action.path.rstrip("/").count("/")
-    return (ORDER[action.kind], depth, action.path)
+    return (order(action), depth, action.path)
 
 
 def folder_of(path: str) -> str:

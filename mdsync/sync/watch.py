@@ -29,7 +29,8 @@ from watchdog.observers import Observer
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
 from mdsync.errors import ConfigError, MdsyncError
-from mdsync.sync.engine import Engine, Outcome, Report, RunOptions
+from mdsync.sync.engine import Engine, RunOptions
+from mdsync.sync.report import Outcome, Report
 from mdsync.sync.state import Locked, State, StateError
 from mdsync.sync.tree import CONFLICT_SUFFIX, file_hash
 

@@ -1,0 +1,140 @@
+"""The words every part of mdsync shares: run modes, policies, actions, where a file stands.
+
+Each vocabulary is an enum of strings, so a value reads and prints as the word users type
+(``push``, ``merge``, ``trash``) and the configuration, the command line, the planner and
+the report all check against one list. ``ACTIONS`` is the one table of what an action is:
+the order a run carries it out in, where it leaves its file standing, and which side it
+writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum, StrEnum
+
+
+class ExitCode(IntEnum):
+    """How a command ends, the same for every command."""
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2  # usage or configuration error
+    CONFLICT = 3  # stopped on conflicts: nothing overwritten
+    DIFFERENCES = 4  # --check found the two sides out of step
+
+
+class Mode(StrEnum):
+    PUSH = "push"
+    PULL = "pull"
+    SYNC = "sync"
+
+
+class ConflictPolicy(StrEnum):
+    """What a run does with a file changed both here and in Confluence (sync.on_conflict)."""
+
+    STOP = "stop"
+    MERGE = "merge"
+    LOCAL = "local"
+    REMOTE = "remote"
+
+
+class DeletePolicy(StrEnum):
+    """What a push does with the page of a deleted file (sync.delete)."""
+
+    KEEP = "keep"
+    TRASH = "trash"
+
+
+class Status(StrEnum):
+    """How an action ended."""
+
+    DONE = "done"
+    SKIPPED = "skipped"  # not tried: its parent failed
+    FAILED = "failed"
+    CONFLICT = "conflict"  # stopped: both sides changed
+    PLANNED = "planned"  # a dry run, a check or status: nothing written
+    REPORTED = "reported"  # nothing to do here; said so
+
+
+class Standing(StrEnum):
+    """Where a file stands against its page (what ``status`` shows)."""
+
+    IN_STEP = "in step"
+    NEW_HERE = "new here"
+    CHANGED_HERE = "changed here"
+    MOVED_HERE = "moved here"
+    RENAMED_HERE = "renamed here"
+    DELETED_HERE = "deleted here"
+    CHANGED_THERE = "changed in Confluence"
+    NEW_THERE = "new in Confluence"
+    MOVED_THERE = "moved in Confluence"
+    DELETED_THERE = "deleted in Confluence"
+    CHANGED_BOTH = "changed here and in Confluence"
+    GONE = "gone on both sides"
+    UNREADABLE = "unreadable"
+
+
+class Change(Enum):
+    """A fact about a file the planner found, carried on its action (never read from text)."""
+
+    HERE = "changed here"
+    THERE = "changed in Confluence"
+
+
+class Side(Enum):
+    NONE = "none"
+    LOCAL = "local"
+    REMOTE = "remote"
+    BOTH = "both"
+
+
+class ActionKind(StrEnum):
+    FORGET = "forget"
+    CREATE = "create"
+    ADOPT = "adopt"
+    RENAME = "rename"
+    MOVE = "move"
+    UPDATE = "update"
+    MERGE = "merge"
+    PULL = "pull"
+    NEW_FILE = "new_file"
+    REMOVE_FILE = "remove_file"
+    TRASH = "trash"
+    CONFLICT = "conflict"
+    KEEP = "keep"
+    REMOTE_ONLY = "remote_only"
+    LOCAL_ONLY = "local_only"
+    SKIP = "skip"
+    NOOP = "noop"
+    AGREE = "agree"
+    MOVE_FOLDER = "move_folder"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    order: int  # a run carries out the actions of one order before the next
+    standing: Standing  # where the action's file stands, for status
+    writes: Side  # which side the action writes
+
+
+ACTIONS: dict[ActionKind, ActionSpec] = {
+    ActionKind.FORGET: ActionSpec(0, Standing.GONE, Side.NONE),
+    ActionKind.MOVE_FOLDER: ActionSpec(0, Standing.MOVED_THERE, Side.LOCAL),
+    ActionKind.AGREE: ActionSpec(0, Standing.IN_STEP, Side.NONE),
+    ActionKind.CREATE: ActionSpec(1, Standing.NEW_HERE, Side.REMOTE),
+    ActionKind.ADOPT: ActionSpec(1, Standing.NEW_HERE, Side.REMOTE),
+    ActionKind.RENAME: ActionSpec(2, Standing.RENAMED_HERE, Side.REMOTE),
+    ActionKind.MOVE: ActionSpec(2, Standing.MOVED_HERE, Side.REMOTE),
+    ActionKind.UPDATE: ActionSpec(3, Standing.CHANGED_HERE, Side.REMOTE),
+    ActionKind.MERGE: ActionSpec(3, Standing.CHANGED_BOTH, Side.BOTH),
+    ActionKind.PULL: ActionSpec(3, Standing.CHANGED_THERE, Side.LOCAL),
+    ActionKind.NEW_FILE: ActionSpec(4, Standing.NEW_THERE, Side.LOCAL),
+    ActionKind.REMOVE_FILE: ActionSpec(5, Standing.DELETED_THERE, Side.LOCAL),
+    ActionKind.TRASH: ActionSpec(6, Standing.DELETED_HERE, Side.REMOTE),
+    ActionKind.CONFLICT: ActionSpec(7, Standing.CHANGED_BOTH, Side.LOCAL),  # Confluence's side goes beside the file
+    ActionKind.KEEP: ActionSpec(8, Standing.DELETED_HERE, Side.NONE),
+    ActionKind.REMOTE_ONLY: ActionSpec(8, Standing.CHANGED_THERE, Side.NONE),
+    ActionKind.LOCAL_ONLY: ActionSpec(8, Standing.CHANGED_HERE, Side.NONE),
+    ActionKind.SKIP: ActionSpec(8, Standing.UNREADABLE, Side.NONE),
+    ActionKind.NOOP: ActionSpec(9, Standing.IN_STEP, Side.NONE),
+}
