@@ -21,6 +21,7 @@ from rich.console import Console
 
 from mdsync import __version__
 from mdsync.errors import EXIT_FAILURE, MdsyncError, UsageError
+from mdsync.vocabulary import ConflictPolicy
 
 
 class MdsyncGroup(click.Group):
@@ -210,7 +211,7 @@ def pull(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_js
 @cli.command()
 @config_option
 @_sync_options
-@click.option("--on-conflict", type=click.Choice(["stop", "merge", "local", "remote"]), default=None,
+@click.option("--on-conflict", type=click.Choice([policy.value for policy in ConflictPolicy]), default=None,
               help="What to do with files changed on both sides (default: sync.on_conflict).")
 @click.option("--delete", is_flag=True, help="Trash the pages of deleted files (as sync.delete: trash).")
 @click.option("--resync", is_flag=True, help="Rebuild .mdsync/state.json from Confluence and the files first.")

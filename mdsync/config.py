@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import yaml
 from yaml.constructor import SafeConstructor
 
+from mdsync.vocabulary import ConflictPolicy, DeletePolicy
 from mdsync.errors import ConfigError
 
 __all__ = [
@@ -42,8 +43,8 @@ __all__ = [
 CONFIG_FILENAME = "mdsync.yaml"
 
 AUTH_MODES = ("token", "bearer", "maton")
-CONFLICT_POLICIES = ("stop", "merge", "local", "remote")
-DELETE_POLICIES = ("keep", "trash")
+CONFLICT_POLICIES = tuple(ConflictPolicy)
+DELETE_POLICIES = tuple(DeletePolicy)
 MAX_CONCURRENCY = 64
 
 MATON_URL = "https://api.maton.ai"
@@ -180,8 +181,8 @@ class ConfluenceConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    on_conflict: str = "stop"
-    delete: str = "keep"
+    on_conflict: ConflictPolicy = ConflictPolicy.STOP
+    delete: DeletePolicy = DeletePolicy.KEEP
     max_delete_share: float | None = 0.2
     max_delete_count: int | None = None
     concurrency: int = 8
@@ -753,8 +754,8 @@ class _Reader:
     def sync(self, entry: _Entry | None) -> SyncConfig:
         keys = self.section(entry, "sync")
         defaults = SyncConfig()
-        on_conflict = self.choice(keys.get("sync.on_conflict"), CONFLICT_POLICIES, defaults.on_conflict)
-        delete = self.choice(keys.get("sync.delete"), DELETE_POLICIES, defaults.delete)
+        on_conflict = ConflictPolicy(self.choice(keys.get("sync.on_conflict"), CONFLICT_POLICIES, defaults.on_conflict))
+        delete = DeletePolicy(self.choice(keys.get("sync.delete"), DELETE_POLICIES, defaults.delete))
         share, count = self.max_delete(keys.get("sync.max_delete"), defaults)
         concurrency = self.concurrency(keys.get("sync.concurrency"), defaults.concurrency)
         return SyncConfig(

@@ -6,17 +6,19 @@ the CLI ends with. The CLI prints ``message`` and never a traceback unless asked
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_CONFLICT = 3
-EXIT_DIFFERENCES = 4
+from mdsync.vocabulary import ExitCode
+
+EXIT_OK = ExitCode.OK
+EXIT_FAILURE = ExitCode.FAILURE
+EXIT_USAGE = ExitCode.USAGE
+EXIT_CONFLICT = ExitCode.CONFLICT
+EXIT_DIFFERENCES = ExitCode.DIFFERENCES
 
 
 class MdsyncError(Exception):
     """Base class: a failure with a message a user can act on."""
 
-    exit_code: int = EXIT_FAILURE
+    exit_code: ExitCode = EXIT_FAILURE
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -37,6 +37,7 @@ from mdsync.sync.merge import has_conflict_markers, merge_markdown
 from mdsync.sync.report import Outcome, Report
 from mdsync.sync.state import AttachmentState, FileState, State, atomic_write
 from mdsync.sync.tree import LocalDoc, file_hash, scan
+from mdsync.vocabulary import Mode
 
 FOLDER_BODY = '<ac:structured-macro ac:name="children" />'
 SOURCE_MESSAGE = re.compile(r"^mdsync: (.+)$")
@@ -54,7 +55,7 @@ class Pulled:
 
 @dataclass(frozen=True)
 class RunOptions:
-    mode: planner.Mode = "sync"
+    mode: Mode = Mode.SYNC
     dry_run: bool = False
     force: bool = False
     delete: str | None = None

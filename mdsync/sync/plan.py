@@ -12,15 +12,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from mdsync.sync.names import safe_stem, unique_path
 from mdsync.sync.state import FileState
-from mdsync.vocabulary import ACTIONS, ActionKind, Change, Side
+from mdsync.vocabulary import ACTIONS, ActionKind, Change, ConflictPolicy, DeletePolicy, Mode, Side
 
-Mode = Literal["push", "pull", "sync"]
-Kind = Literal["create", "adopt", "update", "move", "pull", "new_file", "merge", "conflict", "trash", "keep",
-               "remove_file", "rename", "forget", "noop", "remote_only", "local_only", "skip"]
 
 
 @dataclass(frozen=True)
@@ -49,9 +45,9 @@ class Remote:
 
 @dataclass(frozen=True)
 class Options:
-    mode: Mode = "sync"
-    on_conflict: Literal["stop", "merge", "local", "remote"] = "stop"
-    delete: Literal["keep", "trash"] = "keep"
+    mode: Mode = Mode.SYNC
+    on_conflict: ConflictPolicy = ConflictPolicy.STOP
+    delete: DeletePolicy = DeletePolicy.KEEP
     max_delete_share: float | None = 0.2
     max_delete_count: int | None = None
     force: bool = False  # push: overwrite pages changed in Confluence
@@ -61,7 +57,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Action:
-    kind: Kind
+    kind: ActionKind
     path: str
     page_id: str | None = None
     parent: str | None = None  # local path of the parent page (None: the tree's root)

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 from mdsync.convert.carry import Carried
 from mdsync.errors import MdsyncError
+from mdsync.vocabulary import ExitCode
 
 STATE_VERSION = 1
 
@@ -39,7 +40,7 @@ class StateError(MdsyncError):
 
 
 class Locked(MdsyncError):
-    exit_code = 1
+    exit_code = ExitCode.FAILURE
 
 
 @dataclass(frozen=True)

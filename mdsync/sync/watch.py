@@ -31,6 +31,7 @@ from mdsync.confluence.client import ConfluenceClient
 from mdsync.errors import ConfigError, MdsyncError
 from mdsync.sync.engine import Engine, RunOptions
 from mdsync.sync.report import Outcome, Report
+from mdsync.vocabulary import ConflictPolicy
 from mdsync.sync.state import Locked, State, StateError
 from mdsync.sync.tree import CONFLICT_SUFFIX, file_hash
 
@@ -101,7 +102,10 @@ class Watcher:
         self.options = options
         self.root = config.docs.resolve()
         # Watching never overwrites: a both-sides change is merged cleanly or left as a conflict.
-        self.on_conflict = config.sync.on_conflict if config.sync.on_conflict in ("stop", "merge") else "stop"
+        # Watching never overwrites either side: "local" and "remote" stop instead.
+        self.on_conflict = config.sync.on_conflict if config.sync.on_conflict in (ConflictPolicy.STOP,
+                                                                                  ConflictPolicy.MERGE) \
+            else ConflictPolicy.STOP
         self.pending: dict[str, float] = {}  # path -> when its last event came
         self.site_cache: dict[str, Any] = {}
         self.failures = 0
