@@ -101,8 +101,8 @@ class Watcher:
         self.reporter = reporter
         self.options = options
         self.root = config.docs.resolve()
-        # Watching never overwrites: a both-sides change is merged cleanly or left as a conflict.
-        # Watching never overwrites either side: "local" and "remote" stop instead.
+        # Watching never overwrites: a both-sides change is merged cleanly or left as a conflict
+        # ("local" and "remote" stop instead).
         self.on_conflict = config.sync.on_conflict if config.sync.on_conflict in (ConflictPolicy.STOP,
                                                                                   ConflictPolicy.MERGE) \
             else ConflictPolicy.STOP
