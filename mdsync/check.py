@@ -9,17 +9,22 @@ constructs that Confluence shows differently count unless ``allow_degraded``.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mdsync.convert import LinkTarget, convert_markdown
-from mdsync.convert.files import FolderResolver, read_markdown
+from mdsync.convert import convert_markdown
 from mdsync.convert.frontmatter import FrontMatterError
+from mdsync.docs import (
+    folder_links,
+    folder_title,
+    read_markdown,
+    same_titles,
+    scan,
+    title_of,
+)
 from mdsync.errors import MdsyncError
 from mdsync.sync.state import State
-from mdsync.sync.tree import scan
 
 
 @dataclass(frozen=True)
@@ -43,24 +48,19 @@ def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: 
     ``state_dir`` (``.mdsync``) holds what pulled files' carried regions refer to; without
     it, those regions are reported as a push without the state would push them.
     """
-    resolver = FolderResolver(root)
+    docs = scan(root, include, exclude)
+    links = folder_links(root, docs)
     state = State(state_dir) if state_dir is not None else None
-
-    def link(target: str, fragment: str | None) -> LinkTarget | None:
-        try:
-            return resolver.link(target, fragment)
-        except MdsyncError:
-            return None  # the target cannot be read: that file gets its own report
-
     problems: list[Problem] = []
-    titles: dict[str, list[str]] = {}
-    for path, doc in sorted(scan(root, include, exclude).items()):
+    titles: list[tuple[str, str]] = []  # (path, title) as a push titles each page
+    for path, doc in sorted(docs.items()):
         if not doc.has_file:
-            titles.setdefault(posixpath.basename(path.rstrip("/")).lower(), []).append(path)
+            titles.append((path, folder_title(doc)))
             continue
         try:
             text = read_markdown(root / path, path)
-            converted = convert_markdown(text, path=path, resolve_link=link, resolve_image=resolver.image,
+            titles.append((path, title_of(text, doc).title))
+            converted = convert_markdown(text, path=path, resolve_link=links.link, resolve_image=links.image,
                                          payloads=state.kept(path) if state is not None else None)
         except FrontMatterError as error:
             if selected(path):
@@ -70,18 +70,16 @@ def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: 
             if selected(path):
                 problems.append(Problem(path, _line_of(error.message), error.message, "broken"))
             continue
-        titles.setdefault(converted.title.strip().lower(), []).append(path)
         if selected(path):
             problems.extend(Problem(path, warning.line, warning.message, warning.kind)
                             for warning in converted.warnings)
-    for paths in titles.values():
-        if len(paths) > 1:
-            for path in paths:
-                if selected(path):
-                    others = ", ".join(other for other in paths if other != path)
-                    problems.append(Problem(path, None, f"the same title as {others}: titles must be unique in a "
-                                                        "Confluence space; change one (front matter 'title:' or "
-                                                        "its heading)", "broken"))
+    for paths in same_titles(titles):
+        for path in paths:
+            if selected(path):
+                others = ", ".join(other for other in paths if other != path)
+                problems.append(Problem(path, None, f"the same title as {others}: titles must be unique in a "
+                                                    "Confluence space; change one (front matter 'title:' or "
+                                                    "its heading)", "broken"))
     return sorted(problems, key=lambda problem: (problem.path, problem.line or 0))
 
 

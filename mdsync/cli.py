@@ -360,7 +360,7 @@ def init(config_path: Path, url: str | None, auth: str | None, email: str | None
 def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
     """Convert one file offline (no credentials): Markdown to storage, or storage to Markdown."""
     from mdsync.convert import convert_markdown, convert_storage
-    from mdsync.convert.files import FolderResolver, InputError, read_markdown
+    from mdsync.docs import InputError, folder_links, read_markdown, scan
 
     if target == "markdown":
         from mdsync.storage.xhtml import StorageParseError
@@ -383,9 +383,9 @@ def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
     if not absolute.is_relative_to(root):
         raise UsageError(f"{file} is not inside the docs folder {root}: pass --root with a folder that holds it.")
     relative = absolute.relative_to(root).as_posix()
-    resolver = FolderResolver(root)
-    converted = convert_markdown(read_markdown(absolute, str(file)), path=relative, resolve_link=resolver.link,
-                                 resolve_image=resolver.image)
+    links = folder_links(root, scan(root))
+    converted = convert_markdown(read_markdown(absolute, str(file)), path=relative, resolve_link=links.link,
+                                 resolve_image=links.image)
     if as_json:
         report = {
             "file": relative, "title": converted.title, "labels": list(converted.labels),

@@ -45,6 +45,16 @@ class DeletePolicy(StrEnum):
     TRASH = "trash"
 
 
+class TitleSource(StrEnum):
+    """Where a file's page title comes from (and so where a title changed in Confluence goes)."""
+
+    FRONT_MATTER = "front_matter"
+    HEADING = "heading"  # the opening H1, which leaves the body
+    HEADING_KEPT = "heading_kept"  # a later H1, which stays in the body
+    FILENAME = "filename"
+    FOLDER = "folder"  # an index file without H1, or a folder with no file
+
+
 class Status(StrEnum):
     """How an action ended."""
 

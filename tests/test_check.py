@@ -151,3 +151,22 @@ def test_the_pre_commit_hooks_check_staged_markdown_and_push(tmp_path: Path, san
     pushed = hook("mdsync-push", "--hook-stage", "pre-push", "--all-files")
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     assert "Good" in {page.title for page in sandbox.store.contents("page")}
+
+
+def test_index_files_without_a_heading_are_titled_by_their_folders_as_push_titles_them(
+        tmp_path: Path, sandbox: RunningSandbox) -> None:
+    docs = tmp_path / "docs"
+    write(docs, "a/index.md", "About a.\n")
+    write(docs, "b/index.md", "About b.\n")
+    assert check_docs(docs) == []  # no title clash: the pages are "a" and "b", not two "index"
+    write(docs, "c.md", "# A\n")  # a real clash with a/index.md's title, in another case
+    assert {(problem.path, problem.message.split(":")[0]) for problem in check_docs(docs)} == {
+        ("a/index.md", "the same title as c.md"), ("c.md", "the same title as a/index.md")}
+    (docs / "c.md").unlink()
+    write(tmp_path, "mdsync.yaml", f"confluence:\n  url: {sandbox.url}\n  auth: token\n"
+                                   f"  email: {DEFAULT_EMAIL}\nspace: DOCS\ndocs: docs\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("CONFLUENCE_", "MATON_"))},
+           "CONFLUENCE_API_TOKEN": DEFAULT_TOKEN}
+    pushed = subprocess.run([*MDSYNC, "push"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    assert {"a", "b"} <= {page.title for page in sandbox.store.contents("page")}

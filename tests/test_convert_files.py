@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from mdsync.constructs import constructs_table
-from mdsync.convert.files import FolderResolver, InputError, heading_anchors, markdown_title, read_markdown
+from mdsync.docs import (
+    InputError,
+    LocalDoc,
+    folder_links,
+    heading_anchors,
+    read_markdown,
+    scan,
+    title_of,
+)
+from mdsync.vocabulary import TitleSource
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,9 +59,15 @@ def test_utf8_bom_and_crlf_are_read_as_plain_text(tmp_path: Path) -> None:
 
 
 def test_titles_and_anchors_of_a_file() -> None:
-    assert markdown_title("---\ntitle: From front\n---\n# H1", "a.md") == "From front"
-    assert markdown_title("intro\n\n# The *H1*", "a.md") == "The H1"
-    assert markdown_title("no heading", "dir/my-page.md") == "my-page"
+    def title(text: str, path: str, folder: str | None = None) -> tuple[str, TitleSource]:
+        info = title_of(text, LocalDoc(path, None, None, folder))
+        return info.title, info.title_source
+
+    assert title("---\ntitle: From front\n---\n# H1", "a.md") == ("From front", TitleSource.FRONT_MATTER)
+    assert title("# Opening\n\nbody", "a.md") == ("Opening", TitleSource.HEADING)
+    assert title("intro\n\n# The *H1*", "a.md") == ("The H1", TitleSource.HEADING_KEPT)
+    assert title("no heading", "dir/my-page.md") == ("my-page", TitleSource.FILENAME)
+    assert title("no heading", "guides/index.md", "guides") == ("guides", TitleSource.FOLDER)
     assert heading_anchors("## Install on Linux\n## Install on Linux") == {
         "install-on-linux": "Install-on-Linux", "install-on-linux-1": "Install-on-Linux.1"}
 
@@ -62,7 +77,7 @@ def test_folder_resolver_pages_attachments_index_and_escapes(tmp_path: Path) -> 
     (tmp_path / "guides" / "index.md").write_text("# Guides\n", encoding="utf-8")
     (tmp_path / "guides" / "setup.md").write_text("# Setup\n\n## On Linux\n", encoding="utf-8")
     (tmp_path / "report.pdf").write_bytes(b"%PDF")
-    resolver = FolderResolver(tmp_path)
+    resolver = folder_links(tmp_path, scan(tmp_path))
     setup = resolver.link("guides/setup.md", "on-linux")
     assert setup is not None and (setup.kind, setup.title, setup.anchor) == ("page", "Setup", "On-Linux")
     folder = resolver.link("guides/", None)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from mdsync.sync.plan import Local, Options, Remote, folder_moves, plan
+from dataclasses import replace
+
+from mdsync.sync.moves import folder_moves
+from mdsync.sync.plan import Local, Options, Remote, plan, resync_matches
 from mdsync.sync.state import FileState
+from mdsync.vocabulary import Change
 
 ROOT = "100"
 
@@ -121,3 +125,57 @@ def test_an_unreadable_file_is_left_alone_not_taken_for_deleted() -> None:
     deleted = plan({"b.md": here("b.md", "B")}, remote, state, root_id=ROOT,
                    options=Options(delete="trash", max_delete_share=1.0))
     assert kinds(deleted)["a.md"] == "trash"  # the same plan without the hint: a real delete
+
+
+def test_files_that_agree_with_their_changed_pages_are_agreed_not_conflicts() -> None:
+    state = {"a.md": synced("a.md", "1", "A")}
+    local = {"a.md": here("a.md", "A", md_hash="edited")}
+    remote = {"1": Remote("1", "A", ROOT, 2)}
+    assert kinds(plan(local, remote, state, root_id=ROOT, options=Options())) == {"a.md": "conflict"}
+    learned = replace(state["a.md"], md_hash="edited", version=2)
+    result = plan(local, remote, state, root_id=ROOT, options=Options(), agreed={"a.md": learned})
+    assert [(action.kind, action.path) for action in result.actions] == [("agree", "a.md"), ("noop", "a.md")]
+    assert not result.conflicts and not result.problems
+
+
+def test_an_attachment_changed_here_updates_the_page_or_is_reported_on_pull() -> None:
+    state = {"a.md": synced("a.md", "1", "A"), "b.md": synced("b.md", "2", "B")}
+    local = {"a.md": here("a.md", "A"), "b.md": here("b.md", "B")}
+    remote = {"1": Remote("1", "A", ROOT, 1), "2": Remote("2", "B", ROOT, 1)}
+    for mode, kind in (("sync", "update"), ("push", "update"), ("pull", "local_only")):
+        result = plan(local, remote, state, root_id=ROOT, options=Options(mode=mode), attachments_changed={"a.md"})
+        assert kinds(result) == {"a.md": kind, "b.md": "noop"}, mode
+        [action] = result.of(kind)
+        assert action.changes == {Change.HERE}
+    # Changed in Confluence as well: the page's change is pulled first (its attachments then differ again).
+    moved_on = {**remote, "1": Remote("1", "A", ROOT, 2)}
+    assert kinds(plan(local, moved_on, state, root_id=ROOT, options=Options(),
+                      attachments_changed={"a.md"}))["a.md"] == "pull"
+
+
+def test_a_page_an_earlier_run_made_is_adopted_not_made_twice() -> None:
+    # Made from the file (its version message names it): adopted as it is.
+    remote = {"5": Remote("5", "Setup", ROOT, 2, source="setup.md")}
+    [adopt] = plan({"setup.md": here("setup.md", "Setup")}, remote, {}, root_id=ROOT, options=Options()).actions
+    assert (adopt.kind, adopt.page_id, adopt.needs_same_body) == ("adopt", "5", False)
+    # Created and never recorded (a page's first version has no message): its title under the
+    # file's parent, adopted only if its body is what the file converts to; its children too.
+    local = {"guides.md": here("guides.md", "Guides"), "guides/a.md": here("guides/a.md", "A", "guides.md")}
+    remote = {"6": Remote("6", "Guides", ROOT, 1), "7": Remote("7", "a", "6", 1)}
+    result = plan(local, remote, {}, root_id=ROOT, options=Options())
+    assert {(action.path, action.kind, action.page_id, action.needs_same_body) for action in result.actions} == {
+        ("guides.md", "adopt", "6", True), ("guides/a.md", "adopt", "7", True)}
+    # The same title under another parent is another page: created.
+    elsewhere = {"6": Remote("6", "Guides", "999", 1)}
+    assert kinds(plan({"guides.md": here("guides.md", "Guides")}, elsewhere, {}, root_id=ROOT,
+                      options=Options())) == {"guides.md": "create"}
+    beside = {"6": Remote("6", "Guides", ROOT, 1), "7": Remote("7", "A", ROOT, 1)}
+    assert kinds(plan({"guides.md": here("guides.md", "Guides"), "guides/a.md": here("guides/a.md", "A", "guides.md")},
+                      beside, {}, root_id=ROOT, options=Options())) == {"guides.md": "adopt", "guides/a.md": "create",
+                                                                       "A.md": "new_file"}
+
+
+def test_resync_matches_files_to_pages_by_title_whatever_the_case() -> None:
+    local = {"a.md": here("a.md", "Setup"), "b.md": here("b.md", "New")}
+    remote = {"1": Remote("1", "setup", ROOT, 4), "2": Remote("2", "Other", ROOT, 1)}
+    assert {path: page.id for path, page in resync_matches(local, remote).items()} == {"a.md": "1"}

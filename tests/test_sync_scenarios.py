@@ -995,6 +995,27 @@ def test_title_used_outside_the_tree_stops_the_run(world: World) -> None:
     assert world.stats()["writes"] == 0 and set(world.by_title()) == {"DOCS Home", "Taken"}
 
 
+def test_a_new_file_takes_over_a_page_of_its_title_only_if_that_page_holds_the_file(world: World) -> None:
+    theirs = world.create("Setup", "<p>A colleague's own notes.</p>", world.home_id)
+    world.write("setup.md", "# Setup\n\nMine.\n")
+    world.write("faq.md", "# FAQ\n\nQuestions.\n")
+    run = world.push()
+    assert run.code == 1, run
+    [failed] = run.actions("adopt")
+    assert failed["path"] == "setup.md" and failed["status"] == "failed"
+    assert "was not made from this file" in failed["message"] and "--resync" in failed["message"]
+    assert world.body(theirs["id"]) == "<p>A colleague's own notes.</p>" and world.version(theirs["id"]) == 1
+    assert "setup.md" not in world.state() and "faq.md" in world.state()
+    # The page as this file would make it (an earlier run's create never recorded): adopted, not made twice.
+    world.edit(theirs["id"], lambda body: "<p>Mine.</p>")
+    count = len(world.pages())
+    run = world.push()
+    assert run.code == 0, run
+    assert run.paths("adopt") == {"setup.md"} and world.page_id("setup.md") == str(theirs["id"])
+    assert len(world.pages()) == count
+    assert_nothing_to_do(world, world.push)
+
+
 # -- 10. status and --check ----------------------------------------------------------------------------------------
 
 

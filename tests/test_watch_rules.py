@@ -12,7 +12,7 @@ import pytest
 from mdsync.config import parse_config
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, State
-from mdsync.sync.tree import file_hash
+from mdsync.docs import file_hash
 from mdsync.sync.watch import WatchOptions, Watcher, _Forwarder, is_temporary
 
 

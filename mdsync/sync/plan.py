@@ -13,10 +13,18 @@ import posixpath
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from mdsync.docs import INDEX_FILES, folder_of, same_titles
 from mdsync.sync.names import safe_stem, unique_path
 from mdsync.sync.state import FileState
-from mdsync.vocabulary import ACTIONS, ActionKind, Change, ConflictPolicy, DeletePolicy, Mode, Side
-
+from mdsync.vocabulary import (
+    ACTIONS,
+    ActionKind,
+    Change,
+    ConflictPolicy,
+    DeletePolicy,
+    Mode,
+    Side,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,9 @@ class Action:
     move: bool = False
     depth: int = 0  # how many pages above it in the tree: parents are written first
     changes: frozenset[Change] = frozenset()  # what changed since the last sync, and where
+    # Adopt the page only if it holds what the file converts to (checked as the action runs):
+    # a page of the file's title under its parent, which no version message ties to the file.
+    needs_same_body: bool = False
 
     @property
     def writes_remote(self) -> bool:
@@ -94,14 +105,22 @@ class Plan:
 
 def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
          root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None,
-         unreadable: Collection[str] = ()) -> Plan:
+         unreadable: Collection[str] = (), agreed: Mapping[str, FileState] | None = None,
+         attachments_changed: Collection[str] = ()) -> Plan:
     """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
 
     ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
     which a file may not take. ``unreadable``: files that exist but cannot be read now (bad
-    front matter, invalid UTF-8): they are left alone, never taken for deleted.
+    front matter, invalid UTF-8): they are left alone, never taken for deleted. ``agreed``:
+    files changed here whose pages changed in Confluence to the very same thing, with the
+    state entry that says so: they are in step (an ``agree`` action records it).
+    ``attachments_changed``: files whose attachments changed here though their text did not.
     """
     result = Plan()
+    for path, entry in sorted((agreed or {}).items()):
+        result.actions.append(Action(ActionKind.AGREE, path, entry.page_id,
+                                     reason="already the same here and in Confluence"))
+    state = {**state, **(agreed or {})}
     by_page = {entry.page_id: path for path, entry in state.items()}
     renames = _renames(local, {path: entry for path, entry in state.items() if path not in unreadable}, remote)
     renamed_from = {old for old in renames.values()}
@@ -116,7 +135,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             continue
         here = local.get(path)
         there = remote.get(entry.page_id)
-        result.actions.append(_tracked(path, entry, here, there, local, state, root_id, options))
+        result.actions.append(_tracked(path, entry, here, there, local, state, root_id, options,
+                                       path in attachments_changed))
 
     # Renamed and moved files keep their page.
     for new_path, old_path in sorted(renames.items()):
@@ -127,7 +147,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         there = remote.get(entry.page_id)
         folder_only = here.md_hash is None  # a folder page with no file: its page keeps title and body
         retitle = here.title != entry.title and not folder_only
-        move = entry.kind == "page" and _parent_id(here.parent, local, state, root_id) != entry.parent_id
+        move = entry.kind == "page" and parent_id_of(here.parent, local, state, root_id) != entry.parent_id
         changed = here.md_hash != entry.md_hash and not folder_only
         if options.mode == "pull":
             result.actions.append(Action("local_only", new_path, entry.page_id, reason="renamed here; push to rename "
@@ -140,22 +160,32 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         result.actions.append(Action("rename", old_path, entry.page_id, here.parent, new_path,
                                      reason="update" if changed else "", retitle=retitle, move=move))
 
-    # New files.
-    adoptable = {}
-    for page in remote.values():
-        if page.id not in claimed_remote and page.source:
-            adoptable[page.source] = page
-    for path, doc in sorted(local.items()):
-        if path in state or path in renames or not selected(path):
-            continue
+    # New files. A page an earlier run made from the file but never recorded (it died first)
+    # is adopted, not made twice: one whose version message names the file; else one of the
+    # file's title under its parent, adopted only if it holds what the file converts to.
+    by_source = {page.source: page for page in remote.values() if page.id not in claimed_remote and page.source}
+    by_place = {(page.title.lower(), page.parent_id): page for page in remote.values()
+                if page.id not in claimed_remote}
+    adopted: dict[str, str] = {}  # path -> page id, for the files under an adopted page
+    new_files = [path for path in local if path not in state and path not in renames and selected(path)]
+    for path in sorted(new_files, key=lambda path: (_depth_of(path, local), path)):
+        doc = local[path]
         if options.mode == "pull":
             result.actions.append(Action("local_only", path, reason="new here; push to create its page"))
             continue
-        page = adoptable.get(path)
-        if page is not None and page.title.lower() == doc.title.lower():
-            # A page mdsync created from this very file (a run that died before recording it).
+        page = by_source.get(path)
+        needs_same_body = False
+        if page is None or page.title.lower() != doc.title.lower() or page.id in claimed_remote:
+            parent_id = root_id if doc.parent is None else adopted.get(doc.parent) or \
+                _page_of(doc.parent, state, renames)
+            page = by_place.get((doc.title.lower(), parent_id))
+            needs_same_body = True
+        if page is not None and page.id not in claimed_remote:
             claimed_remote.add(page.id)
-            result.actions.append(Action("adopt", path, page.id, doc.parent, reason="created by an earlier run"))
+            adopted[path] = page.id
+            result.actions.append(Action("adopt", path, page.id, doc.parent, needs_same_body=needs_same_body,
+                                         reason="a page of its title under its parent, made by an earlier run"
+                                         if needs_same_body else "created by an earlier run"))
         else:
             result.actions.append(Action("create", path, None, doc.parent))
 
@@ -189,57 +219,6 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     return result
 
 
-@dataclass(frozen=True)
-class FolderMove:
-    """A page with children, moved in Confluence: its folder (and a ``NAME.md`` beside it,
-    if that is its file) moves to the new parent's folder, children and all."""
-
-    page_path: str  # the page's file: guides/README.md, guides.md, or guides/ (no file)
-    folder: str  # guides
-    new_folder: str  # faq/guides
-
-    def moves(self, path: str) -> bool:
-        return path == self.page_path or path.startswith(self.folder + "/")
-
-    def new_path(self, path: str) -> str:
-        """Where a path under the folder, or the page's own file, ends up."""
-        return self.new_folder + path[len(self.folder):]  # guides/a.md -> faq/guides/a.md, guides.md -> faq/guides.md
-
-
-def folder_moves(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
-                 root_id: str) -> list[FolderMove]:
-    """Folder pages moved in Confluence, to a page of the tree, whose folders did not move here.
-
-    The files follow before the rest is planned, so every other rule sees the new layout.
-    A destination that is already taken is left alone: the page's move is then reported as
-    a change in Confluence and nothing is overwritten.
-    """
-    by_page = {entry.page_id: path for path, entry in state.items()}
-    moves: list[FolderMove] = []
-    for path, entry in sorted(state.items(), key=lambda item: item[0].count("/")):
-        here, there = local.get(path), remote.get(entry.page_id)
-        if here is None or there is None or entry.kind != "page" or there.parent_id == entry.parent_id:
-            continue
-        folder = folder_of(path)
-        if not any(other.startswith(folder + "/") for other in local if other != path):
-            continue  # a leaf page: its file follows as an ordinary pull
-        if _parent_id(here.parent, local, state, root_id) != entry.parent_id:
-            continue  # moved here too: the planner reports that
-        if any(folder.startswith(move.folder + "/") for move in moves):
-            continue  # inside a folder that already moves
-        new_parent = None if there.parent_id == root_id else by_page.get(there.parent_id or "")
-        if new_parent is None and there.parent_id != root_id:
-            continue  # moved out of the tree, or under a page with no file
-        base = folder_of(new_parent) if new_parent else ""
-        new_folder = posixpath.join(base, posixpath.basename(folder)) if base else posixpath.basename(folder)
-        if new_folder == folder or new_folder.startswith(folder + "/"):
-            continue
-        taken = any(other == new_folder + ".md" or other.startswith(new_folder + "/") for other in local)
-        if not taken:
-            moves.append(FolderMove(path, folder, new_folder))
-    return moves
-
-
 def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str, str | None]) -> int:
     depth, parent, seen = 0, action.parent, set()
     while parent is not None and parent not in seen:
@@ -249,12 +228,18 @@ def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str,
     return depth
 
 
-def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None,
-             local: Mapping[str, Local], state: Mapping[str, FileState], root_id: str, options: Options) -> Action:
+def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
+             state: Mapping[str, FileState], root_id: str, options: Options, attachments_changed: bool) -> Action:
     local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
     remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
-    changes = frozenset([Change.HERE] * local_changed + [Change.THERE] * remote_changed)
     action = _decide(path, entry, here, there, local, state, root_id, options, local_changed, remote_changed)
+    if action.kind == ActionKind.NOOP and attachments_changed:
+        # The text is in step but an image or linked file changed here: the page is not.
+        local_changed = True
+        action = Action("local_only", path, entry.page_id, action.parent,
+                        reason="an attachment changed here; push to publish") if options.mode == "pull" else \
+            Action("update", path, entry.page_id, action.parent, reason="an attachment changed")
+    changes = frozenset([Change.HERE] * local_changed + [Change.THERE] * remote_changed)
     return replace(action, changes=changes)
 
 
@@ -264,7 +249,7 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
     mode = options.mode
     # Blog posts hang under the space, not the tree: they never move.
     moved_here = here is not None and entry.kind == "page" and \
-        _parent_id(here.parent, local, state, root_id) != entry.parent_id
+        parent_id_of(here.parent, local, state, root_id) != entry.parent_id
     parent = here.parent if here is not None else None
 
     if here is None and there is None:
@@ -330,6 +315,23 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
     return Action("conflict", path, entry.page_id, parent, reason="changed here and in Confluence")
 
 
+def resync_matches(local: Mapping[str, Local], remote: Mapping[str, Remote]) -> dict[str, Remote]:
+    """For a resync: the page each file stands for, by title (a space holds one page per title)."""
+    by_title = {page.title.lower(): page for page in remote.values()}
+    return {path: by_title[doc.title.lower()] for path, doc in local.items() if doc.title.lower() in by_title}
+
+
+def _depth_of(path: str, local: Mapping[str, Local]) -> int:
+    """How many files are above a file in the tree (so parents are looked at first)."""
+    return _depth(Action(ActionKind.NOOP, path, parent=local[path].parent), local, {})
+
+
+def _page_of(path: str, state: Mapping[str, FileState], renames: Mapping[str, str]) -> str | None:
+    """The page id of a tracked file (or of the file it was renamed from), None if it has none yet."""
+    entry = state.get(renames.get(path, path))
+    return entry.page_id if entry is not None else None
+
+
 def _top_down(remote: Mapping[str, Remote], root_id: str) -> list[Remote]:
     """Pages ordered so that every page comes after its parent."""
     children: dict[str | None, list[Remote]] = {}
@@ -344,7 +346,7 @@ def _top_down(remote: Mapping[str, Remote], root_id: str) -> list[Remote]:
     return ordered
 
 
-def _parent_id(parent: str | None, local: Mapping[str, Local], state: Mapping[str, FileState],
+def parent_id_of(parent: str | None, local: Mapping[str, Local], state: Mapping[str, FileState],
                root_id: str) -> str | None:
     """The page id a local parent path stands for; '?' when that page does not exist yet."""
     if parent is None:
@@ -368,7 +370,7 @@ def _renames(local: Mapping[str, Local], state: Mapping[str, FileState],
     by_title = _unique_keys((entry.title.strip().lower(), path) for path, entry in gone.items())
     new_titles = _unique_keys((doc.title.strip().lower(), path) for path, doc in new.items())
     by_folder = {folder_of(path): path for path in gone
-                 if posixpath.basename(path).lower() in ("index.md", "readme.md")}
+                 if posixpath.basename(path) in INDEX_FILES}
     found: dict[str, str] = {}
     for path, doc in new.items():
         old = by_page.get(doc.page_id or "")
@@ -397,26 +399,23 @@ def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, 
     """Two files with one title, or a file taking a title used outside the tree, stop the run;
     with ``isolate_problems`` (watch) only the files at fault are skipped."""
     clashes: list[tuple[list[str], str]] = []
-    seen: dict[str, str] = {}
 
     def keeps_title(path: str) -> bool:  # the file already owns its page under this title
         tracked = state.get(renames.get(path, path))
         return tracked is not None and tracked.title.strip().lower() == local[path].title.strip().lower()
 
+    for first, *others in same_titles((path, doc.title) for path, doc in sorted(local.items())):
+        for path in others:
+            at_fault = [other for other in (first, path) if not keeps_title(other)] or [first, path]
+            clashes.append((at_fault, f"'{first}' and '{path}' both have the title '{local[path].title}': titles "
+                                      "must be unique in a Confluence space; change one (front matter 'title:' or "
+                                      "its heading)."))
     for path, doc in sorted(local.items()):
         key = doc.title.strip().lower()
-        if key in seen:
-            first = seen[key]
-            at_fault = [other for other in (first, path) if not keeps_title(other)] or [first, path]
-            clashes.append((at_fault, f"'{first}' and '{path}' both have the title '{doc.title}': titles must be "
-                                      "unique in a Confluence space; change one (front matter 'title:' or its heading)."))
-        else:
-            seen[key] = path
-        if key in outside:
-            tracked = state.get(renames.get(path, path))
-            if tracked is None or tracked.page_id != outside[key]:
-                clashes.append(([path], f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
-                                        "already uses: rename the file's title or move that page into the tree."))
+        tracked = state.get(renames.get(path, path))
+        if key in outside and (tracked is None or tracked.page_id != outside[key]):
+            clashes.append(([path], f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
+                                    "already uses: rename the file's title or move that page into the tree."))
     if not options.isolate_problems:
         result.problems.extend(message for _, message in clashes)
         return
@@ -461,13 +460,3 @@ def _order(action: Action) -> tuple[int, int, str]:
     # Parents before children when creating; children before parents when trashing.
     depth = action.depth if action.kind != "trash" else -action.path.rstrip("/").count("/")
     return (order(action), depth, action.path)
-
-
-def folder_of(path: str) -> str:
-    """The folder a page's children live in: ``guides/index.md`` -> ``guides``, ``a.md`` -> ``a``."""
-    if path.endswith("/"):
-        return path.rstrip("/")
-    directory, name = posixpath.split(path)
-    if name in ("index.md", "README.md", "readme.md", "Index.md"):
-        return directory
-    return posixpath.join(directory, name[: -len(".md")]) if name.endswith(".md") else path

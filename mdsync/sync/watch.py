@@ -28,12 +28,12 @@ from watchdog.observers import Observer
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
+from mdsync.docs import CONFLICT_SUFFIX, file_hash
 from mdsync.errors import ConfigError, MdsyncError
 from mdsync.sync.engine import Engine, RunOptions
 from mdsync.sync.report import Outcome, Report
+from mdsync.sync.state import State, StateError
 from mdsync.vocabulary import ConflictPolicy
-from mdsync.sync.state import Locked, State, StateError
-from mdsync.sync.tree import CONFLICT_SUFFIX, file_hash
 
 # Editors' temporary, swap and backup files: vim (.swp, ~, 4913), emacs (#x#, .#x),
 # JetBrains safe-write (___jb_tmp___, ___jb_old___), Chrome-style .crswap, our own .tmp.

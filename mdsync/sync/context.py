@@ -1,0 +1,110 @@
+"""One run's world: what it was asked, both sides as read, the state, and the plan.
+
+The sides (``sides.py``) fill it in, the planner reads it, and the executors of push
+(``push.py``) and pull (``pull.py``) work over it; nothing of a run lives anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mdsync.config import Config
+from mdsync.confluence.client import ConfluenceClient
+from mdsync.confluence.models import Page, Space
+from mdsync.convert import carry
+from mdsync.docs import FileInfo, Links, LocalDoc, read_markdown
+from mdsync.errors import MdsyncError
+from mdsync.sync import plan as planner
+from mdsync.sync.report import Outcome
+from mdsync.sync.state import FileState, State
+from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    mode: Mode = Mode.SYNC
+    dry_run: bool = False
+    force: bool = False
+    delete: DeletePolicy | None = None
+    on_conflict: ConflictPolicy | None = None
+    paths: tuple[str, ...] = ()
+    resync: bool = False
+    check: bool = False  # change nothing; out of step -> exit 4
+    status: bool = False  # change nothing; report each file's state
+    isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
+
+    @property
+    def read_only(self) -> bool:
+        return self.dry_run or self.check or self.status
+
+
+class Progress(Protocol):
+    """Told how many actions a run will carry out, then each outcome as it lands."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, outcome: Outcome) -> None: ...
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A file changed here whose page changed in Confluence to the very same thing: what the
+    state learns (a run killed after a write leaves this, and so does one edit made twice)."""
+
+    entry: FileState
+    text: str
+    storage: str
+    kept: dict[str, carry.Carried]
+
+
+@dataclass
+class Run:
+    config: Config
+    client: ConfluenceClient
+    state: State
+    options: RunOptions
+    site_cache: dict[str, Any]  # space and root page, kept by a long-lived caller (watch)
+    space: Space | None = None
+    root_page: Page | None = None
+    remote: dict[str, Page] = field(default_factory=dict)  # the tree under the root page, by id
+    outside: dict[str, str] = field(default_factory=dict)  # lower-cased title -> id, pages outside the tree
+    docs: dict[str, LocalDoc] = field(default_factory=dict)
+    infos: dict[str, FileInfo] = field(default_factory=dict)
+    payloads: dict[str, dict[str, carry.Carried]] = field(default_factory=dict)  # per file, once looked up
+    agreed: dict[str, Agreement] = field(default_factory=dict)
+    plan: planner.Plan = field(default_factory=planner.Plan)
+    site_changed: bool = False
+    links: Links | None = None  # how the files' links resolve in the tree (made once the files are read)
+
+    @property
+    def root(self) -> Path:
+        return self.config.docs
+
+    @property
+    def root_id(self) -> str:
+        assert self.root_page is not None
+        return self.root_page.id
+
+    def text(self, path: str) -> str:
+        return read_markdown(self.root / path, path)
+
+    def page_id(self, path: str | None) -> str:
+        """The page id of a file's page (None: the tree's root)."""
+        if path is None:
+            return self.root_id
+        entry = self.state.files.get(path)
+        if entry is None:
+            raise MdsyncError(f"The parent page for {path} does not exist yet.")
+        return entry.page_id
+
+    def remote_page(self, action: planner.Action) -> Page:
+        page = self.remote.get(action.page_id or "")
+        if page is None:
+            raise MdsyncError(f"The page for {action.path} is no longer in the tree in Confluence.")
+        return page
+
+
+Executor = Callable[[Run, planner.Action], Any]  # an async function carrying out one kind of action

@@ -1,0 +1,220 @@
+"""A file as a push converts it, and a page as a pull writes it: the conversions of a run.
+
+Push: a file's Markdown to storage, its links resolved in the tree as the run knows it, what
+its kept regions refer to looked up (the state, the page as last synced or as Confluence has
+it, another file's), and what Markdown cannot say taken back from the page (``reapply``).
+Pull: a page's storage to Markdown, its page links and attachments as paths of the tree,
+under the file's own front matter and title, in the file's own style where the page did
+not change.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mdsync.confluence.models import Page
+from mdsync.convert import carry, convert_markdown
+from mdsync.convert.frontmatter import (
+    FrontMatter,
+    join_front_matter,
+    split_front_matter,
+    with_updates,
+)
+from mdsync.convert.markdown_text import escape_heading
+from mdsync.convert.reapply import reapply
+from mdsync.convert.to_markdown import convert_storage
+from mdsync.docs import FileInfo, Links, conflict_copy
+from mdsync.errors import MdsyncError
+from mdsync.sync.context import Run
+from mdsync.sync.merge import has_conflict_markers, merge_markdown
+from mdsync.vocabulary import TitleSource
+
+FOLDER_BODY = '<ac:structured-macro ac:name="children" />'
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """A page as a pull reads it: the page, its Markdown and what the Markdown's markers refer to."""
+
+    page: Page
+    markdown: str
+    payloads: dict[str, carry.Carried]
+    attachments: tuple[str, ...]
+
+
+# -- push: a file to storage ----------------------------------------------------------------
+
+
+def convert_file(run: Run, path: str, *, remote_body: str | None = None) -> tuple[str, Any, FileInfo]:
+    """A file's storage as a push writes it, with what Markdown cannot say taken back from the
+    page as last synced (or, given, as Confluence has it now)."""
+    info = run.infos[path]
+    if path.endswith("/"):
+        return FOLDER_BODY, None, info
+    text = info.text if info.text is not None else run.text(path)
+    info.text = text
+    if has_conflict_markers(text):
+        raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
+    previous = remote_body if remote_body is not None else run.state.storage(path)
+    run.payloads[path] = payloads_for(run, path, text, remote_body)
+    links = tree_links(run)
+    converted = convert_markdown(text, path=path, resolve_link=links.link, resolve_image=links.image,
+                                 title_from_heading=info.title_source in (TitleSource.HEADING, TitleSource.HEADING_KEPT),
+                                 payloads=run.payloads[path])
+    return reapply(converted.storage, previous), converted, info
+
+
+def tree_links(run: Run) -> Links:
+    """Links answered from the tree as the run knows it (titles of unchanged files from the state)."""
+    if run.links is None:
+        readable = {path: doc for path, doc in run.docs.items() if path in run.infos}  # an unreadable file is no target
+        run.links = Links(run.root, readable, lambda path: run.infos[path].title,
+                          lambda path: run.infos[path].text or run.text(path))
+    return run.links
+
+
+def payloads_for(run: Run, path: str, text: str, remote_body: str | None = None) -> dict[str, carry.Carried]:
+    """What a file's kept regions refer to: kept with the state; else what the page as last
+    synced or as Confluence has it now holds; else another file's (a region copied over)."""
+    wanted = carry.refs_in(text)
+    found = run.state.kept(path)
+    for storage in (run.state.storage(path), remote_body):
+        if wanted <= found.keys():
+            return found
+        if storage:
+            found.update(derived_payloads(run, path, storage))
+    missing = wanted - found.keys()
+    for other in run.state.files if missing else ():
+        if other != path:
+            found.update({ref: item for ref, item in run.state.kept(other).items() if ref in missing})
+    return found
+
+
+def derived_payloads(run: Run, path: str, storage: str) -> dict[str, carry.Carried]:
+    try:
+        return convert_storage(storage, resolve_page=page_link(run, path), resolve_attachment=attachment_link(run, path),
+                               keep_payloads=True).payloads
+    except MdsyncError:
+        return {}
+
+
+def kept_for(run: Run, path: str, text: str, *more: dict[str, carry.Carried]) -> dict[str, carry.Carried]:
+    """The payloads to keep for a file: those its text refers to, from what is known of them."""
+    wanted = carry.refs_in(text)
+    known = {**run.state.kept(path)}
+    for payloads in more:
+        known.update(payloads)
+    return {ref: known[ref] for ref in wanted if ref in known}
+
+
+# -- pull: a page to Markdown -----------------------------------------------------------------
+
+
+async def fetch_markdown(run: Run, page_id: str, path: str, kind: str) -> Pulled:
+    page = await run.client.get_page(page_id, kind=kind)
+    back = convert_storage(page.body or "", resolve_page=page_link(run, path),
+                           resolve_attachment=attachment_link(run, path), keep_payloads=True)
+    return Pulled(page, back.markdown, back.payloads, back.attachments)
+
+
+def page_link(run: Run, path: str) -> Callable[[str, str | None, str | None], str | None]:
+    """A page link as a path from ``path`` to the target's file (or the page's address)."""
+    paths = {info.title.lower(): other for other, info in run.infos.items()}
+    for other, entry in run.state.files.items():
+        paths.setdefault(entry.title.lower(), other)
+    site = (run.config.confluence.url or "").rstrip("/")
+    space = run.space.key if run.space is not None else ""
+
+    def resolve(title: str, space_key: str | None, anchor: str | None) -> str | None:
+        if space_key in (None, space):
+            target = paths.get(title.lower())
+            if target is not None and not target.endswith("/"):
+                href = posixpath.relpath(target, posixpath.dirname(path) or ".")
+                if anchor:
+                    slugs = {value: key for key, value in tree_links(run).anchors(target).items()} \
+                        if target in run.infos else {}
+                    href += "#" + slugs.get(anchor, anchor)
+                return href
+        key = space_key or space
+        return f"{site}/wiki/display/{key}/{title.replace(' ', '+')}" if site else None
+
+    return resolve
+
+
+def attachment_link(run: Run, path: str) -> Callable[[str, str | None], str | None]:
+    """An attachment of the page as a path from ``path``: where it was, else ``NAME.assets/``."""
+    entry = run.state.files.get(path)
+    known = entry.attachments if entry is not None else {}
+    folder = posixpath.dirname(path)
+    stem = posixpath.splitext(posixpath.basename(path.rstrip("/")))[0] or "page"
+
+    def resolve(filename: str, owner: str | None) -> str | None:
+        if owner:
+            return None
+        target = known[filename].path if filename in known else posixpath.join(folder, f"{stem}.assets", filename)
+        return posixpath.relpath(target, folder or ".")
+
+    return resolve
+
+
+def compose(run: Run, path: str, markdown: str, title: str) -> tuple[str, TitleSource]:
+    """The file's new text: Confluence's body under the file's own front matter and title."""
+    entry = run.state.files.get(path)
+    source = TitleSource(entry.title_source) if entry is not None else TitleSource.HEADING
+    file = run.root / path
+    front = FrontMatter()
+    if file.is_file():
+        try:
+            front, body = split_front_matter(run.text(path))
+            # Keep the file's own spacing between its front matter and its body.
+            markdown = body[: len(body) - len(body.lstrip("\n"))] + markdown if front.raw else markdown
+        except MdsyncError:
+            front = FrontMatter()
+    if source == TitleSource.FRONT_MATTER or front.title:
+        return join_front_matter(with_updates(front, title=title), markdown), TitleSource.FRONT_MATTER
+    if source == TitleSource.HEADING_KEPT:
+        return join_front_matter(front, markdown), source
+    if source in (TitleSource.HEADING, TitleSource.FOLDER) or not file.exists():
+        heading = f"# {escape_heading(title)}\n\n"
+        if source == TitleSource.FOLDER and title == posixpath.basename(posixpath.dirname(path)):
+            return join_front_matter(front, markdown), TitleSource.FOLDER
+        return join_front_matter(front, heading + markdown), TitleSource.HEADING
+    if title != posixpath.splitext(posixpath.basename(path))[0]:
+        return join_front_matter(with_updates(front, title=title), markdown), TitleSource.FRONT_MATTER
+    return join_front_matter(front, markdown), TitleSource.FILENAME
+
+
+def restyled(run: Run, path: str, remote_text: str, title: str) -> str:
+    """Confluence's new text, in the file's own style where the page did not change.
+
+    mdsync writes Markdown its own way (tables compact, one bullet style...). To keep a
+    pull's diff to what changed in Confluence, the change is taken as a three-way merge:
+    the last synced storage as mdsync would write it (base), the file as last synced
+    (the user's style), and the new storage as mdsync writes it.
+    """
+    old_storage, user_base = run.state.storage(path), run.state.base(path)
+    entry = run.state.files.get(path)
+    if old_storage is None or user_base is None:
+        return remote_text
+    try:
+        # The base carries the title as last synced, so a title changed in Confluence is a
+        # change the merge takes in, not a line both sides agree on.
+        old_text, _ = compose(run, path, convert_storage(old_storage, resolve_page=page_link(run, path),
+                                                         resolve_attachment=attachment_link(run, path),
+                                                         keep_payloads=True).markdown,
+                              entry.title if entry is not None else title)
+    except MdsyncError:
+        return remote_text
+    merged = merge_markdown(old_text, user_base, remote_text)
+    return remote_text if merged.conflicts else merged.text
+
+
+def remove_conflict_copy(root: Path, path: str) -> None:
+    """Once a file is back in step, Confluence's copy from an earlier conflict is stale."""
+    copy = root / conflict_copy(path)
+    if copy.is_file():
+        copy.unlink()

@@ -1,0 +1,198 @@
+"""Carrying out the plan's writes to the docs folder: files from pages, merges, conflicts.
+
+Nothing is written outside the docs root; every file is written whole (atomically) and
+recorded in the state as soon as it is written, with the page it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+from dataclasses import replace
+
+from mdsync.confluence.models import Page
+from mdsync.docs import FileInfo, LocalDoc, conflict_copy, file_hash, title_of
+from mdsync.storage.canonical import storage_digest
+from mdsync.sync import plan as planner
+from mdsync.sync.context import Run
+from mdsync.sync.files import (
+    Pulled,
+    attachment_link,
+    compose,
+    fetch_markdown,
+    kept_for,
+    remove_conflict_copy,
+    restyled,
+)
+from mdsync.sync.merge import merge_markdown
+from mdsync.sync.moves import FolderMove
+from mdsync.sync.push import publish
+from mdsync.sync.report import Outcome
+from mdsync.sync.state import AttachmentState, FileState, atomic_write
+from mdsync.vocabulary import ActionKind, Status, TitleSource
+
+
+async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | None = None,
+                       kind: str = "page") -> Outcome:
+    """A page's new version into its file (at ``new_path`` if the page moved)."""
+    page = pulled.page
+    entry = run.state.files.get(path)
+    doc = run.docs.get(path)
+    unchanged_here = doc is None or not doc.has_file or doc.md_hash == entry.md_hash if entry else False
+    if entry is not None and new_path is None and unchanged_here and page.title == entry.title and \
+            storage_digest(page.body or "") == entry.storage_hash:
+        # A new version with the same body (a page status set, a re-save) of a file unchanged
+        # here: the file stays as it is. (Changed here, Confluence's side is what is asked for.)
+        await asyncio.to_thread(run.state.record, path, replace(
+            entry, version=page.version.number, parent_id=page.parent_id if kind == "page" else None),
+            storage=page.body or "", kept=kept_for(run, path, run.text(path), pulled.payloads)
+            if (run.root / path).is_file() else None)
+        return Outcome(ActionKind.PULL, path, Status.DONE, "a new version in Confluence with nothing changed", page.id)
+    target = new_path or path
+    if path.endswith("/"):
+        target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
+    text, source = compose(run, target if (run.root / target).exists() else path, pulled.markdown, page.title)
+    if not path.endswith("/"):
+        text = restyled(run, path, text, page.title)
+    await asyncio.to_thread(atomic_write, run.root / target, text)
+    attachments = await download_attachments(run, page, target, pulled.attachments)
+    if target != path:
+        run.state.rename(path, target)
+        old = run.root / path
+        if old.is_file() and old != run.root / target:
+            old.unlink()
+    await asyncio.to_thread(run.state.record, target, FileState(
+        page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
+        version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
+        storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
+        attachments=attachments), base=text, storage=page.body or "",
+        kept=kept_for(run, path, text, pulled.payloads))
+    remove_conflict_copy(run.root, target)
+    return Outcome(ActionKind.PULL, path, Status.DONE, "file updated from Confluence", page.id,
+                   new_path=target if target != path else None)
+
+
+async def download_attachments(run: Run, page: Page, path: str, used: tuple[str, ...]) -> dict[str, AttachmentState]:
+    """The attachments the page shows or links, downloaded where their version changed."""
+    entry = run.state.files.get(path)
+    known = dict(entry.attachments) if entry is not None else {}
+    if not used:
+        return known
+    result: dict[str, AttachmentState] = {}
+    resolve = attachment_link(run, path)
+    for attachment in await run.client.attachments(page.id, kind=page.type):
+        if attachment.title not in used:
+            continue
+        previous = known.get(attachment.title)
+        if previous is not None and previous.version == attachment.version:
+            result[attachment.title] = previous
+            continue
+        relative = resolve(attachment.title, None) or attachment.title
+        local = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+        data = await run.client.download(attachment)
+        atomic_write(run.root / local, data)
+        result[attachment.title] = AttachmentState(attachment.id, file_hash(data), attachment.version, local)
+    return result
+
+
+def move_folder(run: Run, move: FolderMove) -> None:
+    """Carry a page's move in Confluence to its folder: the files move, then the state."""
+    page = run.remote[run.state.files[move.page_path].page_id]
+    source, target = run.root / move.folder, run.root / move.new_folder
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        os.rename(source, target)
+    if not move.page_path.startswith(move.folder + "/") and (run.root / move.page_path).is_file():
+        os.rename(run.root / move.page_path, run.root / move.new_path(move.page_path))
+    for path in sorted(path for path in run.state.files if move.moves(path)):
+        new_path = move.new_path(path)
+        run.state.rename(path, new_path)
+        entry = run.state.files[new_path]
+        attachments = {name: replace(item, path=move.new_path(item.path)) if move.moves(item.path) else item
+                       for name, item in entry.attachments.items()}
+        if new_path == move.new_path(move.page_path):
+            entry = replace(entry, parent_id=page.parent_id)  # the page is where Confluence has it now
+        if attachments != entry.attachments or entry is not run.state.files[new_path]:
+            run.state.record(new_path, replace(entry, attachments=attachments))
+
+
+# -- the executors ----------------------------------------------------------------------------
+
+
+async def pull(run: Run, action: planner.Action) -> Outcome:
+    entry = run.state.files[action.path]
+    pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
+    return await write_pulled(run, action.path, pulled, new_path=action.new_path, kind=entry.kind)
+
+
+async def new_file(run: Run, action: planner.Action) -> Outcome:
+    page = run.remote[action.page_id or ""]
+    run.infos[action.path] = FileInfo(page.title, TitleSource.HEADING, page.type, page.id, None)
+    pulled = await fetch_markdown(run, page.id, action.path, page.type)
+    outcome = await write_pulled(run, action.path, pulled, kind=page.type)
+    outcome.action = ActionKind.NEW_FILE
+    return outcome
+
+
+async def remove_file(run: Run, action: planner.Action) -> Outcome:
+    file = run.root / action.path
+    if file.is_file():
+        file.unlink()
+    run.state.forget(action.path)
+    return Outcome(ActionKind.REMOVE_FILE, action.path, Status.DONE, "its page was deleted in Confluence",
+                   action.page_id)
+
+
+async def merge(run: Run, action: planner.Action) -> Outcome:
+    """Both sides' changes in one file: where they touch different lines, pushed back at once;
+    where they touch the same, left between conflict markers for the user."""
+    entry = run.state.files[action.path]
+    pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
+    page = pulled.page
+    remote_text, _ = compose(run, action.path, pulled.markdown, page.title)
+    remote_text = restyled(run, action.path, remote_text, page.title)
+    merged = merge_markdown(run.state.base(action.path) or "", run.text(action.path), remote_text)
+    atomic_write(run.root / action.path, merged.text)
+    kept = kept_for(run, action.path, merged.text, pulled.payloads)
+    if merged.conflicts:
+        # Confluence's side is now in the file (between markers): it counts as taken in, so
+        # once the markers are settled the file is simply "changed here" and gets pushed.
+        run.state.record(action.path, replace(entry, version=page.version.number,
+                                              storage_hash=storage_digest(page.body or ""),
+                                              md_hash=file_hash(remote_text.encode("utf-8"))), base=remote_text,
+                         storage=page.body or "", kept=kept)
+        return Outcome(ActionKind.MERGE, action.path, Status.CONFLICT,
+                       f"{merged.conflicts} part(s) changed on both sides: settle the <<<<<<< markers in the file, "
+                       "then push or sync again", entry.page_id)
+    # A clean merge: what Confluence has is now the base, and the merge is pushed on top.
+    doc = run.docs[action.path]
+    run.docs[action.path] = LocalDoc(action.path, doc.parent, file_hash(merged.text.encode("utf-8")), doc.folder)
+    run.infos[action.path] = title_of(merged.text, run.docs[action.path])
+    run.state.record(action.path, FileState(
+        page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number,
+        md_hash=file_hash(remote_text.encode("utf-8")), storage_hash=storage_digest(page.body or ""),
+        kind=entry.kind, title_source=entry.title_source, attachments=entry.attachments, labels=entry.labels,
+        links=entry.links), base=remote_text, storage=page.body or "", kept=kept)
+    outcome = await publish(run, action, action.path, page)
+    outcome.message = "merged both sides and pushed the result"
+    return outcome
+
+
+async def conflict(run: Run, action: planner.Action) -> Outcome:
+    """Nothing is overwritten; Confluence's version goes beside the file for the user to compare."""
+    entry = run.state.files.get(action.path) or (run.state.files.get(action.new_path or "") if action.new_path
+                                                 else None)
+    message = f"{action.reason}: nothing was overwritten"
+    if entry is not None and entry.page_id in run.remote and not action.path.endswith("/"):
+        pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
+        remote_text, _ = compose(run, action.path, pulled.markdown, pulled.page.title)
+        # Beside the file as it is now (a renamed file's new place), never in a folder it left.
+        here = action.path if (run.root / action.path).exists() or not action.new_path else action.new_path
+        atomic_write(run.root / conflict_copy(here), remote_text)
+        # What the copy's carried regions refer to is kept too, for what is taken over from it.
+        if here in run.state.files:
+            run.state.record(here, run.state.files[here], kept={
+                **run.state.kept(here), **kept_for(run, here, remote_text, pulled.payloads)})
+        message += f"; Confluence's version is in {conflict_copy(here)}"
+    return Outcome(ActionKind.CONFLICT, action.path, Status.CONFLICT, message, action.page_id)

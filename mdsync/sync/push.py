@@ -1,0 +1,168 @@
+"""Carrying out the plan's writes to Confluence: pages, their attachments and labels.
+
+Each executor takes one action of the plan and returns its outcome; the state records
+what landed as soon as it lands. What to write was decided by the planner; here only
+what a write needs is worked out (the storage, which attachments changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from dataclasses import replace
+from typing import Any
+
+from mdsync.confluence.errors import PermissionDenied
+from mdsync.confluence.models import Page
+from mdsync.docs import file_hash
+from mdsync.errors import MdsyncError
+from mdsync.storage.canonical import storage_digest
+from mdsync.sync import plan as planner
+from mdsync.sync.context import Run
+from mdsync.sync.files import convert_file, kept_for, remove_conflict_copy
+from mdsync.sync.report import Outcome
+from mdsync.sync.state import AttachmentState, FileState
+from mdsync.vocabulary import ActionKind, Status, TitleSource
+
+
+async def check_may_add_pages(run: Run) -> None:
+    """One request before the first create, rather than a failure per page."""
+    assert run.space is not None
+    if "may_add_pages" not in run.site_cache:
+        run.site_cache["may_add_pages"] = ("create", "page") in await run.client.space_operations(run.space.id)
+    if not run.site_cache["may_add_pages"]:
+        run.site_cache.pop("may_add_pages")  # ask again next time: an admin may grant it meanwhile
+        raise PermissionDenied(f"Your account may not add pages to space {run.space.key}: ask a space admin for "
+                               "the 'Add pages' permission, or set another space in mdsync.yaml.", 403)
+
+
+async def publish(run: Run, action: planner.Action, path: str, page: Page | None) -> Outcome:
+    """Create or update the page for ``path`` and everything that hangs on it."""
+    if page is not None and not run.docs[path].has_file:
+        return await keep_folder_page(run, action, path, page)
+    storage, converted, info = convert_file(run, path)
+    if converted is not None and converted.unresolved and page is not None:
+        # The file refers to what the page held and the state does not have (a fresh clone
+        # without .mdsync): the page itself still has it.
+        live = (await run.client.get_page(page.id, kind=page.type)).body
+        storage, converted, info = convert_file(run, path, remote_body=live)
+    digest = storage_digest(storage)
+    parent_id = run.page_id(run.docs[path].parent)
+    entry = run.state.files.get(path)
+    if page is None:
+        assert run.space is not None
+        page = await run.client.create_page(run.space.id, info.title, storage, parent_id, kind=info.kind)
+        wrote = "created"
+    elif action.needs_same_body:
+        full = await run.client.get_page(page.id, kind=page.type)
+        if full.body is None or storage_digest(full.body) != digest:
+            raise MdsyncError(f"A page titled '{info.title}' already exists under the same parent in Confluence "
+                              "and was not made from this file: rename one of them, or run 'mdsync sync "
+                              "--resync' to link them.")
+        page, wrote = full, "adopted"
+    elif entry is None or entry.storage_hash != digest or page.title != info.title or page.parent_id != parent_id \
+            or page.version.number != entry.version:  # the last: --force over a Confluence edit
+        page = await run.client.update_page(page, title=info.title, body=storage, message=f"mdsync: {path}",
+                                            parent_id=parent_id)
+        wrote = "updated"
+    else:
+        wrote = "unchanged"
+    attachments = await upload_attachments(run, page.id, path, converted, entry)
+    labels = await update_labels(run, page.id, converted, entry)
+    await asyncio.to_thread(run.state.record, path, FileState(
+        page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
+        version=page.version.number, md_hash=run.docs[path].md_hash, storage_hash=digest, kind=info.kind,
+        title_source=info.title_source, attachments=attachments, labels=labels,
+        links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage,
+        kept=kept_for(run, path, info.text, run.payloads.get(path, {})) if info.text is not None else None)
+    remove_conflict_copy(run.root, path)
+    warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
+    return Outcome(action.kind, path, Status.DONE, f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+
+async def keep_folder_page(run: Run, action: planner.Action, path: str, page: Page) -> Outcome:
+    """A folder with no index file stands for its page as the page is: its title and body
+    stay (they may be what a deleted index.md held); only a move is carried out."""
+    parent_id = run.page_id(run.docs[path].parent)
+    entry = run.state.files.get(path)
+    storage_hash = entry.storage_hash if entry is not None else ""
+    wrote = "unchanged"
+    if page.parent_id != parent_id:
+        full = await run.client.get_page(page.id, kind=page.type)
+        page = await run.client.update_page(full, title=full.title, body=full.body or "",
+                                            message=f"mdsync: {path}", parent_id=parent_id)
+        storage_hash, wrote = storage_digest(full.body or ""), "moved"
+    await asyncio.to_thread(run.state.record, path, FileState(
+        page_id=page.id, title=page.title, parent_id=parent_id, version=page.version.number, md_hash=None,
+        storage_hash=storage_hash, kind="page", title_source=TitleSource.FOLDER))
+    return Outcome(action.kind, path, Status.DONE, f"{wrote} (the folder keeps its page as it is)", page.id)
+
+
+async def upload_attachments(run: Run, page_id: str, path: str, converted: Any,
+                             entry: FileState | None) -> dict[str, AttachmentState]:
+    """The files the page shows or links, uploaded where they changed since the last sync."""
+    known = dict(entry.attachments) if entry is not None else {}
+    result: dict[str, AttachmentState] = {}
+    remote_files: dict[str, Any] | None = None
+    for ref in list(converted.attachments) if converted is not None else []:
+        try:
+            data = (run.root / ref.path).read_bytes()
+        except OSError:
+            continue  # reported by the converter's warnings; nothing to upload
+        digest = file_hash(data)
+        previous = known.get(ref.filename)
+        if previous is not None and previous.hash == digest:
+            result[ref.filename] = replace(previous, path=ref.path)
+            continue
+        if remote_files is None:
+            remote_files = {item.title: item for item in await run.client.attachments(page_id)}
+        media = mimetypes.guess_type(ref.filename)[0] or "application/octet-stream"
+        uploaded = await run.client.upload_attachment(page_id, ref.filename, data, media_type=media,
+                                                      existing=remote_files.get(ref.filename))
+        result[ref.filename] = AttachmentState(uploaded.id, digest, uploaded.version, ref.path)
+    return result
+
+
+async def update_labels(run: Run, page_id: str, converted: Any, entry: FileState | None) -> tuple[str, ...]:
+    """The page's labels as the front matter lists them: new ones added, dropped ones removed."""
+    if converted is None:
+        return entry.labels if entry is not None else ()
+    wanted = tuple(converted.labels)
+    had = set(entry.labels) if entry is not None else set()
+    added = [label for label in wanted if label not in had]
+    if added:
+        await run.client.add_labels(page_id, added)
+    for label in had - set(wanted):
+        await run.client.remove_label(page_id, label)
+    return wanted
+
+
+# -- the executors ----------------------------------------------------------------------------
+
+
+async def create(run: Run, action: planner.Action) -> Outcome:
+    return await publish(run, action, action.path, None)
+
+
+async def adopt(run: Run, action: planner.Action) -> Outcome:
+    return await publish(run, action, action.path, await run.client.get_page(action.page_id or "", body=False))
+
+
+async def update(run: Run, action: planner.Action) -> Outcome:
+    """Update, move: the page is written as the file now is (unchanged parts are not sent)."""
+    return await publish(run, action, action.path, run.remote_page(action))
+
+
+async def rename(run: Run, action: planner.Action) -> Outcome:
+    assert action.new_path is not None
+    run.state.rename(action.path, action.new_path)
+    outcome = await publish(run, action, action.new_path, run.remote_page(action))
+    outcome.new_path, outcome.path = action.new_path, action.path
+    return outcome
+
+
+async def trash(run: Run, action: planner.Action) -> Outcome:
+    entry = run.state.files[action.path]
+    await run.client.delete_page(entry.page_id, kind=entry.kind)
+    run.state.forget(action.path)
+    return Outcome(ActionKind.TRASH, action.path, Status.DONE, "page moved to the trash", entry.page_id)

@@ -1,0 +1,222 @@
+"""Reading both sides into what the planner decides from.
+
+The files (scanned, titled: ``docs.py``), the page tree under the root page (one listing),
+and the facts only a look at both can give: which files whose pages changed in Confluence
+hold what Confluence now holds (agreements), which files' attachments changed, and, for a
+resync, which file stands for which page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+
+from mdsync.confluence.errors import NotFound
+from mdsync.confluence.models import Page
+from mdsync.docs import FileInfo, LocalDoc, file_hash, folder_title, scan, title_of
+from mdsync.errors import MdsyncError
+from mdsync.storage.canonical import storage_digest
+from mdsync.sync import plan as planner
+from mdsync.sync.context import Agreement, Run
+from mdsync.sync.files import compose, convert_file, fetch_markdown, kept_for, restyled
+from mdsync.sync.report import Outcome
+from mdsync.sync.state import FileState, atomic_write
+from mdsync.vocabulary import ActionKind, Status, TitleSource
+
+
+def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
+    """The docs folder as the planner sees it, and the files that cannot be read now."""
+    run.docs = scan(run.root, run.config.include, run.config.exclude)
+    run.infos = {}
+    run.links = None
+    unreadable: list[Outcome] = []
+    local: dict[str, planner.Local] = {}
+    for path, doc in run.docs.items():
+        try:
+            info = _info(run, doc)
+        except MdsyncError as error:
+            unreadable.append(Outcome(ActionKind.SKIP, path, Status.FAILED, error.message))
+            continue
+        run.infos[path] = info
+        local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind)
+    return local, unreadable
+
+
+def _info(run: Run, doc: LocalDoc) -> FileInfo:
+    entry = run.state.files.get(doc.path)
+    if not doc.has_file:  # a folder page keeps the title its page has
+        return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER, "page", None, None)
+    if entry is not None and entry.md_hash == doc.md_hash:  # unchanged: no need to read it
+        return FileInfo(entry.title, TitleSource(entry.title_source), entry.kind, None, None)
+    return title_of(run.text(doc.path), doc)
+
+
+async def read_remote(run: Run) -> None:
+    """The space, the root page, and one listing of the space: the tree and the titles outside it."""
+    await run.client.open()
+    if "space" not in run.site_cache:
+        run.space = await run.client.space(run.config.space)
+        run.site_cache.update(space=run.space, root_page=await _root_page(run))
+    run.space, run.root_page = run.site_cache["space"], run.site_cache["root_page"]
+    _remember_site(run)
+    listing = await run.client.pages_in_space(run.space.id)
+    if run.root_page.id not in {page.id for page in listing}:
+        run.site_cache.clear()
+        raise MdsyncError(f"The page that holds the tree ({run.root_page.title}, id {run.root_page.id}) is no "
+                          "longer in the space: restore it, or set 'parent' in mdsync.yaml.")
+    run.remote = _tree(listing, run.root_page.id)
+    run.outside = {page.title.lower(): page.id for page in listing if page.id not in run.remote}
+
+
+async def read_blog_posts(run: Run) -> None:
+    """Blog posts hang under the space, not the tree: listed only when a file is one."""
+    if any(entry.kind == "blogpost" for entry in run.state.files.values()) or \
+            any(info.kind == "blogpost" for info in run.infos.values()):
+        assert run.space is not None
+        for post in await run.client.blog_posts(run.space.id):
+            run.remote[post.id] = post
+
+
+def remote_for_planner(run: Run) -> dict[str, planner.Remote]:
+    return {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
+                                    _source(page)) for page in run.remote.values()}
+
+
+async def _root_page(run: Run) -> Page:
+    assert run.space is not None
+    parent = run.config.parent
+    if parent is None:
+        if run.space.homepage_id is None:
+            raise MdsyncError(f"Space {run.space.key} has no home page: set 'parent' in mdsync.yaml.")
+        return await run.client.get_page(run.space.homepage_id, body=False)
+    if parent.isdigit():
+        try:
+            return await run.client.get_page(parent, body=False)
+        except NotFound:
+            raise MdsyncError(f"mdsync.yaml's parent page {parent} does not exist in Confluence (or cannot be "
+                              "seen): check the id.") from None
+    found = await run.client.find_page(run.space.id, parent)
+    if found is None:
+        raise MdsyncError(f"There is no page titled '{parent}' in space {run.space.key} to hold the tree: "
+                          "create it, or fix 'parent' in mdsync.yaml.")
+    return found
+
+
+def _remember_site(run: Run) -> None:
+    assert run.space is not None and run.root_page is not None
+    site = {"space": run.space.key, "space_id": run.space.id, "root_page_id": run.root_page.id,
+            "url": run.config.confluence.url}
+    if run.client.cloud_id:
+        site["cloud_id"] = run.client.cloud_id
+    if run.state.site.get("root_page_id") not in (None, run.root_page.id) or \
+            run.state.site.get("space_id") not in (None, run.space.id):
+        raise MdsyncError("The state in .mdsync was made for another space or parent page: run 'mdsync sync "
+                          "--resync' to rebuild it for this one.")
+    if site != run.state.site:
+        run.state.site = site  # saved once something is written: a dry run leaves .mdsync alone
+        run.site_changed = True
+
+
+def _tree(pages: list[Page], root_id: str) -> dict[str, Page]:
+    children: dict[str | None, list[Page]] = {}
+    for page in pages:
+        children.setdefault(page.parent_id, []).append(page)
+    tree: dict[str, Page] = {}
+    pending = list(children.get(root_id, []))
+    while pending:
+        page = pending.pop()
+        tree[page.id] = page
+        pending.extend(children.get(page.id, []))
+    return tree
+
+
+def _source(page: Page) -> str | None:
+    """The file mdsync last wrote the page from, as its version message says (``mdsync: PATH``)."""
+    message = page.version.message or ""
+    return message[len("mdsync: "):] if message.startswith("mdsync: ") else None
+
+
+# -- facts from both sides ------------------------------------------------------------------
+
+
+async def agreements(run: Run, selected: Callable[[str], bool]) -> dict[str, Agreement]:
+    """Files changed here whose pages changed in Confluence to the very same thing.
+
+    That is what a run killed after a write but before recording it leaves behind (a
+    push's update, a pull's file), and what the same edit made on both sides looks like.
+    Such a file is in step, not in conflict: the planner has the state learn so.
+    """
+    candidates = []
+    for path, entry in run.state.files.items():
+        doc, info, page = run.docs.get(path), run.infos.get(path), run.remote.get(entry.page_id)
+        if doc is None or info is None or page is None or not doc.has_file or not selected(path):
+            continue
+        if doc.md_hash != entry.md_hash and page.version.number != entry.version and page.title == info.title:
+            candidates.append(path)
+    found: dict[str, Agreement] = {}
+
+    async def check(path: str) -> None:
+        entry = run.state.files[path]
+        try:
+            pulled = await fetch_markdown(run, entry.page_id, path, entry.kind)
+            page = pulled.page
+            if page.body is None:
+                return
+            storage, converted, info = convert_file(run, path, remote_body=page.body)
+            text = info.text or ""
+            if storage_digest(storage) != storage_digest(page.body):
+                remote_text, _ = compose(run, path, pulled.markdown, page.title)
+                if restyled(run, path, remote_text, page.title) != text:
+                    return
+        except MdsyncError:
+            return  # not provably the same: the plan treats it as changed on both sides
+        found[path] = Agreement(replace(
+            entry, title=page.title, parent_id=page.parent_id if entry.kind == "page" else None,
+            version=page.version.number, md_hash=run.docs[path].md_hash, storage_hash=storage_digest(page.body),
+            links=tuple(converted.links) if converted is not None else entry.links), text, page.body,
+            kept_for(run, path, text, run.payloads.get(path, {}), pulled.payloads))
+
+    await asyncio.gather(*(check(path) for path in candidates))
+    return found
+
+
+def changed_attachments(run: Run) -> set[str]:
+    """Files whose attachments (images, linked files) changed here though their text did not."""
+    changed = set()
+    for path, entry in run.state.files.items():
+        for attachment in entry.attachments.values():
+            file = run.root / attachment.path
+            if file.is_file() and file_hash(file.read_bytes()) != attachment.hash:
+                changed.add(path)
+                break
+    return changed
+
+
+async def resync(run: Run, local: dict[str, planner.Local]) -> None:
+    """Rebuild the state: each file matched to its page (planner.resync_matches); what agrees
+    is recorded as synced, what differs as changed on both sides."""
+    run.state.files = {}
+    matches = planner.resync_matches(local, remote_for_planner(run))
+    for path in sorted(local):
+        match = matches.get(path)
+        if match is None:
+            run.state.drop_copies(path)  # an earlier state's copies would mislead the next push
+            continue
+        page = run.remote[match.id]
+        full = await run.client.get_page(page.id, kind=page.type)
+        storage, converted, info = convert_file(run, path, remote_body=full.body or "")
+        same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
+        run.state.files[path] = FileState(
+            page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number if same else 0,
+            md_hash=run.docs[path].md_hash if same else None, storage_hash=storage_digest(full.body or ""),
+            kind=page.type, title_source=info.title_source)
+        # The page as Confluence has it now is what a push takes back what Markdown cannot say from;
+        # the file is the merge base only where the two agree (else the plan sees both sides changed).
+        run.state.drop_copies(path)
+        atomic_write(run.state.storage_path(path), full.body or "")
+        if info.text is not None:
+            run.state.write_kept(path, kept_for(run, path, info.text, run.payloads.get(path, {})))
+        if same and info.text is not None:
+            atomic_write(run.state.base_path(path), info.text)
+    run.state.save()
