@@ -26,11 +26,13 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from mdsync.convert.carry import Carried
 from mdsync.errors import MdsyncError
 from mdsync.vocabulary import ExitCode
+
+if TYPE_CHECKING:
+    from mdsync.convert.carry import Carried
 
 STATE_VERSION = 1
 
@@ -243,6 +245,8 @@ class State:
         copy = self.kept_path(path)
         if not copy.exists():
             return {}
+        from mdsync.convert.carry import Carried  # the planner reads the state without the converter
+
         try:
             data = json.loads(copy.read_text(encoding="utf-8"))
             return {str(ref): Carried.from_json(value) for ref, value in data.items()}
