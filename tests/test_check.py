@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mdsync.check import check_docs
+from mdsync.cli.check import check_docs
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
 from tests.conftest import RunningSandbox
 

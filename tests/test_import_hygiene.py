@@ -33,3 +33,14 @@ def test_one_converter_module_does_not_load_both_directions() -> None:
 def test_the_package_and_the_command_group_load_the_converter_on_first_use() -> None:
     assert not {name for name in loaded_after("import mdsync, mdsync.cli") if name.startswith("mdsync.convert")}
     assert "mdsync.convert.to_storage" in loaded_after("import mdsync\nmdsync.markdown_to_storage('x')")
+
+
+@pytest.mark.parametrize(("command", "not_loaded"), [
+    ("push", ("mdsync.sandbox", "mdsync.preview")),
+    ("check", ("mdsync.confluence", "mdsync.sync.engine", "mdsync.sandbox")),
+    ("convert", ("mdsync.confluence", "mdsync.sync", "mdsync.sandbox")),
+])
+def test_a_command_loads_only_its_own_parts(command: str, not_loaded: tuple[str, ...]) -> None:
+    loaded = loaded_after(f"from mdsync.cli import cli\ncli.get_command(None, {command!r})")
+    assert f"mdsync.cli.{command}" in loaded
+    assert not {name for name in loaded if name.startswith(not_loaded)}

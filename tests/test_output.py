@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from mdsync.output import LiveProgress
+from mdsync.cli.output import LiveProgress
 from mdsync.sync.report import Outcome
 
 
@@ -41,7 +41,7 @@ def test_a_long_run_shows_a_bar_that_counts_to_the_total() -> None:
 
 
 def test_the_watch_status_line_shows_the_last_change_pending_files_and_trouble() -> None:
-    from mdsync.output import WatchConsole
+    from mdsync.cli.output import WatchConsole
 
     console, out = terminal()
     shown = WatchConsole(console)
@@ -63,7 +63,7 @@ def test_the_watch_status_line_shows_the_last_change_pending_files_and_trouble()
 def test_watch_json_is_one_event_per_line() -> None:
     import json
 
-    from mdsync.output import WatchJson
+    from mdsync.cli.output import WatchJson
 
     lines: list[str] = []
     events = WatchJson(lines.append)

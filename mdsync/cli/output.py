@@ -9,10 +9,17 @@ from typing import Any
 
 from rich.console import Console
 from rich.live import Live
-from rich.text import Text
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from mdsync.sync.report import Outcome, Report
 

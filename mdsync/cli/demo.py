@@ -15,15 +15,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import click
 import httpx
 from rich.console import Console
 from rich.syntax import Syntax
 
 import mdsync
+from mdsync.cli.output import summary
 from mdsync.config import parse_config
 from mdsync.confluence.client import ConfluenceClient
 from mdsync.errors import UsageError
-from mdsync.output import summary
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.server import BackgroundServer
 from mdsync.sync.engine import Engine, RunOptions
@@ -119,3 +120,13 @@ def run_demo(console: Console, *, serve: bool = False, port: int | None = None, 
                         time.sleep(3600)
                 except KeyboardInterrupt:
                     console.print("Stopped.")
+
+
+@click.command()
+@click.option("--serve", is_flag=True, help="Keep the sandbox running after the demo, for the preview.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for the sandbox (default: a free one).")
+@click.option("--docs", "docs_path", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Docs folder to use instead of sample_docs.")
+def demo(serve: bool, port: int, docs_path: str | None) -> None:
+    """Run the whole story against a sandbox started in-process: push, a colleague's edit, pull."""
+    run_demo(Console(highlight=False), serve=serve, port=port or None, docs=docs_path)

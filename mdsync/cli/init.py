@@ -14,7 +14,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from mdsync.config import ENV_MATON_KEY, ENV_TOKEN, ConfluenceConfig, Secret, parse_config
+from mdsync.config import (
+    ENV_MATON_KEY,
+    ENV_TOKEN,
+    ConfluenceConfig,
+    Secret,
+    parse_config,
+)
 from mdsync.errors import ConfigError, UsageError
 
 
@@ -109,4 +115,19 @@ async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -
         return str(user.get("displayName") or user.get("email") or user.get("accountId")), found.name
 
 
-__all__ = ["init_config", "render"]
+@click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("mdsync.yaml"), show_default=True, help="Where to write the configuration.")
+@click.option("--url", help="Confluence site URL, e.g. https://your-site.atlassian.net.")
+@click.option("--auth", type=click.Choice(["token", "bearer", "maton"]), help="How to sign in (default: token).")
+@click.option("--email", help="Your Atlassian account email (for auth token).")
+@click.option("--space", "space_key", help="Key of the space to sync with, e.g. DOCS.")
+@click.option("--parent", help="Page id or title that holds the tree (default: the space home page).")
+@click.option("--docs", "docs_folder", help="The folder of Markdown files (default: docs).")
+@click.option("--force", is_flag=True, help="Replace an existing configuration file.")
+@click.option("--no-check", is_flag=True, help="Write the file without testing the connection.")
+def init(config_path: Path, url: str | None, auth: str | None, email: str | None, space_key: str | None,
+         parent: str | None, docs_folder: str | None, force: bool, no_check: bool) -> None:
+    """Write mdsync.yaml (asking for what the flags leave out) after testing the connection."""
+    init_config(Console(highlight=False, soft_wrap=True), config_path, url=url, auth=auth, email=email,
+                space=space_key, parent=parent, docs=docs_folder, force=force, check=not no_check)

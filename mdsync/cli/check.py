@@ -9,10 +9,15 @@ constructs that Confluence shows differently count unless ``allow_degraded``.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import click
+
+from mdsync.cli.common import config_option, promise_json
 from mdsync.convert import convert_markdown
 from mdsync.convert.frontmatter import FrontMatterError
 from mdsync.docs import (
@@ -23,7 +28,7 @@ from mdsync.docs import (
     scan,
     title_of,
 )
-from mdsync.errors import MdsyncError
+from mdsync.errors import MdsyncError, UsageError
 from mdsync.sync.state import State
 
 
@@ -110,4 +115,40 @@ def _line_of(message: str) -> int | None:
     return None
 
 
-__all__ = ["Problem", "check_docs", "selector"]
+@click.command()
+@config_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--docs", "docs_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The docs folder (default: from mdsync.yaml).")
+@click.option("--allow-degraded", is_flag=True,
+              help="Report constructs Confluence shows differently, but do not fail on them.")
+@click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")
+def check(config_path: Path | None, paths: tuple[Path, ...], docs_folder: Path | None, allow_degraded: bool,
+          as_json: bool) -> None:
+    """Find what would go wrong on push, offline and without credentials (PATHS: only these)."""
+    from mdsync.config import load_config
+
+    promise_json(as_json)
+    include, exclude, state_dir = ("**/*.md",), (), None
+    if docs_folder is None:
+        if config_path is None and not Path("mdsync.yaml").exists():
+            raise UsageError("There is no mdsync.yaml here: run mdsync check in the folder that has it, or pass "
+                             "--docs DIR (or --config FILE).")
+        config = load_config(config_path)
+        docs_folder, include, exclude, state_dir = config.docs, config.include, config.exclude, config.state_dir
+    if not docs_folder.is_dir():
+        raise UsageError(f"The docs folder {docs_folder} does not exist.")
+    problems = check_docs(docs_folder, include=include, exclude=exclude, selected=selector(docs_folder, paths),
+                          state_dir=state_dir)
+    failing = [problem for problem in problems if problem.kind == "broken" or not allow_degraded]
+    code = 1 if failing else 0
+    if as_json:
+        click.echo(json.dumps({"exit_code": code, "problems": [problem.as_dict() for problem in problems]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            click.echo(f"{problem}" + (" (degraded)" if problem.kind == "degraded" else ""))
+        count = len({problem.path for problem in problems})
+        click.echo(f"{len(problems)} problem(s) in {count} file(s)." if problems else "No problems found.",
+                   err=True)
+    sys.exit(code)

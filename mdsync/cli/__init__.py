@@ -1,0 +1,79 @@
+"""The mdsync command line: one click group, one module per command.
+
+Errors are MdsyncError subclasses: the CLI prints their one-sentence message and exits
+with their code (0 ok, 1 failure, 2 usage or config, 3 conflicts, 4 differences). A
+traceback is shown only with ``-v``. A command's module is imported only when that command
+runs (or help lists it), so ``mdsync push`` never loads the sandbox, nor ``mdsync check``
+the HTTP client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import import_module
+from typing import Any
+
+import click
+from rich.console import Console
+
+from mdsync import __version__
+from mdsync.cli.common import JSON_ERRORS
+from mdsync.errors import MdsyncError
+from mdsync.vocabulary import ExitCode
+
+# Every command, each the function of the same name in mdsync/cli/<name>.py.
+COMMANDS = ("check", "convert", "demo", "init", "pull", "push", "sandbox", "status", "sync", "watch")
+
+
+class MdsyncGroup(click.Group):
+    """Loads a command when it is asked for; turns MdsyncError into its message and exit code
+    instead of a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        command: click.Command = getattr(import_module(f"mdsync.cli.{name}"), name)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MdsyncError as error:
+            _fail(ctx, error.message, error.exit_code, error)
+        except KeyboardInterrupt:
+            Console(stderr=True).print("Interrupted.")
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # a bug: say so plainly, show details only with -v
+            _fail(ctx, f"mdsync stopped on an unexpected error ({type(error).__name__}). "
+                       "Run again with -v for details and report it.", ExitCode.FAILURE, error)
+
+
+def _fail(ctx: click.Context, message: str, code: int, error: BaseException) -> None:
+    console = Console(stderr=True, highlight=False)
+    if ctx.find_root().params.get("verbose"):
+        console.print_exception(show_locals=False)
+    console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    if ctx.meta.get(JSON_ERRORS):
+        # A tool reading stdout still gets its one document, saying what went wrong.
+        click.echo(json.dumps({"error": message, "exit_code": int(code)}, ensure_ascii=False))
+    ctx.exit(int(code))
+
+
+@click.group(cls=MdsyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="mdsync")
+@click.option("-v", "--verbose", is_flag=True, help="Show details (and tracebacks on errors).")
+def cli(verbose: bool) -> None:
+    """Keep a folder of Markdown files and a Confluence page tree in step."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=list(argv) if argv is not None else None, prog_name="mdsync")
+
+
+__all__ = ["cli", "main"]

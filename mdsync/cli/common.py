@@ -1,0 +1,83 @@
+"""What the commands share: the --config option, the options of a sync run, and the run itself."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from mdsync.errors import UsageError
+from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
+
+JSON_ERRORS = "mdsync.json_errors"  # ctx.meta key: the command promised one JSON document
+
+
+def promise_json(as_json: bool) -> None:
+    """A command printing one JSON document prints one on failure too (the group reads this)."""
+    click.get_current_context().meta[JSON_ERRORS] = as_json
+
+
+def config_option(command: Any) -> Any:
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="The mdsync.yaml to use (default: ./mdsync.yaml).")(command)
+
+
+def sync_options(command: Any) -> Any:
+    """PATHS, --dry-run and --json: what push, pull and sync all take."""
+    command = click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")(command)
+    command = click.option("--dry-run", is_flag=True, help="Show the plan with a diff per page; write nothing.")(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def delete_option(command: Any) -> Any:
+    return click.option("--delete", is_flag=True,
+                        help="Trash the pages of deleted files (as sync.delete: trash).")(command)
+
+
+def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, dry_run: bool = False,
+             as_json: bool = False, force: bool = False, delete: bool = False,
+             on_conflict: ConflictPolicy | None = None, resync: bool = False, check: bool = False,
+             status: bool = False) -> None:
+    """One run of the engine, its report shown (a live progress line on a terminal), its exit code."""
+    from mdsync.cli.output import LiveProgress, show
+    from mdsync.config import load_config
+    from mdsync.confluence.client import ConfluenceClient
+    from mdsync.sync.engine import Engine, RunOptions
+    from mdsync.sync.state import State
+
+    promise_json(as_json)
+    config = load_config(config_path)
+    relative = tuple(docs_relative(config.docs, path) for path in paths)
+    console = Console(highlight=False, log_path=False)
+    progress = None if as_json or not console.is_terminal else LiveProgress(console)
+    options = RunOptions(mode=mode, dry_run=dry_run, force=force, delete=DeletePolicy.TRASH if delete else None,
+                         on_conflict=on_conflict, paths=relative, resync=resync, check=check, status=status)
+
+    async def go() -> Any:
+        cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)
+        async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency,
+                                    cloud_id=cloud_id) as client:
+            return await Engine(config, client, progress=progress).run(options)
+
+    try:
+        report = asyncio.run(go())
+    finally:
+        if progress is not None:
+            progress.stop()
+    show(report, console, as_json=as_json)
+    if report.exit_code:
+        sys.exit(int(report.exit_code))
+
+
+def docs_relative(docs: Path, path: Path) -> str:
+    """A PATH given on the command line as a path of the docs folder (a folder ends in /)."""
+    absolute = path.resolve()
+    try:
+        relative = absolute.relative_to(docs.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(f"{path} is not inside the docs folder {docs}.") from None
+    return "" if relative == "." else relative + ("/" if absolute.is_dir() else "")

@@ -1,0 +1,62 @@
+"""`mdsync convert`: one file, offline, either direction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from mdsync.errors import UsageError
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "target", type=click.Choice(["storage", "markdown"]), default="storage", show_default=True,
+              help="storage: a Markdown file to Confluence storage; markdown: a storage file back to Markdown.")
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Docs folder that relative links resolve in (default: the file's folder).")
+@click.option("--json", "as_json", is_flag=True, help="Print title, labels, attachments, links and warnings too.")
+def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
+    """Convert one file offline (no credentials): Markdown to storage, or storage to Markdown."""
+    from mdsync.convert import convert_markdown, convert_storage
+    from mdsync.docs import InputError, folder_links, read_markdown, scan
+
+    if target == "markdown":
+        from mdsync.storage.xhtml import StorageParseError
+
+        try:
+            back = convert_storage(read_markdown(file, str(file)))
+        except StorageParseError as error:
+            raise InputError(f"{file} is not valid Confluence storage format: {error}.") from None
+        if as_json:
+            click.echo(json.dumps({"file": str(file), "markdown": back.markdown, "attachments": list(back.attachments),
+                                   "links": [{"title": title, "space": space} for title, space in back.links],
+                                   "carried": list(back.carried), "losses": list(back.losses)},
+                                  ensure_ascii=False, indent=2))
+        else:
+            click.echo(back.markdown, nl=False)
+        return
+
+    root = (root or file.parent).resolve()
+    absolute = file.resolve()
+    if not absolute.is_relative_to(root):
+        raise UsageError(f"{file} is not inside the docs folder {root}: pass --root with a folder that holds it.")
+    relative = absolute.relative_to(root).as_posix()
+    links = folder_links(root, scan(root))
+    converted = convert_markdown(read_markdown(absolute, str(file)), path=relative, resolve_link=links.link,
+                                 resolve_image=links.image)
+    if as_json:
+        report = {
+            "file": relative, "title": converted.title, "labels": list(converted.labels),
+            "storage": converted.storage,
+            "attachments": [{"path": ref.path, "filename": ref.filename} for ref in converted.attachments],
+            "links": list(converted.links), "warnings": [str(warning) for warning in converted.warnings],
+        }
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(converted.storage)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    for warning in converted.warnings:
+        errors.print(f"[yellow]warning:[/] {relative}: {warning}")

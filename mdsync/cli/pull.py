@@ -1,0 +1,18 @@
+"""`mdsync pull`: bring back what colleagues changed in Confluence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mdsync.cli.common import config_option, run_sync, sync_options
+from mdsync.vocabulary import Mode
+
+
+@click.command()
+@config_option
+@sync_options
+def pull(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
+    """Bring pages changed in Confluence back into their files (never overwriting local edits)."""
+    run_sync(Mode.PULL, config_path, paths, dry_run=dry_run, as_json=as_json)
