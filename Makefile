@@ -11,7 +11,7 @@ demo: $(VENV)/.sandbox
 	$(BIN)/mdsync demo
 
 test: $(VENV)/.test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 serve: $(VENV)/.sandbox
 	$(BIN)/mdsync sandbox serve
