@@ -29,6 +29,14 @@ class Mode(StrEnum):
     SYNC = "sync"
 
 
+class AuthMode(StrEnum):
+    """How mdsync signs in to Confluence (confluence.auth)."""
+
+    TOKEN = "token"  # an Atlassian account's email and API token (HTTP Basic), against the site
+    BEARER = "bearer"  # a scoped API token or an OAuth access token, through Atlassian's gateway
+    MATON = "maton"  # a Maton API key, through the Maton gateway
+
+
 class ConflictPolicy(StrEnum):
     """What a run does with a file changed both here and in Confluence (sync.on_conflict)."""
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
+import yaml
 
+from mdsync import strict_yaml
 from mdsync.config import (
     Config,
     ConfluenceConfig,
@@ -18,8 +22,13 @@ from mdsync.config import (
     SyncConfig,
     load_config,
     parse_config,
+    schema,
 )
+from mdsync.config.model import model_value
+from mdsync.config.template import example_text
+from mdsync.convert.frontmatter import FrontMatterError, split_front_matter
 from mdsync.errors import ConfigError
+from mdsync.vocabulary import AuthMode
 
 ROOT = Path("/srv/project")
 TOKEN = "tok-3xAmpl3-S3CR3T-value"
@@ -804,3 +813,168 @@ def test_gateway_defaults_to_atlassian_and_refuses_plain_http_elsewhere() -> Non
     assert local.confluence.gateway == "http://127.0.0.1:8090"
     with pytest.raises(ConfigError, match="gateway"):
         parse_config("space: D\nconfluence:\n  gateway: http://evil.example\n", root=Path("/tmp"), environ={})
+
+
+# --------------------------------------------------------------------------- the schema
+
+
+def _dotted(data: dict[str, Any], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for name, value in data.items():
+        if isinstance(value, dict):
+            names |= _dotted(value, f"{prefix}{name}.")
+        else:
+            names.add(prefix + name)
+    return names
+
+
+def test_example_file_is_what_the_schema_generates() -> None:
+    checked_in = (REPO / "mdsync.yaml.example").read_text(encoding="utf-8")
+    assert checked_in == example_text(), (
+        "mdsync.yaml.example is out of step with mdsync/config/schema.py; regenerate it with "
+        "'python -m mdsync.config.template > mdsync.yaml.example'"
+    )
+
+
+def test_every_schema_key_is_in_the_example_and_in_redacted() -> None:
+    names = {key.name for key in schema.KEYS}
+    example = yaml.safe_load((REPO / "mdsync.yaml.example").read_text(encoding="utf-8"))
+    assert _dotted(example) == names
+    redacted = parse("space: D\n").redacted()
+    assert redacted.pop("path") is None and redacted.pop("root") == str(ROOT)
+    assert _dotted(redacted) == names
+
+
+def test_every_fallback_and_choice_is_documented_where_the_key_is() -> None:
+    for key in schema.KEYS:
+        doc = " ".join(key.doc)
+        for variable in (key.env, key.maton_env):
+            assert variable is None or variable in doc, f"{key.name}: {variable} is not mentioned in its comment"
+        for word in key.choices:
+            assert re.search(rf"\b{word}\b", doc), f"{key.name}: the choice {word!r} is not explained"
+
+
+def test_model_defaults_agree_with_the_schema() -> None:
+    holders = {"confluence": ConfluenceConfig(), "sync": SyncConfig()}
+    for key in schema.KEYS:
+        if key.section:
+            assert model_value(key, holders[key.section]) == key.default, key.name
+    top = {f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}
+    assert (top["include"], top["exclude"]) == (schema.BY_NAME["include"].default, schema.BY_NAME["exclude"].default)
+
+
+def test_auth_choices_are_the_auth_modes() -> None:
+    assert schema.AUTH.choices == ("token", "bearer", "maton") == tuple(AuthMode)
+    assert parse("space: D\nconfluence:\n  auth: bearer\n").confluence.auth is AuthMode.BEARER
+
+
+# --------------------------------------------------------------------------- strict YAML
+
+
+PLAIN_ONLY = "only plain text, numbers, true/false, lists and mappings are allowed, so remove the tag"
+
+
+def test_a_tag_that_would_build_an_object_is_refused_in_one_sentence() -> None:
+    assert error("space: !!python/object:os.system x\n") == (
+        f"mdsync.yaml: space has the YAML tag '!!python/object:os.system'; {PLAIN_ONLY} (line 1)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "line"),
+    [
+        ("space: D\nparent: !!binary aGVsbG8=\n", "parent has the YAML tag '!!binary'", 2),
+        ("space: D\nparent: !custom x\n", "parent has the YAML tag '!custom'", 2),
+        ("space: D\nexclude:\n  - ok\n  - !!python/name:os.system ''\n",
+         "exclude[1] has the YAML tag '!!python/name:os.system'", 4),
+        ("space: D\nexclude: !!omap [a: 1]\n", "exclude has the YAML tag '!!omap'", 2),
+        ("space: D\nsync: !!python/object:x {delete: keep}\n", "sync has the YAML tag '!!python/object:x'", 2),
+        ("!!python/object:x\nspace: D\n", "the top level has the YAML tag '!!python/object:x'", 1),
+        ("space: D\n!!python/name:os.system x: 1\n", "keys must be plain names, got one with the YAML tag", 2),
+    ],
+)
+def test_tags_are_refused_wherever_they_are(text: str, expected: str, line: int) -> None:
+    message = error(text)
+    assert expected in message
+    assert PLAIN_ONLY in message or "keys must be plain names" in message
+    assert message.endswith(f"(line {line})")
+
+
+def test_a_tagged_token_is_refused_without_quoting_tag_or_value() -> None:
+    for tag in ("!!binary", f"!{TOKEN}"):
+        text = f"space: D\nconfluence:\n  token: {tag} {TOKEN}\n"
+        message = error(text)
+        assert message == "mdsync.yaml: confluence.token must be plain text, without a YAML tag (line 3)"
+
+
+def test_an_alias_bomb_is_refused_quickly() -> None:
+    lines = ["space: D", "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in zip("abcdefghi", "bcdefghij"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    started = time.perf_counter()
+    message = error("\n".join(lines) + "\n")
+    assert time.perf_counter() - started < 1.0
+    assert re.fullmatch(r"mdsync\.yaml: anchors and aliases expand into far more data than is written "
+                        r"\(line \d+\); use fewer aliases\.", message)
+
+
+def test_a_recursive_alias_is_refused() -> None:
+    assert error("space: D\nloop: &l [a, *l]\n") == (
+        "mdsync.yaml: an alias refers to the list or mapping that contains it (line 2); remove the alias."
+    )
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    assert "nests lists or mappings too deeply" in error("space: D\nx: " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+@pytest.mark.parametrize("value", ["!!int abc", "9" * 5000])
+def test_a_number_yaml_cannot_build_names_the_key(value: str) -> None:
+    assert error(f"space: D\nsync:\n  concurrency: {value}\n") == (
+        "mdsync.yaml: sync.concurrency has a value YAML cannot read as !!int; quote it to keep it as text (line 3)"
+    )
+
+
+def test_dates_and_other_plain_scalars_are_kept_as_written() -> None:
+    config = parse("space: D\nparent: 2024-01-15\ndocs: 2024-01-15\nexclude: [2024-01-15, =]\n")
+    assert config.parent == "2024-01-15"
+    assert config.docs == ROOT / "2024-01-15"
+    assert config.exclude == ("2024-01-15", "=")
+
+
+def test_merge_keys_apply_and_explicit_keys_win() -> None:
+    sync = parse("space: D\nsync:\n  <<: {delete: trash, concurrency: 2}\n  concurrency: 5\n").sync
+    assert (sync.delete, sync.concurrency) == ("trash", 5)
+    assert error("space: D\nsync:\n  <<: 3\n") == (
+        "mdsync.yaml: '<<' in sync must merge a mapping or a list of mappings, got 3 (line 3)"
+    )
+    assert "unknown key 'sync.colour' (line 3)" in error("space: D\nsync:\n  <<: {colour: red}\n")
+
+
+def test_lines_count_only_newlines() -> None:
+    # YAML also breaks lines at NEL and U+2028; editors and the front matter reader do not.
+    assert error("space: D\nparent: 'a\x85b\u2028c'\nsync: 3\n") == (
+        "mdsync.yaml: sync must be a mapping of keys, got 3 (line 3)"
+    )
+
+
+def test_config_and_front_matter_share_one_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    class Recording(strict_yaml.DuplicateKey):
+        def __init__(self, line: int, key: Any, first_line: int) -> None:
+            seen.append((key, first_line, line))
+            super().__init__(line, key, first_line)
+
+    monkeypatch.setattr(strict_yaml, "DuplicateKey", Recording)
+    assert "duplicate key 'space' on lines 1 and 3" in error("space: A\ndocs: d\nspace: B\n")
+    with pytest.raises(FrontMatterError) as info:
+        split_front_matter("---\ntitle: A\ntitle: B\n---\n")
+    assert info.value.line == 3
+    assert seen == [("space", 1, 3), ("title", 2, 3)]
+
+    # One alias bound too: with no room for aliases, a single one is refused by both.
+    monkeypatch.setattr(strict_yaml, "MAX_ALIAS_NODES", 0)
+    assert "aliases expand" in error("space: D\ninclude: &p ['*.md']\nexclude: *p\n")
+    with pytest.raises(FrontMatterError, match="aliases expand"):
+        split_front_matter("---\na: &x [1]\nb: *x\n---\n")

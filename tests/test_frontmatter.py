@@ -534,6 +534,20 @@ def test_bad_merge_value_is_refused() -> None:
     assert "merge key" in str(error_of("---\n<<: 3\n---\n"))
 
 
+@pytest.mark.parametrize(("value", "tag"), [("!!bool maybe", "!!bool"), ("!!int abc", "!!int"), ("!!float x", "!!float")])
+def test_a_scalar_its_tag_cannot_build_is_refused_not_a_crash(value: str, tag: str) -> None:
+    error = error_of(f"---\ntitle: T\nx: {value}\n---\n")
+    assert error.line == 3
+    assert str(error).endswith(f"cannot be read as {tag}; quote it to keep it as text.")
+
+
+def test_syntax_errors_do_not_carry_pyyaml_exceptions() -> None:
+    # PyYAML's exception quotes the offending line; it must not ride along as the cause or context.
+    error = error_of("---\ntitle: \"secret-value\n---\n")
+    assert "secret-value" not in str(error)
+    assert error.__cause__ is None and error.__context__ is None
+
+
 # --------------------------------------------------------------------------- join
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mdsync.config import load_config
+from mdsync.cli.init import render
+from mdsync.config import SyncConfig, load_config, parse_config
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
 from tests.conftest import RunningSandbox
 
@@ -129,3 +130,41 @@ def test_a_space_the_account_may_not_add_pages_to_writes_nothing(sandbox: Runnin
     assert result.returncode != 0
     assert "may not add pages" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "mdsync.yaml").exists()
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def test_render_writes_the_same_file_as_before() -> None:
+    assert render("https://a.atlassian.net", "token", None, "DOCS", None, "docs") == (
+        "# Written by mdsync init. Every key is explained in mdsync.yaml.example.\n"
+        "confluence:\n"
+        "  url: https://a.atlassian.net\n"
+        "  auth: token\n"
+        "  email: ${CONFLUENCE_EMAIL}\n"
+        "  token: ${CONFLUENCE_API_TOKEN}   # never put the token itself here\n"
+        "space: DOCS\n"
+        "parent: null\n"
+        "docs: 'docs'\n"
+        "sync:\n"
+        "  on_conflict: stop\n"
+        "  delete: keep\n"
+        "  max_delete: 20%\n"
+        "  concurrency: 8\n"
+    )
+    maton = render("https://api.maton.ai", "maton", "a@b.test", "DOCS", "it's", "my docs").splitlines()
+    assert maton[3:8] == ["  auth: maton", "  token: ${MATON_API_KEY}   # never put the token itself here",
+                          "space: DOCS", "parent: 'it''s'", "docs: 'my docs'"]
+    assert not any("email" in line for line in maton)  # maton signs in with the key alone
+
+
+@pytest.mark.parametrize("auth", ["token", "bearer", "maton"])
+def test_rendered_file_reads_back_with_the_answers_and_schema_defaults(tmp_path: Path, auth: str) -> None:
+    text = render("https://a.atlassian.net", auth, "me@a.test", "DOCS", "Home", "docs")
+    config = parse_config(text, root=tmp_path, environ={"CONFLUENCE_API_TOKEN": "t1", "MATON_API_KEY": "m1"})
+    assert (config.confluence.auth, config.space, config.parent) == (auth, "DOCS", "Home")
+    assert config.docs == tmp_path / "docs"
+    token = config.confluence.token
+    assert token is not None and token.reveal() == ("m1" if auth == "maton" else "t1")
+    assert config.sync == SyncConfig()
+    assert "t1" not in text and "m1" not in text

@@ -14,14 +14,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from mdsync.config import (
-    ENV_MATON_KEY,
-    ENV_TOKEN,
-    ConfluenceConfig,
-    Secret,
-    parse_config,
-)
+from mdsync.config import MATON_URL, ConfluenceConfig, Secret, parse_config
+from mdsync.config.template import init_text
 from mdsync.errors import ConfigError, UsageError
+from mdsync.vocabulary import AuthMode
 
 
 def _ask(value: str | None, question: str, default: str | None = None) -> str:
@@ -35,50 +31,30 @@ def _ask(value: str | None, question: str, default: str | None = None) -> str:
 
 
 def render(url: str, auth: str, email: str | None, space: str, parent: str | None, docs: str) -> str:
-    token_var = ENV_MATON_KEY if auth == "maton" else ENV_TOKEN
-    lines = [
-        "# Written by mdsync init. Every key is explained in mdsync.yaml.example.",
-        "confluence:",
-        f"  url: {url}",
-        f"  auth: {auth}",
-    ]
-    if auth != "maton":
-        lines.append(f"  email: {email}" if email else "  email: ${CONFLUENCE_EMAIL}")
-    lines += [
-        f"  token: ${{{token_var}}}   # never put the token itself here",
-        f"space: {space}",
-        f"parent: {_yaml_text(parent) if parent else 'null'}",
-        f"docs: {_yaml_text(docs)}",
-        "sync:",
-        "  on_conflict: stop",
-        "  delete: keep",
-        "  max_delete: 20%",
-        "  concurrency: 8",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _yaml_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """The mdsync.yaml init writes: the token as a ${VAR} reference, never the token itself."""
+    answers = {"confluence.url": url, "confluence.auth": auth, "confluence.email": email, "space": space,
+               "parent": parent, "docs": docs}
+    return init_text(AuthMode(auth), answers)
 
 
 def init_config(console: Console, path: Path, *, url: str | None, auth: str | None, email: str | None,
                 space: str | None, parent: str | None, docs: str | None, force: bool, check: bool) -> None:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists: edit it, or run mdsync init --force to replace it.")
-    auth = auth or (_ask(None, "Sign in with (token, bearer, maton)", "token") if sys.stdin.isatty() else "token")
-    if auth not in ("token", "bearer", "maton"):
-        raise UsageError(f"auth must be token, bearer or maton, got {auth!r}.")
-    url = _ask(url, "Confluence site URL", "https://api.maton.ai" if auth == "maton" else None)
-    if auth == "token":
+    modes = [str(mode) for mode in AuthMode]
+    auth = auth or (_ask(None, f"Sign in with ({', '.join(modes)})", AuthMode.TOKEN) if sys.stdin.isatty()
+                    else AuthMode.TOKEN)
+    if auth not in modes:
+        raise UsageError(f"auth must be {', '.join(modes[:-1])} or {modes[-1]}, got {auth!r}.")
+    url = _ask(url, "Confluence site URL", MATON_URL if auth == AuthMode.MATON else None)
+    if auth == AuthMode.TOKEN:
         email = email or os.environ.get("CONFLUENCE_EMAIL") or _ask(None, "Atlassian account email")
     space = _ask(space, "Space key")
     docs = docs or (_ask(None, "Docs folder", "docs") if sys.stdin.isatty() else "docs")
     text = render(url.rstrip("/"), auth, email, space, parent, docs)
-    token_var = ENV_MATON_KEY if auth == "maton" else ENV_TOKEN
     config = parse_config(text, root=path.parent.resolve(), source=str(path),
                           environ={**os.environ, **({"CONFLUENCE_EMAIL": email} if email else {})})
+    token_var = config.confluence.token_env_var
     if check:
         token = os.environ.get(token_var)
         if not token and sys.stdin.isatty():
@@ -119,7 +95,7 @@ async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("mdsync.yaml"), show_default=True, help="Where to write the configuration.")
 @click.option("--url", help="Confluence site URL, e.g. https://your-site.atlassian.net.")
-@click.option("--auth", type=click.Choice(["token", "bearer", "maton"]), help="How to sign in (default: token).")
+@click.option("--auth", type=click.Choice([str(mode) for mode in AuthMode]), help="How to sign in (default: token).")
 @click.option("--email", help="Your Atlassian account email (for auth token).")
 @click.option("--space", "space_key", help="Key of the space to sync with, e.g. DOCS.")
 @click.option("--parent", help="Page id or title that holds the tree (default: the space home page).")

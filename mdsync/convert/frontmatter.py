@@ -6,33 +6,27 @@ closes with ``---`` or ``...`` on a line of its own. The exact text of both fenc
 the YAML between them is kept, so ``join_front_matter(*split_front_matter(x)) == x`` for
 every file that splits: a sync must never rewrite a file just because it read it.
 
-The YAML is read through PyYAML's node tree (SafeLoader's composer) rather than
-``yaml.safe_load``, because that is where we can:
-
-* name the file line of every problem (``Mark.index`` mapped through the file's ``\\n``);
-* refuse duplicate keys, which PyYAML would silently collapse to the last one;
-* build only plain values: text, numbers, booleans, null, lists and mappings. Any other
-  tag (``!!python/object``, ``!!binary``, local ``!tags``) is refused, and timestamps stay
-  as the text they were written as;
-* measure what anchors and aliases expand to *before* building anything, so a
-  "billion laughs" block fails in microseconds instead of eating memory.
+The YAML is read through :mod:`mdsync.strict_yaml`, the reader mdsync.yaml uses too: every
+problem names its file line, duplicate keys are refused, only plain values are built (any
+other tag is refused, timestamps stay text) and aliases are bounded before anything is
+built. This module words those refusals for front matter and validates the known keys.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as _dt
 import io
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 
+from mdsync import strict_yaml
 from mdsync.errors import MdsyncError
+from mdsync.strict_yaml import StrictYamlError, short_tag
 
 __all__ = [
     "FrontMatter",
@@ -45,11 +39,6 @@ __all__ = [
 PAGE_TYPES = ("page", "blogpost")
 MAX_TITLE_LENGTH = 255  # Confluence refuses longer titles
 MAX_LABEL_LENGTH = 255  # ... and longer labels
-# What aliases may add on top of the nodes actually written. Real front matter uses a
-# handful of aliases at most; these bounds keep an expanded block small enough for any
-# consumer (JSON dumps, comparisons) while refusing exponential alias trees at once.
-MAX_ALIAS_NODES = 10_000
-MAX_ALIAS_CHARS = 1_000_000
 
 _BOM = "\ufeff"
 _OPENING = re.compile(r"---[ \t]*(\r?\n|\Z)")
@@ -58,19 +47,13 @@ _CLOSING = re.compile(r"(?:---|\.\.\.)[ \t]*\r?\n?")
 _LABEL_FORBIDDEN = frozenset("!#&()*,.:;<>?@[]^")
 _TRAILING_COMMENT = re.compile(r"[ \t]+#[^\r\n]*")
 
-_YAML = "tag:yaml.org,2002:"
-_STR = _YAML + "str"
-_NULL = _YAML + "null"
-_BOOL = _YAML + "bool"
-_INT = _YAML + "int"
-_FLOAT = _YAML + "float"
-_TIMESTAMP = _YAML + "timestamp"
-_VALUE = _YAML + "value"  # a lone "=": SafeLoader resolves it but cannot construct it
-_MERGE = _YAML + "merge"
-_SEQ = _YAML + "seq"
-_MAP = _YAML + "map"
-_AS_TEXT = frozenset({_STR, _TIMESTAMP, _VALUE, _MERGE})
-_TEXTUAL = _AS_TEXT | {_INT, _FLOAT}  # scalars whose written text can serve as a title or label
+_STR = strict_yaml.STR
+_NULL = strict_yaml.NULL
+_BOOL = strict_yaml.BOOL
+_INT = strict_yaml.INT
+_FLOAT = strict_yaml.FLOAT
+_TIMESTAMP = strict_yaml.TIMESTAMP
+_TEXTUAL = strict_yaml.AS_TEXT | {_INT, _FLOAT}  # scalars whose written text can serve as a title or label
 
 
 class FrontMatterError(MdsyncError):
@@ -201,13 +184,16 @@ def with_updates(front: FrontMatter, **changes: Any) -> FrontMatter:
 
 def _build(raw: str, opening: str, closing: str) -> FrontMatter:
     """Read the YAML between the fences into a FrontMatter (raw starts on file line 2)."""
-    reader = _Reader(raw, first_line=2)
+    failure: StrictYamlError | None = None
     try:
-        entries = reader.read()
-        data = {key: reader.value(node) for key, _line, node in entries}
-    except RecursionError:  # the composer coped, building the values did not
-        raise reader.too_deep() from None
-    views = _Views(reader, entries)
+        document = strict_yaml.compose(raw, first_line=2)
+        entries = _top_entries(document)
+        data = {entry.key: document.value(entry.node) for entry in entries}
+    except StrictYamlError as exc:
+        failure = exc
+    if failure is not None:
+        raise _refusal(failure)
+    views = _Views(document, entries)
     return FrontMatter(
         data=data,
         raw=raw,
@@ -223,256 +209,109 @@ def _build(raw: str, opening: str, closing: str) -> FrontMatter:
     )
 
 
-class _Reader:
-    """Composes one YAML block and turns its nodes into plain values, refusing what is unsafe."""
-
-    def __init__(self, raw: str, first_line: int) -> None:
-        self.raw = raw
-        self.first_line = first_line
-        self._breaks = _line_breaks(raw)
-        self._constructor = SafeConstructor()
-
-    def line(self, index: int) -> int:
-        # Count "\n" only: YAML also breaks lines at "\r", NEL and U+2028, editors may not,
-        # and line_count (used to map body lines) counts "\n" too.
-        return self.first_line + bisect.bisect_left(self._breaks, index)
-
-    def node_line(self, node: yaml.Node) -> int:
-        return self.line(node.start_mark.index)
-
-    def fail(self, line: int, message: str) -> FrontMatterError:
-        return FrontMatterError(f"front matter line {line}: {message}", line)
-
-    def too_deep(self) -> FrontMatterError:
-        return self.fail(self.first_line, "the YAML nests lists or mappings too deeply; flatten it.")
-
-    def compose(self) -> yaml.Node | None:
-        error: FrontMatterError | None = None
-        try:
-            return yaml.compose(self.raw, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            error = self._syntax_error(exc)
-        except yaml.reader.ReaderError as exc:
-            line = self.line(exc.position)
-            what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-            error = self.fail(line, f"the line holds a character YAML does not allow ({what}); remove it.")
-        except yaml.YAMLError as exc:
-            error = self.fail(self.first_line, f"the YAML is not valid ({exc}); fix it.")
-        except RecursionError:
-            error = self.too_deep()
-        raise error
-
-    def _syntax_error(self, exc: yaml.MarkedYAMLError) -> FrontMatterError:
-        problem, context = exc.problem_mark, exc.context_mark
-        # An unclosed quote, bracket or key is only noticed further down (often at the end
-        # of the block); the line that needs fixing is where that construct started.
-        # "while parsing a block mapping" is different: its start says nothing useful.
-        starts_there = bool(exc.context) and exc.context.startswith(("while scanning", "while parsing a flow"))
-        at_end = problem is None or problem.index >= len(self.raw.rstrip())
-        mark = context if context is not None and (starts_there or at_end) else problem or context
-        line = self.line(mark.index) if mark is not None else self.first_line
-        what = exc.problem or exc.context or "invalid YAML"
-        if exc.problem and not at_end and mark is context and self.line(problem.index) != line:
-            what = f"{exc.problem} on line {self.line(problem.index)}"
-        if exc.problem and exc.context:
-            what = f"{what} ({exc.context})"
-        return self.fail(line, f"invalid YAML: {what}; fix the YAML syntax there.")
-
-    def read(self) -> list[tuple[str, int, yaml.Node]]:
-        """The top-level (key text, key line, value node) entries, in order."""
-        document = self.compose()
-        if document is None:
-            return []  # empty, or only comments
-        self._check_expansion(document)
-        if isinstance(document, yaml.MappingNode) and document.tag != _MAP:
-            raise self.refuse(document)
-        if not isinstance(document, yaml.MappingNode):
-            raise self.fail(
-                self.node_line(document),
-                f"the block must be a mapping of keys such as 'title: ...', got {self.describe(document)}.",
-            )
-        # Top-level keys are kept as the text written: data is dict[str, Any], and a key
-        # like "yes:" or "2024:" is a name here, not a boolean or a number.
-        return [(key, self.node_line(key_node), value) for key, key_node, value in self.pairs(document, self.key_text)]
-
-    def _check_expansion(self, root: yaml.Node) -> None:
-        """Refuse recursive aliases and aliases that expand far beyond the text written."""
-        expanded: dict[int, tuple[int, int]] = {}
-        on_path: set[int] = set()
-        limit_nodes = limit_chars = 0
-
-        def size(node: yaml.Node) -> tuple[int, int]:
-            known = expanded.get(id(node))
-            if known is not None:
-                return known
-            if id(node) in on_path:
-                raise self.fail(
-                    self.node_line(node),
-                    "an alias refers to the list or mapping that contains it; front matter cannot be recursive.",
-                )
-            if isinstance(node, yaml.ScalarNode):
-                result = (1, len(node.value))
-            else:
-                on_path.add(id(node))
-                nodes, chars = 1, 0
-                children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
-                for child in children:
-                    child_nodes, child_chars = size(child)
-                    # Capped so exponential trees stay small numbers while we count.
-                    nodes = min(nodes + child_nodes, limit_nodes + 1)
-                    chars = min(chars + child_chars, limit_chars + 1)
-                on_path.discard(id(node))
-                result = (nodes, chars)
-            expanded[id(node)] = result
-            if result[0] > limit_nodes or result[1] > limit_chars:
-                raise self.fail(
-                    self.node_line(node),
-                    "anchors and aliases expand into far more data than is written; use fewer aliases.",
-                )
-            return result
-
-        distinct_nodes, distinct_chars = self._distinct(root)
-        limit_nodes = distinct_nodes + MAX_ALIAS_NODES
-        limit_chars = distinct_chars + MAX_ALIAS_CHARS
-        try:
-            size(root)
-        except RecursionError:
-            raise self.too_deep() from None
-
-    @staticmethod
-    def _distinct(root: yaml.Node) -> tuple[int, int]:
-        seen: set[int] = set()
-        stack = [root]
-        nodes = chars = 0
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            nodes += 1
-            if isinstance(node, yaml.ScalarNode):
-                chars += len(node.value)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
-            else:
-                stack.extend(n for pair in node.value for n in pair)
-        return nodes, chars
-
-    def pairs(
-        self, node: yaml.MappingNode, key_of: Callable[[yaml.Node], Any]
-    ) -> list[tuple[Any, yaml.Node, yaml.Node]]:
-        """A mapping's effective (key, key node, value node) entries: merge keys (``<<``)
-        applied, explicit keys winning, duplicates among written keys refused."""
-        sources: list[yaml.MappingNode] = []  # merged mappings, highest precedence first
-        written: list[tuple[Any, yaml.Node, yaml.Node]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE and isinstance(key_node, yaml.ScalarNode):
-                items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for item in items:
-                    if not isinstance(item, yaml.MappingNode) or item.tag != _MAP:
-                        raise self.fail(
-                            self.node_line(item),
-                            f"a '<<' merge key needs a mapping or a list of mappings, got {self.describe(item)}.",
-                        )
-                    sources.append(item)
-                continue
-            written.append((key_of(key_node), key_node, value_node))
-
-        result: dict[Any, tuple[Any, yaml.Node, yaml.Node]] = {}
-        for source in reversed(sources):  # later sources first, so earlier ones override them
-            for key, key_node, value_node in self.pairs(source, key_of):
-                result[_hashable(key)] = (key, key_node, value_node)
-        first_line: dict[Any, int] = {}
-        for key, key_node, value_node in written:
-            marker = _hashable(key)
-            line = self.node_line(key_node)
-            if marker in first_line:
-                raise self.fail(
-                    line,
-                    f"the key {key!r} is already set on line {first_line[marker]} of the same mapping; keep only one.",
-                )
-            first_line[marker] = line
-            result[marker] = (key, key_node, value_node)
-        return list(result.values())
-
-    def key_text(self, node: yaml.Node) -> str:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(self.node_line(node), f"keys must be plain names, got {self.describe(node)}.")
-        self.value(node)  # refuses tags such as !!python/name on the key itself
-        return node.value
-
-    def key_value(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(self.node_line(node), f"keys must be plain values, got {self.describe(node)}.")
-        return self.value(node)
-
-    def value(self, node: yaml.Node) -> Any:
-        """A fresh plain value for a node (aliases were bounded by _check_expansion)."""
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                raise self.refuse(node)
-            return [self.value(item) for item in node.value]
-        if node.tag != _MAP:
-            raise self.refuse(node)
-        return {key: self.value(value) for key, _key_node, value in self.pairs(node, self.key_value)}
-
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        tag = node.tag
-        if tag in _AS_TEXT:
-            return node.value  # timestamps stay as written: "2024-01-15", not a date
-        if tag not in (_NULL, _BOOL, _INT, _FLOAT):
-            raise self.refuse(node)
-        try:
-            return self._constructor.construct_object(node, deep=True)
-        except (ValueError, yaml.YAMLError):
-            # e.g. an integer longer than Python will convert, or "!!int abc".
-            raise self.fail(
-                self.node_line(node), f"{node.value[:40]!r} cannot be read as {_short_tag(tag)}; quote it to keep it as text."
-            ) from None
-
-    def refuse(self, node: yaml.Node) -> FrontMatterError:
-        return self.fail(
-            self.node_line(node),
-            f"the YAML tag '{_short_tag(node.tag)}' is not allowed; front matter holds only text, "
-            "numbers, true/false, lists and mappings, so remove the tag.",
+def _top_entries(document: strict_yaml.Document) -> list[strict_yaml.Entry]:
+    """The top-level entries, in order; their keys are the text written."""
+    root = document.root
+    if root is None:
+        return []  # empty, or only comments
+    if isinstance(root, yaml.MappingNode) and root.tag != strict_yaml.MAP:
+        raise strict_yaml.TagRefused(document.node_line(root), root)
+    if not isinstance(root, yaml.MappingNode):
+        raise _fail(
+            document.node_line(root),
+            f"the block must be a mapping of keys such as 'title: ...', got {_describe(root)}.",
         )
+    return document.entries(root, document.key_text)
 
-    def describe(self, node: yaml.Node) -> str:
-        """How a value of the wrong kind is named in a message."""
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        tag = node.tag
-        if tag == _NULL:
-            return "nothing (null)"
-        if tag == _BOOL:
-            return f"the boolean {node.value}"
-        if tag in (_INT, _FLOAT):
-            return f"the number {node.value}"
-        if tag == _TIMESTAMP:
-            return f"the date {node.value}"
-        if tag == _STR:
-            return repr(node.value)
-        return f"a value tagged '{_short_tag(tag)}'"
+
+def _fail(line: int, message: str) -> FrontMatterError:
+    return FrontMatterError(f"front matter line {line}: {message}", line)
+
+
+def _refusal(error: StrictYamlError) -> FrontMatterError:
+    """Front matter's wording of what the strict reader refused."""
+    line = error.line
+    if isinstance(error, strict_yaml.YamlSyntaxError):
+        return _syntax_error(error)
+    if isinstance(error, strict_yaml.ForbiddenCharacter):
+        what = f"#x{error.character:04x}" if isinstance(error.character, int) else repr(error.character)
+        return _fail(line, f"the line holds a character YAML does not allow ({what}); remove it.")
+    if isinstance(error, strict_yaml.UnreadableYaml):
+        return _fail(line, f"the YAML is not valid ({error.detail}); fix it.")
+    if isinstance(error, strict_yaml.TooDeep):
+        return _fail(line, "the YAML nests lists or mappings too deeply; flatten it.")
+    if isinstance(error, strict_yaml.RecursiveAlias):
+        return _fail(line, "an alias refers to the list or mapping that contains it; front matter cannot be recursive.")
+    if isinstance(error, strict_yaml.AliasExpansion):
+        return _fail(line, "anchors and aliases expand into far more data than is written; use fewer aliases.")
+    if isinstance(error, strict_yaml.DuplicateKey):
+        return _fail(line, f"the key {error.key!r} is already set on line {error.first_line} of the same mapping; "
+                           "keep only one.")
+    if isinstance(error, strict_yaml.BadMerge):
+        return _fail(line, f"a '<<' merge key needs a mapping or a list of mappings, got {_describe(error.node)}.")
+    if isinstance(error, strict_yaml.KeyNotPlain):
+        what = "names" if error.as_name else "values"
+        return _fail(line, f"keys must be plain {what}, got {_describe(error.node)}.")
+    if isinstance(error, strict_yaml.TagRefused):
+        return _fail(line, f"the YAML tag '{short_tag(error.tag)}' is not allowed; front matter holds only text, "
+                           "numbers, true/false, lists and mappings, so remove the tag.")
+    if isinstance(error, strict_yaml.ScalarUnreadable):
+        return _fail(line, f"{error.node.value[:40]!r} cannot be read as {short_tag(error.tag)}; quote it to keep "
+                           "it as text.")
+    return _fail(line, f"the YAML cannot be read ({error}); fix it.")
+
+
+def _syntax_error(error: strict_yaml.YamlSyntaxError) -> FrontMatterError:
+    # An unclosed quote, bracket or key is only noticed further down (often at the end
+    # of the block); the line that needs fixing is where that construct started.
+    # "while parsing a block mapping" is different: its start says nothing useful.
+    starts_there = bool(error.context) and error.context.startswith(("while scanning", "while parsing a flow"))
+    at_context = error.context_line is not None and (starts_there or error.at_end)
+    line = error.context_line if at_context else error.problem_line or error.context_line
+    line = line if line is not None else error.line
+    what = error.problem or error.context or "invalid YAML"
+    if error.problem and not error.at_end and at_context and error.problem_line != line:
+        what = f"{error.problem} on line {error.problem_line}"
+    if error.problem and error.context:
+        what = f"{what} ({error.context})"
+    return _fail(line, f"invalid YAML: {what}; fix the YAML syntax there.")
+
+
+def _describe(node: yaml.Node) -> str:
+    """How a value of the wrong kind is named in a message."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    tag = node.tag
+    if tag == _NULL:
+        return "nothing (null)"
+    if tag == _BOOL:
+        return f"the boolean {node.value}"
+    if tag in (_INT, _FLOAT):
+        return f"the number {node.value}"
+    if tag == _TIMESTAMP:
+        return f"the date {node.value}"
+    if tag == _STR:
+        return repr(node.value)
+    return f"a value tagged '{short_tag(tag)}'"
 
 
 class _Views:
     """Validates the keys mdsync knows; problems are kept, never raised."""
 
-    def __init__(self, reader: _Reader, entries: list[tuple[str, int, yaml.Node]]) -> None:
-        self.reader = reader
+    def __init__(self, document: strict_yaml.Document, entries: list[strict_yaml.Entry]) -> None:
+        self.document = document
         self.problems: list[tuple[int, str]] = []
         self.title: str | None = None
         self.labels: tuple[str, ...] = ()
         self.page_id: str | None = None
         self.parent: str | None = None
         self.type = "page"
-        keys = {key for key, _, _ in entries}
+        keys = {entry.key for entry in entries}
         label_key = "labels" if "labels" in keys else "tags"
-        for key, line, node in entries:
+        for entry in entries:
+            key, line, node = entry.key, entry.line, entry.node
             if key == "title":
                 self.title = self._title(line, node)
             elif key == label_key:
@@ -494,7 +333,7 @@ class _Views:
                 return None
             if node.tag in _TEXTUAL:
                 return node.value.strip() or None
-        self.problem(line, f"{key} must be {expected}, got {self.reader.describe(node)}.")
+        self.problem(line, f"{key} must be {expected}, got {_describe(node)}.")
         return None
 
     def _title(self, line: int, node: yaml.Node) -> str | None:
@@ -515,16 +354,16 @@ class _Views:
             items = [(line, piece) for piece in node.value.split(",") if piece.strip()]
         elif isinstance(node, yaml.SequenceNode):
             for number, item in enumerate(node.value, start=1):
-                item_line = self.reader.node_line(item)
+                item_line = self.document.node_line(item)
                 if isinstance(item, yaml.ScalarNode) and item.tag in _TEXTUAL:
                     if not item.value.strip():
                         self.problem(item_line, f"{key} item {number} is empty; remove it.")
                     else:
                         items.append((item_line, item.value))
                 else:
-                    self.problem(item_line, f"{key} item {number} must be a word, got {self.reader.describe(item)}.")
+                    self.problem(item_line, f"{key} item {number} must be a word, got {_describe(item)}.")
         else:
-            self.problem(line, f"{key} must be a list of words, got {self.reader.describe(node)}.")
+            self.problem(line, f"{key} must be a list of words, got {_describe(node)}.")
             return ()
 
         labels: dict[str, None] = {}
@@ -552,7 +391,7 @@ class _Views:
             return None
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             return None
-        self.problem(line, f"page_id must be a Confluence page id such as \"12345\", got {self.reader.describe(node)}.")
+        self.problem(line, f"page_id must be a Confluence page id such as \"12345\", got {_describe(node)}.")
         return None
 
     def _type(self, line: int, node: yaml.Node) -> str:
@@ -560,7 +399,7 @@ class _Views:
             return "page"
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value.strip().lower() in PAGE_TYPES:
             return node.value.strip().lower()
-        self.problem(line, f"type must be 'page' or 'blogpost', got {self.reader.describe(node)}; using 'page'.")
+        self.problem(line, f"type must be 'page' or 'blogpost', got {_describe(node)}; using 'page'.")
         return "page"
 
 
@@ -573,15 +412,6 @@ def _label_problem(label: str) -> str | None:
     if bad:
         return "contains " + " ".join(repr(ch) for ch in bad)
     return None
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
-
-
-def _hashable(key: Any) -> Any:
-    # 1 and True (and 1.0) are equal in Python but different YAML keys.
-    return (type(key), key)
 
 
 # --------------------------------------------------------------------------- writing
@@ -665,18 +495,14 @@ def _dump(data: dict[str, Any], newline: str) -> str:
 def _edit_raw(raw: str, changes: dict[str, Any], newline: str) -> str | None:
     """Rewrite only the lines of the changed top-level keys; None when that is not safe."""
     try:
-        document = yaml.compose(raw, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
+        composed = strict_yaml.compose(raw, first_line=0)  # lines numbered from 0, as indexes into _lines(raw)
+    except StrictYamlError:
         return None
+    document, line_of = composed.root, composed.line
     lines = _lines(raw)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
-
-    breaks = _line_breaks(raw)
-
-    def line_of(index: int) -> int:
-        return bisect.bisect_left(breaks, index)
 
     spans: dict[str, tuple[int, int, yaml.Node]] = {}  # key -> (first line, end line, value)
     order: list[tuple[int, int]] = []
@@ -734,11 +560,6 @@ def _edit_raw(raw: str, changes: dict[str, Any], newline: str) -> str | None:
         if key not in spans and value is not None:
             out.extend(_indent(_render(key, value, newline), column))
     return "".join(out)
-
-
-def _line_breaks(text: str) -> list[int]:
-    """Offsets of every "\n", for mapping a YAML mark's index to a line by bisection."""
-    return [match.start() for match in re.finditer("\n", text)]
 
 
 def _lines(text: str) -> list[str]:
