@@ -212,9 +212,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
 
     _check_titles(result, local, state, renames, outside_titles or {}, options)
     _check_deletes(result, state, options)
-    result.actions = [replace(action, depth=_depth(action, local, new_parents={a.path: a.parent for a in
-                                                                                 result.actions})) for action in
-                      result.actions]
+    new_parents = {action.path: action.parent for action in result.actions}  # once: per action it was N²
+    result.actions = [replace(action, depth=_depth(action, local, new_parents)) for action in result.actions]
     result.actions.sort(key=_order)
     return result
 

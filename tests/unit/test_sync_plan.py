@@ -1,0 +1,181 @@
+"""The planner alone: (local tree, remote tree, state) in, actions out, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mdsync.sync.moves import folder_moves
+from mdsync.sync.plan import Local, Options, Remote, plan, resync_matches
+from mdsync.sync.state import FileState
+from mdsync.vocabulary import Change
+
+ROOT = "100"
+
+
+def synced(path: str, page_id: str, title: str, parent_id: str = ROOT, version: int = 1) -> FileState:
+    return FileState(page_id=page_id, title=title, parent_id=parent_id, version=version, md_hash="h-" + path,
+                     storage_hash="s")
+
+
+def here(path: str, title: str, parent: str | None = None, md_hash: str | None = None) -> Local:
+    return Local(path, parent, md_hash if md_hash is not None else "h-" + path, title)
+
+
+def kinds(result: object) -> dict[str, str]:
+    return {action.path: action.kind for action in result.actions}  # type: ignore[attr-defined]
+
+
+def test_in_step_files_are_noops() -> None:
+    state = {"a.md": synced("a.md", "1", "A")}
+    result = plan({"a.md": here("a.md", "A")}, {"1": Remote("1", "A", ROOT, 1)}, state, root_id=ROOT,
+                  options=Options())
+    assert kinds(result) == {"a.md": "noop"} and not result.problems
+
+
+def test_a_title_clash_stops_the_run_unless_problems_are_isolated() -> None:
+    state = {"a.md": synced("a.md", "1", "Alpha")}
+    local = {"a.md": here("a.md", "Alpha"), "b.md": here("b.md", "alpha"), "c.md": here("c.md", "Gamma")}
+    remote = {"1": Remote("1", "Alpha", ROOT, 1)}
+    stopped = plan(local, remote, state, root_id=ROOT, options=Options())
+    assert stopped.problems and "'a.md' and 'b.md'" in stopped.problems[0]
+    isolated = plan(local, remote, state, root_id=ROOT, options=Options(isolate_problems=True))
+    assert not isolated.problems
+    # b.md is at fault (a.md already owns the page with that title); c.md goes ahead.
+    assert kinds(isolated) == {"a.md": "noop", "b.md": "skip", "c.md": "create"}
+
+
+def test_a_file_renamed_and_edited_is_matched_by_its_title() -> None:
+    state = {"old.md": synced("old.md", "1", "Setup")}
+    local = {"new.md": here("new.md", "Setup", md_hash="edited")}
+    result = plan(local, {"1": Remote("1", "Setup", ROOT, 1)}, state, root_id=ROOT, options=Options())
+    [action] = result.actions
+    assert (action.kind, action.path, action.new_path, action.page_id) == ("rename", "old.md", "new.md", "1")
+
+
+def test_two_new_files_with_a_gone_files_title_are_not_guessed_at() -> None:
+    state = {"old.md": synced("old.md", "1", "Setup")}
+    local = {"x.md": here("x.md", "Setup", md_hash="x"), "y.md": here("y.md", "Setup", md_hash="y")}
+    result = plan(local, {"1": Remote("1", "Setup", ROOT, 1)}, state, root_id=ROOT, options=Options())
+    assert not result.of("rename")
+    assert result.problems  # and the clash between x.md and y.md stops the run
+
+
+def test_a_folder_whose_index_file_was_deleted_keeps_that_page() -> None:
+    state = {"guides/README.md": synced("guides/README.md", "1", "Guides"),
+             "guides/a.md": synced("guides/a.md", "2", "A", parent_id="1")}
+    local = {"guides/": Local("guides/", None, None, "guides"), "guides/a.md": here("guides/a.md", "A", "guides/")}
+    remote = {"1": Remote("1", "Guides", ROOT, 1), "2": Remote("2", "A", "1", 1)}
+    result = plan(local, remote, state, root_id=ROOT, options=Options())
+    [rename] = result.of("rename")
+    assert (rename.path, rename.new_path, rename.retitle, rename.reason) == ("guides/README.md", "guides/", False, "")
+    assert not result.of("create", "keep", "trash") and not result.problems
+
+
+def test_a_moved_page_with_children_moves_its_folder() -> None:
+    state = {"faq.md": synced("faq.md", "9", "FAQ"),
+             "guides/README.md": synced("guides/README.md", "1", "Guides"),
+             "guides/a.md": synced("guides/a.md", "2", "A", parent_id="1")}
+    local = {"faq.md": here("faq.md", "FAQ"), "guides/README.md": here("guides/README.md", "Guides"),
+             "guides/a.md": here("guides/a.md", "A", "guides/README.md")}
+    remote = {"9": Remote("9", "FAQ", ROOT, 1), "1": Remote("1", "Guides", "9", 2), "2": Remote("2", "A", "1", 1)}
+    [move] = folder_moves(local, remote, state, root_id=ROOT)
+    assert (move.folder, move.new_folder) == ("guides", "faq/guides")
+    assert move.new_path("guides/a.md") == "faq/guides/a.md" and move.moves("guides/README.md")
+    assert not move.moves("faq.md")
+
+
+def test_a_folder_move_into_a_taken_place_is_not_made_and_the_plan_says_conflict() -> None:
+    state = {"faq.md": synced("faq.md", "9", "FAQ"), "faq/guides.md": synced("faq/guides.md", "5", "Notes", "9"),
+             "guides/README.md": synced("guides/README.md", "1", "Guides"),
+             "guides/a.md": synced("guides/a.md", "2", "A", parent_id="1")}
+    local = {"faq.md": here("faq.md", "FAQ"), "faq/guides.md": here("faq/guides.md", "Notes", "faq.md"),
+             "guides/README.md": here("guides/README.md", "Guides"),
+             "guides/a.md": here("guides/a.md", "A", "guides/README.md")}
+    remote = {"9": Remote("9", "FAQ", ROOT, 1), "5": Remote("5", "Notes", "9", 1), "1": Remote("1", "Guides", "9", 2),
+              "2": Remote("2", "A", "1", 1)}
+    assert folder_moves(local, remote, state, root_id=ROOT) == []
+    result = plan(local, remote, state, root_id=ROOT, options=Options())
+    assert kinds(result)["guides/README.md"] == "conflict"
+
+
+def test_push_force_overwrites_a_page_changed_only_in_confluence() -> None:
+    state = {"a.md": synced("a.md", "1", "A")}
+    remote = {"1": Remote("1", "A", ROOT, 3)}
+    assert kinds(plan({"a.md": here("a.md", "A")}, remote, state, root_id=ROOT,
+                      options=Options(mode="push")))["a.md"] == "remote_only"
+    assert kinds(plan({"a.md": here("a.md", "A")}, remote, state, root_id=ROOT,
+                      options=Options(mode="push", force=True)))["a.md"] == "update"
+
+
+def test_blog_posts_never_move() -> None:
+    post = FileState(page_id="7", title="News", parent_id=None, version=1, md_hash="h-news.md", storage_hash="s",
+                     kind="blogpost")
+    local = {"news.md": Local("news.md", None, "h-news.md", "News", kind="blogpost")}
+    result = plan(local, {"7": Remote("7", "News", None, 1, kind="blogpost")}, {"news.md": post}, root_id=ROOT,
+                  options=Options())
+    assert kinds(result) == {"news.md": "noop"}
+
+
+def test_an_unreadable_file_is_left_alone_not_taken_for_deleted() -> None:
+    state = {"a.md": synced("a.md", "1", "A"), "b.md": synced("b.md", "2", "B")}
+    remote = {"1": Remote("1", "A", ROOT, 1), "2": Remote("2", "B", ROOT, 1)}
+    result = plan({"b.md": here("b.md", "B")}, remote, state, root_id=ROOT,
+                  options=Options(delete="trash", max_delete_share=1.0), unreadable={"a.md"})
+    assert kinds(result) == {"b.md": "noop"}
+    deleted = plan({"b.md": here("b.md", "B")}, remote, state, root_id=ROOT,
+                   options=Options(delete="trash", max_delete_share=1.0))
+    assert kinds(deleted)["a.md"] == "trash"  # the same plan without the hint: a real delete
+
+
+def test_files_that_agree_with_their_changed_pages_are_agreed_not_conflicts() -> None:
+    state = {"a.md": synced("a.md", "1", "A")}
+    local = {"a.md": here("a.md", "A", md_hash="edited")}
+    remote = {"1": Remote("1", "A", ROOT, 2)}
+    assert kinds(plan(local, remote, state, root_id=ROOT, options=Options())) == {"a.md": "conflict"}
+    learned = replace(state["a.md"], md_hash="edited", version=2)
+    result = plan(local, remote, state, root_id=ROOT, options=Options(), agreed={"a.md": learned})
+    assert [(action.kind, action.path) for action in result.actions] == [("agree", "a.md"), ("noop", "a.md")]
+    assert not result.conflicts and not result.problems
+
+
+def test_an_attachment_changed_here_updates_the_page_or_is_reported_on_pull() -> None:
+    state = {"a.md": synced("a.md", "1", "A"), "b.md": synced("b.md", "2", "B")}
+    local = {"a.md": here("a.md", "A"), "b.md": here("b.md", "B")}
+    remote = {"1": Remote("1", "A", ROOT, 1), "2": Remote("2", "B", ROOT, 1)}
+    for mode, kind in (("sync", "update"), ("push", "update"), ("pull", "local_only")):
+        result = plan(local, remote, state, root_id=ROOT, options=Options(mode=mode), attachments_changed={"a.md"})
+        assert kinds(result) == {"a.md": kind, "b.md": "noop"}, mode
+        [action] = result.of(kind)
+        assert action.changes == {Change.HERE}
+    # Changed in Confluence as well: the page's change is pulled first (its attachments then differ again).
+    moved_on = {**remote, "1": Remote("1", "A", ROOT, 2)}
+    assert kinds(plan(local, moved_on, state, root_id=ROOT, options=Options(),
+                      attachments_changed={"a.md"}))["a.md"] == "pull"
+
+
+def test_a_page_an_earlier_run_made_is_adopted_not_made_twice() -> None:
+    # Made from the file (its version message names it): adopted as it is.
+    remote = {"5": Remote("5", "Setup", ROOT, 2, source="setup.md")}
+    [adopt] = plan({"setup.md": here("setup.md", "Setup")}, remote, {}, root_id=ROOT, options=Options()).actions
+    assert (adopt.kind, adopt.page_id, adopt.needs_same_body) == ("adopt", "5", False)
+    # Created and never recorded (a page's first version has no message): its title under the
+    # file's parent, adopted only if its body is what the file converts to; its children too.
+    local = {"guides.md": here("guides.md", "Guides"), "guides/a.md": here("guides/a.md", "A", "guides.md")}
+    remote = {"6": Remote("6", "Guides", ROOT, 1), "7": Remote("7", "a", "6", 1)}
+    result = plan(local, remote, {}, root_id=ROOT, options=Options())
+    assert {(action.path, action.kind, action.page_id, action.needs_same_body) for action in result.actions} == {
+        ("guides.md", "adopt", "6", True), ("guides/a.md", "adopt", "7", True)}
+    # The same title under another parent is another page: created.
+    elsewhere = {"6": Remote("6", "Guides", "999", 1)}
+    assert kinds(plan({"guides.md": here("guides.md", "Guides")}, elsewhere, {}, root_id=ROOT,
+                      options=Options())) == {"guides.md": "create"}
+    beside = {"6": Remote("6", "Guides", ROOT, 1), "7": Remote("7", "A", ROOT, 1)}
+    assert kinds(plan({"guides.md": here("guides.md", "Guides"), "guides/a.md": here("guides/a.md", "A", "guides.md")},
+                      beside, {}, root_id=ROOT, options=Options())) == {"guides.md": "adopt", "guides/a.md": "create",
+                                                                       "A.md": "new_file"}
+
+
+def test_resync_matches_files_to_pages_by_title_whatever_the_case() -> None:
+    local = {"a.md": here("a.md", "Setup"), "b.md": here("b.md", "New")}
+    remote = {"1": Remote("1", "setup", ROOT, 4), "2": Remote("2", "Other", ROOT, 1)}
+    assert {path: page.id for path, page in resync_matches(local, remote).items()} == {"a.md": "1"}
