@@ -242,10 +242,11 @@ def glob_patterns(*, at_least_one: bool) -> Kind:
 
 
 def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: the only hosts plain http may carry credentials to."""
     if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 

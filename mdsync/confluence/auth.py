@@ -15,14 +15,20 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
 from mdsync.config import ConfluenceConfig
-from mdsync.confluence.errors import AuthenticationFailed, ConfluenceError, GatewayError, Unreachable, detail_of
+from mdsync.config.values import is_loopback
+from mdsync.confluence.errors import (
+    AuthenticationFailed,
+    ConfluenceError,
+    GatewayError,
+    Unreachable,
+    detail_of,
+)
 from mdsync.errors import ConfigError
 
 
@@ -49,18 +55,9 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_transport(url: str) -> None:
     parts = urlsplit(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ConfigError(f"mdsync will not send credentials over plain http to {parts.hostname}: use https://.")
 
 
