@@ -1,32 +1,17 @@
-"""Shared fixtures: a sandbox served by uvicorn on a free loopback port, and HTTP clients
-whose every exchange is checked against Atlassian's OpenAPI documents."""
+"""Shared fixtures: a sandbox on a free loopback port, a client checked against the OpenAPI
+documents, and the sandbox's DOCS space."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, Sandbox, create_sandbox
+from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.server import BackgroundServer
-from tests.openapi_check import check_exchange
-
-
-@dataclass
-class RunningSandbox:
-    box: Sandbox
-    server: BackgroundServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def store(self) -> Any:
-        return self.box.store
+from tests.support.sandbox import RunningSandbox, contract_client
 
 
 @pytest.fixture
@@ -34,17 +19,6 @@ def sandbox() -> Iterator[RunningSandbox]:
     box = create_sandbox(spaces=("DOCS",))
     with BackgroundServer(box) as server:
         yield RunningSandbox(box, server)
-
-
-def _validate(response: httpx.Response) -> None:
-    response.read()
-    check_exchange(response)
-
-
-def contract_client(base_url: str, **kwargs: Any) -> httpx.Client:
-    """An httpx client that fails the test on any exchange Atlassian's documents forbid."""
-    kwargs.setdefault("timeout", 15)
-    return httpx.Client(base_url=base_url, event_hooks={"response": [_validate]}, **kwargs)
 
 
 @pytest.fixture
@@ -58,31 +32,3 @@ def space(api: httpx.Client) -> dict[str, Any]:
     response = api.get("/wiki/api/v2/spaces", params={"keys": "DOCS"})
     assert response.status_code == 200
     return response.json()["results"][0]
-
-
-def storage(value: str) -> dict[str, str]:
-    return {"representation": "storage", "value": value}
-
-
-def make_page(api: httpx.Client, space: dict[str, Any], title: str, body: str = "<p>text</p>",
-              parent: str | None = None, **query: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = {"spaceId": space["id"], "status": "current", "title": title, "body": storage(body)}
-    if parent is not None:
-        payload["parentId"] = parent
-    response = api.post("/wiki/api/v2/pages", json=payload, params=query or None)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def update_page(api: httpx.Client, page: dict[str, Any], *, body: str | None = None, title: str | None = None,
-                version: int | None = None, **extra: Any) -> httpx.Response:
-    current = api.get(f"/wiki/api/v2/pages/{page['id']}", params={"body-format": "storage"}).json()
-    payload = {
-        "id": page["id"],
-        "status": "current",
-        "title": title if title is not None else current["title"],
-        "body": storage(body if body is not None else current["body"]["storage"]["value"]),
-        "version": {"number": version if version is not None else current["version"]["number"] + 1},
-        **extra,
-    }
-    return api.put(f"/wiki/api/v2/pages/{page['id']}", json=payload)

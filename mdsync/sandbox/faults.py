@@ -17,6 +17,7 @@ from typing import Any
 from mdsync.errors import UsageError
 
 ENV_PREFIX = "MDSYNC_SANDBOX_"
+INTEGER_SETTINGS = ("retry_after", "seed", "hold_writes_after")
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Faults:
     ``drop_share``: the connection closes before the request is handled (nothing happens).
     ``lost_response_share``: the request is handled, then the connection closes before the
     answer arrives, as when a network fails mid-response.
+    ``hold_writes_after``: that many writes (POST, PUT, DELETE) are handled; each one after
+    them waits, unhandled, until the faults are next changed, then its connection closes. A
+    test can so stop a client between two writes it knows, on a machine of any speed.
     """
 
     latency_ms: float = 0.0
@@ -35,10 +39,14 @@ class Faults:
     lost_response_share: float = 0.0
     retry_after: int = 1
     seed: int | None = None
+    hold_writes_after: int | None = None
 
     def __post_init__(self) -> None:
         self.validate()
         self._random = random.Random(self.seed)
+        self._writes_handled = 0
+        self._changes = 0  # how often the settings changed: a held write waits for the next change
+        self.held = 0  # writes waiting now
 
     def validate(self) -> None:
         for name in ("rate_limit_share", "unavailable_share", "drop_share", "lost_response_share"):
@@ -49,6 +57,8 @@ class Faults:
             raise UsageError(f"latency must not be negative, got {self.latency_ms}")
         if self.retry_after < 0:
             raise UsageError(f"retry-after must not be negative, got {self.retry_after}")
+        if self.hold_writes_after is not None and self.hold_writes_after < 0:
+            raise UsageError(f"hold-writes-after must not be negative, got {self.hold_writes_after}")
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -60,7 +70,7 @@ class Faults:
         for key, value in changes.items():
             if key not in known:
                 raise UsageError(f"unknown fault setting '{key}'; known: {', '.join(sorted(known))}")
-            if key == "seed":
+            if key in ("seed", "hold_writes_after"):
                 merged[key] = None if value is None else int(value)
             elif key == "retry_after":
                 merged[key] = int(value)
@@ -71,6 +81,9 @@ class Faults:
             setattr(self, f.name, getattr(candidate, f.name))
         if "seed" in changes:
             self._random = random.Random(self.seed)
+        if "hold_writes_after" in changes:
+            self._writes_handled = 0
+        self._changes += 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Faults:
@@ -82,7 +95,7 @@ class Faults:
             if raw is None or raw == "":
                 continue
             try:
-                values[f.name] = int(raw) if f.name in ("retry_after", "seed") else float(raw)
+                values[f.name] = int(raw) if f.name in INTEGER_SETTINGS else float(raw)
             except ValueError:
                 raise UsageError(f"{ENV_PREFIX}{f.name.upper()} must be a number, got {raw!r}") from None
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -91,10 +104,24 @@ class Faults:
     @property
     def active(self) -> bool:
         return any((self.latency_ms, self.rate_limit_share, self.unavailable_share, self.drop_share,
-                    self.lost_response_share))
+                    self.lost_response_share, self.hold_writes_after is not None))
 
     def roll(self, share: float) -> bool:
         return share > 0 and self._random.random() < share
+
+    async def admit_write(self) -> bool:
+        """Whether a write may be handled; past ``hold_writes_after``, hold it and answer no."""
+        if self.hold_writes_after is None or self._writes_handled < self.hold_writes_after:
+            self._writes_handled += 1
+            return True
+        changes = self._changes
+        self.held += 1
+        try:
+            while self._changes == changes:
+                await asyncio.sleep(0.02)
+        finally:
+            self.held -= 1
+        return False
 
 
 def rate_limit_headers(retry_after: int) -> dict[str, str]:

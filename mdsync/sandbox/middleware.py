@@ -184,6 +184,9 @@ class SandboxMiddleware:
                 await refuse(503, _error_body(path, 503, "SERVICE_UNAVAILABLE", "Service Unavailable"),
                              {"Retry-After": str(self.faults.retry_after)})
                 return
+            if method in ("POST", "PUT", "DELETE") and not await self.faults.admit_write():
+                await drop_connection(send)
+                return
 
         needs_auth = (is_api or path.startswith("/_sandbox/")) and path not in OPEN_PATHS
         if needs_auth and not gateway:

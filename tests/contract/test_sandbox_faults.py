@@ -312,7 +312,7 @@ def test_faults_endpoint_reads_and_changes_settings(api: httpx.Client) -> None:
     current = api.get("/_sandbox/faults")
     assert current.status_code == 200
     assert current.json() == {"latency_ms": 0, "rate_limit_share": 0, "unavailable_share": 0, "drop_share": 0,
-                              "lost_response_share": 0, "retry_after": 1, "seed": None}
+                              "lost_response_share": 0, "retry_after": 1, "seed": None, "hold_writes_after": None}
     changed = set_faults(api, rate_limit_share=1, retry_after=3)
     assert changed.status_code == 200
     assert changed.json()["rate_limit_share"] == 1.0 and changed.json()["retry_after"] == 3
@@ -328,10 +328,11 @@ def test_faults_endpoint_reads_and_changes_settings(api: httpx.Client) -> None:
     ({"drop_share": -0.1}, "drop-share"),
     ({"latency_ms": -5}, "latency"),
     ({"retry_after": -1}, "retry-after"),
+    ({"hold_writes_after": -1}, "hold-writes-after"),
     ({"bogus": 1}, "bogus"),
     ({"unavailable_share": "often"}, ""),
     ({"rate_limit_share": 0.5, "lost_response_share": 3}, "lost-response-share"),
-], ids=["share above 1", "negative share", "negative latency", "negative retry-after", "unknown key",
+], ids=["share above 1", "negative share", "negative latency", "negative retry-after", "negative hold", "unknown key",
         "not a number", "one bad value among good ones"])
 def test_faults_endpoint_refuses_bad_settings_and_keeps_the_old_ones(api: httpx.Client, changes: dict[str, Any],
                                                                      named: str) -> None:
@@ -374,10 +375,12 @@ def test_from_env_reads_every_variable() -> None:
         "MDSYNC_SANDBOX_LOST_RESPONSE_SHARE": "0.0625",
         "MDSYNC_SANDBOX_RETRY_AFTER": "9",
         "MDSYNC_SANDBOX_SEED": "77",
+        "MDSYNC_SANDBOX_HOLD_WRITES_AFTER": "12",
         "UNRELATED": "x",
     })
     assert faults.as_dict() == {"latency_ms": 25.0, "rate_limit_share": 0.5, "unavailable_share": 0.25,
-                                "drop_share": 0.125, "lost_response_share": 0.0625, "retry_after": 9, "seed": 77}
+                                "drop_share": 0.125, "lost_response_share": 0.0625, "retry_after": 9, "seed": 77,
+                                "hold_writes_after": 12}
     assert faults.active
 
 

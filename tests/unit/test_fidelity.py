@@ -4,7 +4,7 @@ For every CommonMark spec example (outside the "HTML blocks" and "Raw HTML" sect
 every GFM fixture of markdown-it-py (tables, task lists, strikethrough, alerts), the page
 mdsync produces (``markdown_to_storage`` then ``view.render_storage``) must show the same
 document as markdown-it's ``gfm-like2`` preset renders from the same Markdown. Both HTML
-renderings go through ``tests/fidelity_normalize.py`` and are compared as outlines.
+renderings go through ``tests/support/fidelity.py`` and are compared as outlines.
 
 Cases in ``KNOWN_DIFFERENCES`` differ for a stated, unavoidable reason; they are asserted
 to still differ (so the table cannot go stale), never skipped. The fixtures and where they

@@ -1,0 +1,60 @@
+"""Deletes: a deleted file keeps its page unless asked to trash it, and ``max_delete`` stops
+a run that would trash too much.
+
+The real CLI against a sandbox; see tests/support/world.py.
+"""
+
+from __future__ import annotations
+
+from tests.support.world import (
+    V2,
+    World,
+    pushed,
+    small_tree,
+)
+
+# -- deletes ------------------------------------------------------------------------------------------------
+
+
+def test_deleted_file_keeps_its_page_unless_asked_to_trash_it(world: World) -> None:
+    small_tree(world)
+    pushed(world)
+    page_id = world.page_id("faq.md")
+    (world.docs / "faq.md").unlink()
+    run = world.push()
+    assert run.code == 0, run
+    assert run.paths("keep") == {"faq.md"}
+    assert world.page(page_id)["status"] == "current"
+    run = world.push("--delete")
+    assert run.code == 0, run
+    assert run.paths("trash") == {"faq.md"}
+    page = world.api.get(f"{V2}/pages/{page_id}", params={"status": "trashed"})
+    assert page.status_code == 200 and page.json()["status"] == "trashed"  # in the trash, not purged
+    assert "faq.md" not in world.state()
+
+    # sync.delete: trash in mdsync.yaml does the same for sync.
+    world.configure("  delete: trash\n  max_delete: 50%\n")
+    intro = world.page_id("intro.md")
+    (world.docs / "intro.md").unlink()
+    run = world.sync()
+    assert run.code == 0, run
+    assert run.paths("trash") == {"intro.md"}
+    assert world.api.get(f"{V2}/pages/{intro}", params={"status": "trashed"}).json()["status"] == "trashed"
+    assert {page["id"] for page in world.pages("trashed")} == {page_id, intro}
+
+
+def test_trashing_more_than_max_delete_stops_and_changes_nothing(world: World) -> None:
+    small_tree(world)
+    world.configure("  max_delete: 1\n")
+    pushed(world)
+    (world.docs / "intro.md").unlink()
+    (world.docs / "faq.md").unlink()
+    world.write("guides/install.md", "# Install\n\nChanged too.\n")
+    before = world.snapshot()
+    world.reset_stats()
+    run = world.push("--delete")
+    assert run.code == 1, run
+    assert any("max_delete" in problem for problem in run.report["problems"]), run.report
+    assert world.stats()["writes"] == 0
+    assert world.snapshot() == before
+    assert len(world.pages()) == 6 and len(world.pages("trashed")) == 0

@@ -1,0 +1,57 @@
+"""The first push builds the tree: folders, titles, labels, attachments and links.
+
+The real CLI against a sandbox; see tests/support/world.py.
+"""
+
+from __future__ import annotations
+
+from tests.support.world import (
+    World,
+)
+
+# -- the first push -------------------------------------------------------------------------------
+
+
+def test_first_push_builds_the_tree_with_folders_titles_labels_attachments_and_links(world: World) -> None:
+    world.write("intro.md", "---\nlabels: [welcome, start-here]\n---\n# Introduction\n\n"
+                            "Read [the install guide](guides/install.md#step-two) and [the API](api/index.md).\n\n"
+                            "![diagram](img/arch.png)\n\nThe [report](files/report.pdf).\n")
+    world.write("img/arch.png", b"\x89PNG\r\n\x1a\nnot really a png")
+    world.write("files/report.pdf", b"%PDF-1.4 a report")
+    world.write("guides.md", "# Guides\n\nEverything about guides.\n")
+    world.write("guides/install.md", "---\ntitle: Installing mdsync\n---\n# Setup\n\n## Step two\n\nRun it.\n")
+    world.write("api/index.md", "# API Reference\n\nThe API.\n")
+    world.write("api/auth.md", "Tokens and more.\n")
+    world.write("ops/README.md", "# Operations\n\nRunning it.\n")
+    world.write("ops/runbook.md", "# Runbook\n\nWhen it breaks.\n")
+    world.write("misc/notes.md", "# Notes\n\nLoose notes.\n")
+
+    run = world.push()
+    assert run.code == 0, run
+    assert run.report["mode"] == "push" and run.report["counts"] == {"create": 9}
+    pages = world.by_title()
+    expected = {
+        "Introduction": world.home_id, "Guides": world.home_id, "API Reference": world.home_id,
+        "Operations": world.home_id, "misc": world.home_id,
+        "Installing mdsync": pages["Guides"]["id"], "auth": pages["API Reference"]["id"],
+        "Runbook": pages["Operations"]["id"], "Notes": pages["misc"]["id"],
+    }
+    for title, parent in expected.items():
+        assert title in pages, f"no page '{title}' among {sorted(pages)}"
+        assert str(pages[title]["parentId"]) == str(parent), title
+    assert set(pages) == set(expected) | {"DOCS Home"}
+
+    intro = world.page(pages["Introduction"]["id"])
+    body = intro["body"]["storage"]["value"]
+    assert "<h1>" not in body and "Introduction" not in body  # the opening H1 is the title, not the body
+    assert '<ri:page ri:content-title="Installing mdsync"' in body
+    assert 'ac:anchor="Step-two"' in body
+    assert '<ri:page ri:content-title="API Reference"' in body
+    assert '<ri:attachment ri:filename="arch.png"' in body and '<ri:attachment ri:filename="report.pdf"' in body
+    assert world.labels(intro["id"]) == {"welcome", "start-here"}
+    assert world.attachments(intro["id"]) == {"arch.png", "report.pdf"}
+    # A front-matter title leaves the file's H1 in the body.
+    assert "<h1>Setup</h1>" in world.body(pages["Installing mdsync"]["id"])
+    # A file with no title and no heading is named after the file.
+    assert world.body(pages["auth"]["id"]) == "<p>Tokens and more.</p>"
+    assert all(page["version"]["number"] == 1 for page in pages.values())
