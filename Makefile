@@ -10,8 +10,14 @@ BIN    := $(VENV)/bin
 demo: $(VENV)/.sandbox
 	$(BIN)/mdsync demo
 
+# Two test workers per core: many end-to-end tests wait on a subprocess or a socket; work
+# stealing, so a worker that drew the slow watch tests hands the rest on. Bytecode
+# is cached under .venv even where PYTHONDONTWRITEBYTECODE is set, or every CLI run the tests
+# start would compile mdsync again.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 test: $(VENV)/.test
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
+	  $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 serve: $(VENV)/.sandbox
 	$(BIN)/mdsync sandbox serve

@@ -115,6 +115,7 @@ def test_without_a_config_it_says_what_to_do(tmp_path: Path) -> None:
     assert "--docs" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.timeout(900)  # pre-commit builds a virtualenv and installs mdsync into it: minutes under load
 def test_the_pre_commit_hooks_check_staged_markdown_and_push(tmp_path: Path, sandbox: RunningSandbox) -> None:
     repo = tmp_path / "repo"
     write(repo, "docs/good.md", "# Good\n\nFine.\n")
