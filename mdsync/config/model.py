@@ -75,9 +75,11 @@ class ConfluenceConfig:
     origins: Mapping[str, ValueOrigin] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Accept a plain str for convenience, but never keep one.
+        # Accept plain strs for convenience, but never keep one: a token becomes a Secret, a
+        # mode its enum (an unknown one is a ValueError here, not a surprise later).
         if isinstance(self.token, str):
             object.__setattr__(self, "token", Secret(self.token) if self.token else None)
+        object.__setattr__(self, "auth", AuthMode(self.auth))
 
     @property
     def token_env_var(self) -> str:
@@ -119,6 +121,10 @@ class SyncConfig:
     max_delete_share: float | None = 0.2
     max_delete_count: int | None = None
     concurrency: int = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "on_conflict", ConflictPolicy(self.on_conflict))
+        object.__setattr__(self, "delete", DeletePolicy(self.delete))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from mdsync.config.model import model_value
 from mdsync.config.template import example_text
 from mdsync.convert.frontmatter import FrontMatterError, split_front_matter
 from mdsync.errors import ConfigError
-from mdsync.vocabulary import AuthMode
+from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy
 from tests.support import REPO
 
 ROOT = Path("/srv/project")
@@ -978,3 +978,15 @@ def test_config_and_front_matter_share_one_reader(monkeypatch: pytest.MonkeyPatc
     assert "aliases expand" in error("space: D\ninclude: &p ['*.md']\nexclude: *p\n")
     with pytest.raises(FrontMatterError, match="aliases expand"):
         split_front_matter("---\na: &x [1]\nb: *x\n---\n")
+
+
+def test_models_built_in_code_keep_enums_not_strings() -> None:
+    confluence = ConfluenceConfig(auth="bearer", token="t")  # type: ignore[arg-type]
+    assert confluence.auth is AuthMode.BEARER
+    assert confluence.token is not None and not isinstance(confluence.token, str)
+    policies = SyncConfig(on_conflict="merge", delete="trash")  # type: ignore[arg-type]
+    assert policies.on_conflict is ConflictPolicy.MERGE and policies.delete is DeletePolicy.TRASH
+    with pytest.raises(ValueError):
+        ConfluenceConfig(auth="password")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        SyncConfig(on_conflict="ask")  # type: ignore[arg-type]
