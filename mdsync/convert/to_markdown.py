@@ -358,7 +358,7 @@ class StorageConverter:
             else:
                 out.append(self.text(item, context))
             index += 1
-        return "".join(out)
+        return _join_inline(out)
 
     def inline(self, node: Tag, context: frozenset[str]) -> str:
         """Children of an inline element, as inline Markdown."""
@@ -370,9 +370,7 @@ class StorageConverter:
             text = _SPACE_RUN.sub(" ", text)
         if "code" in context:
             return text
-        text = escape_inline(text, pipes="cell" not in context)
-        # "!" before a link would make it an image.
-        return text[:-1] + "\\!" if text.endswith("!") and not text.endswith("\\!") else text
+        return escape_inline(text, pipes="cell" not in context)
 
     # -- carrying -----------------------------------------------------------------------------
 
@@ -1316,6 +1314,19 @@ def _ends_where_it_stands(markdown: str) -> bool:
     tokens = make_parser().parse(f"{markdown}\n\n{_SEAL_BLOCK}\n")
     return bool(tokens) and tokens[-1].type == "html_block" and tokens[-1].level == 0 and \
         tokens[-1].content.strip() == _SEAL_BLOCK
+
+
+def _join_inline(pieces: list[str]) -> str:
+    """Join inline pieces, escaping a "!" that ends one when the next starts a link: "![" would
+    make the link an image. Only there, so a "!" that ends a paragraph reads back the same."""
+    last = -1  # the last piece with text
+    for index, piece in enumerate(pieces):
+        if not piece:
+            continue
+        if last >= 0 and piece.startswith("[") and pieces[last].endswith("!") and not pieces[last].endswith("\\!"):
+            pieces[last] = pieces[last][:-1] + "\\!"
+        last = index
+    return "".join(pieces)
 
 
 def _plain_code(item: Any) -> bool:

@@ -58,6 +58,17 @@ def test_text_that_looks_like_markdown_stays_literal() -> None:
     assert "<a " not in back and "<em>" not in back and "<code>" not in back
 
 
+@pytest.mark.parametrize("storage, expected", [
+    ("<p>Done!</p>", "Done!\n"),  # nothing follows: no escape, so "Done! " and "Done!" read back alike
+    ("<p>Done! </p>", "Done!\n"),
+    ('<p>Wow!<a href="https://x.org">link</a></p>', "Wow\\![link](https://x.org)\n"),  # not an image
+    ("<p>Wow! <strong>bold</strong></p>", "Wow! **bold**\n"),
+])
+def test_an_exclamation_mark_is_escaped_only_before_a_link(storage: str, expected: str) -> None:
+    assert md(storage) == expected
+    assert md(markdown_to_storage(expected)) == expected
+
+
 def test_line_through_span_is_struck_and_kept() -> None:
     storage = '<p>a <span style="text-decoration: line-through;">gone</span> b</p>'
     assert "~~gone~~" in readable(md(storage))
