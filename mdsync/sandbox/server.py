@@ -4,6 +4,7 @@ background thread on a free port (``mdsync demo``, tests, benchmarks)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 import time
@@ -42,7 +43,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve_forever(sandbox: Sandbox, host: str, port: int) -> None:
-    """Run until Ctrl-C or SIGTERM (uvicorn handles both and shuts down cleanly)."""
+    """Run until Ctrl-C or SIGTERM (uvicorn handles both and shuts down cleanly).
+
+    Ctrl-C ends in KeyboardInterrupt (exit 130) even when the server was started with SIGINT
+    ignored, as a shell does for a script's background jobs: uvicorn stops on it either way,
+    re-raises it once stopped, and an ignored signal would then end the run as a success.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     listener = bind(host, port)
     server = uvicorn.Server(_config(sandbox, host, port, "warning"))
     with listener:

@@ -29,6 +29,8 @@ from tests.support.sandbox import contract_client, storage
 
 BASIC = (DEFAULT_EMAIL, DEFAULT_TOKEN)
 MDSYNC = [sys.executable, "-m", "mdsync"]
+IGNORING_SIGINT = ("import runpy, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                   "runpy.run_module('mdsync', run_name='__main__', alter_sys=True)")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -41,11 +43,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Served:
     """One ``mdsync sandbox serve`` process, its output collected as it comes."""
 
-    def __init__(self, *args: str, cwd: Path, env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(self, *args: str, cwd: Path, env: dict[str, str] | None = None, port: int | None = None,
+                 sigint_ignored: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # A shell starts a script's background jobs with SIGINT ignored; so can CI.
+        command = [sys.executable, "-c", IGNORING_SIGINT] if sigint_ignored else MDSYNC
         self.process = subprocess.Popen(
-            [*MDSYNC, "sandbox", "serve", "--port", str(self.port), *args],
+            [*command, "sandbox", "serve", "--port", str(self.port), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
             cwd=cwd, env=env or clean_env(),
         )
@@ -368,8 +373,9 @@ def test_sigterm_shuts_down_gracefully_and_memory_is_not_kept(serve_cli: Any) ->
         assert client.get(f"/wiki/api/v2/pages/{page['id']}").status_code == 404
 
 
-def test_ctrl_c_stops_with_130(serve_cli: Any) -> None:
-    served = serve_cli()
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["from a terminal", "started with SIGINT ignored"])
+def test_ctrl_c_stops_with_130(serve_cli: Any, sigint_ignored: bool) -> None:
+    served = serve_cli(sigint_ignored=sigint_ignored)
     assert served.stop(signal.SIGINT) == 130
     assert served.stderr.strip() == "Interrupted."
 
