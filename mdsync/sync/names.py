@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Collection
 
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$", re.IGNORECASE)
@@ -32,11 +33,14 @@ def safe_stem(title: str) -> str:
     return name
 
 
-def unique_path(folder: str, stem: str, suffix: str, taken: set[str], page_id: str) -> str:
-    """``folder/stem.suffix``, or with ``-<page id>`` when that path is taken (case-insensitively)."""
+def unique_path(folder: str, stem: str, suffix: str, taken: Collection[str], page_id: str) -> str:
+    """``folder/stem.suffix``, or with ``-<page id>`` when that path is taken.
+
+    ``taken`` holds the paths in use lower-cased: names differing only in case clash on the
+    file systems of macOS and Windows.
+    """
     candidate = posixpath.join(folder, f"{stem}{suffix}") if folder else f"{stem}{suffix}"
-    lowered = {path.lower() for path in taken}
-    if candidate.lower() not in lowered:
+    if candidate.lower() not in taken:
         return candidate
     stem = f"{stem[: MAX_NAME - len(page_id) - 1]}-{page_id}"
     return posixpath.join(folder, f"{stem}{suffix}") if folder else f"{stem}{suffix}"

@@ -126,6 +126,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     renamed_from = {old for old in renames.values()}
     claimed_remote: set[str] = set(by_page)
     selected = selector(options.only)
+    files_under = _files_under(local)
 
     # Tracked files.
     for path, entry in sorted(state.items()):
@@ -136,7 +137,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         here = local.get(path)
         there = remote.get(entry.page_id)
         result.actions.append(_tracked(path, entry, here, there, local, state, root_id, options,
-                                       path in attachments_changed))
+                                       path in attachments_changed, by_page, files_under))
 
     # Renamed and moved files keep their page.
     for new_path, old_path in sorted(renames.items()):
@@ -190,7 +191,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             result.actions.append(Action("create", path, None, doc.parent))
 
     # Pages new in Confluence get files, parents first, named after their titles.
-    taken = set(local) | set(state) | set(unreadable)
+    taken = {path.lower() for path in (*local, *state, *unreadable)}  # paths in use, case-folded
     new_paths: dict[str, str] = {}
     for page in _top_down(remote, root_id):
         if page.id in claimed_remote:
@@ -205,7 +206,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             continue  # under a page that is not in the tree any more
         folder = folder_of(parent_path) if parent_path else ""
         path = unique_path(folder, safe_stem(page.title), ".md", taken, page.id)
-        taken.add(path)
+        taken.add(path.lower())
         new_paths[page.id] = path
         if selected(path):
             result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
@@ -218,6 +219,17 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     return result
 
 
+def _files_under(local: Iterable[str]) -> dict[str, int]:
+    """How many files each folder holds, at any depth (a folder entry "x/" counts under "x")."""
+    counts: dict[str, int] = {}
+    for path in local:
+        folder = posixpath.dirname(path)
+        while folder:
+            counts[folder] = counts.get(folder, 0) + 1
+            folder = posixpath.dirname(folder)
+    return counts
+
+
 def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str, str | None]) -> int:
     depth, parent, seen = 0, action.parent, set()
     while parent is not None and parent not in seen:
@@ -228,10 +240,12 @@ def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str,
 
 
 def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
-             state: Mapping[str, FileState], root_id: str, options: Options, attachments_changed: bool) -> Action:
+             state: Mapping[str, FileState], root_id: str, options: Options, attachments_changed: bool,
+             by_page: Mapping[str, str], files_under: Mapping[str, int]) -> Action:
     local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
     remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
-    action = _decide(path, entry, here, there, local, state, root_id, options, local_changed, remote_changed)
+    action = _decide(path, entry, here, there, local, state, root_id, options, local_changed, remote_changed,
+                     by_page, files_under)
     if action.kind == ActionKind.NOOP and attachments_changed:
         # The text is in step but an image or linked file changed here: the page is not.
         local_changed = True
@@ -244,7 +258,7 @@ def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | No
 
 def _decide(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
             state: Mapping[str, FileState], root_id: str, options: Options, local_changed: bool,
-            remote_changed: bool) -> Action:
+            remote_changed: bool, by_page: Mapping[str, str], files_under: Mapping[str, int]) -> Action:
     mode = options.mode
     # Blog posts hang under the space, not the tree: they never move.
     moved_here = here is not None and entry.kind == "page" and \
@@ -272,11 +286,11 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
         if moved_here and mode != "pull":
             return Action("move", path, entry.page_id, parent, reason="moved here")
         return Action("noop", path, entry.page_id, parent)
-    holds_children = any(other.startswith(folder_of(path) + "/") for other in local if other != path)
+    folder = folder_of(path)
+    holds_children = files_under.get(folder, 0) > path.startswith(folder + "/")  # files other than itself
     if remote_changed and not local_changed and there.parent_id != entry.parent_id and mode != "push" \
             and not path.endswith("/") and not holds_children:
         # Moved in Confluence: the file follows its page to the new parent's folder.
-        by_page = {state_entry.page_id: state_path for state_path, state_entry in state.items()}
         new_parent = None if there.parent_id == root_id else by_page.get(there.parent_id or "")
         if there.parent_id == root_id or new_parent is not None:
             folder = folder_of(new_parent) if new_parent else ""
