@@ -28,7 +28,7 @@ from mdsync.sandbox import shapes
 from mdsync.sandbox.editor import ImageSizes, editor_resave, image_size
 from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.middleware import Credentials, SandboxMiddleware, Stats
-from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, Store, storage_refusal
+from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, SortKey, Store, storage_refusal
 from mdsync.storage.xhtml import StorageParseError
 
 DEFAULT_EMAIL = "sandbox@example.com"
@@ -186,20 +186,44 @@ def _decode_cursor(cursor: str) -> int:
     return offset
 
 
-def _page_of(request: Request, items: Sequence[Any], default_limit: int = 25) -> tuple[Sequence[Any], str | None]:
+def _limit(request: Request, default_limit: int) -> int:
     limit = _int(request.query_params.get("limit"), "limit", default=default_limit)
     assert limit is not None
     if not 1 <= limit <= 250:
         raise ApiError(400, f"Parameter 'limit' must be between 1 and 250, got {limit}")
+    return limit
+
+
+def _next_link(request: Request, cursor: str) -> str:
+    query = [(key, value) for key, value in request.query_params.multi_items() if key != "cursor"]
+    query.append(("cursor", cursor))
+    # The next link is site-relative with /wiki, even through a gateway, as Confluence gives it.
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def _page_of(request: Request, items: Sequence[Any], default_limit: int = 25) -> tuple[Sequence[Any], str | None]:
+    limit = _limit(request, default_limit)
     cursor = request.query_params.get("cursor")
     offset = _decode_cursor(cursor) if cursor else 0
     chunk = items[offset : offset + limit]
     if offset + limit >= len(items):
         return chunk, None
-    query = [(key, value) for key, value in request.query_params.multi_items() if key != "cursor"]
-    query.append(("cursor", _encode_cursor(offset + limit)))
-    # The next link is site-relative with /wiki, even through a gateway, as Confluence gives it.
-    return chunk, f"{request.url.path}?{urlencode(query)}"
+    return chunk, _next_link(request, _encode_cursor(offset + limit))
+
+
+def _encode_key(key: SortKey) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": list(key)}).encode()).decode().rstrip("=")
+
+
+def _decode_key(cursor: str) -> SortKey:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded))["k"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise ApiError(400, "The cursor is not valid; start again without one") from None
+    if not isinstance(row_id, int) or not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ApiError(400, "The cursor is not valid; start again without one")
+    return value, row_id
 
 
 def _listing(request: Request, results: list[Any], next_link: str | None) -> JSONResponse:
@@ -300,9 +324,14 @@ def _list_contents(request: Request, kind: str, *, space_ids: list[int] | None =
     if space_ids is None and _list(request, "space-id"):
         space_ids = [int(_int(value, "space-id") or 0) for value in _list(request, "space-id") or []]
     title = request.query_params.get("title")
-    items = _store(request).contents(kind, ids=ids, space_ids=space_ids, statuses=statuses, title=title,
-                                     root_only=root_only, sort=sort)
-    return _paged(request, items, lambda item: _content_json(request, item, single=False, formats=_BULK_FORMATS))
+    limit = _limit(request, 25)
+    cursor = request.query_params.get("cursor")
+    # Keyset paging: each request reads only the rows it answers, as Confluence's cursors do.
+    items, last = _store(request).contents_page(kind, ids=ids, space_ids=space_ids, statuses=statuses, title=title,
+                                                root_only=root_only, sort=sort,
+                                                after=_decode_key(cursor) if cursor else None, limit=limit)
+    return _listing(request, [_content_json(request, item, single=False, formats=_BULK_FORMATS) for item in items],
+                    _next_link(request, _encode_key(last)) if last is not None else None)
 
 
 def _include_meta(request: Request, content: Content, data: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS content(
   title TEXT NOT NULL, parent_id INTEGER, position INTEGER, version INTEGER NOT NULL,
   created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS content_space ON content(space_id, type, status);
+CREATE INDEX IF NOT EXISTS content_listing ON content(space_id, type, id);  -- cursor listings in id order
 CREATE INDEX IF NOT EXISTS content_parent ON content(parent_id);
 CREATE TABLE IF NOT EXISTS versions(
   content_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
@@ -132,6 +133,15 @@ class Content:
     version_message: str
     version_minor: bool
     version_created_at: str
+
+
+SortKey = tuple[Any, int]  # a row's sort value and id: where a cursor listing goes on from
+
+# The content listing's sorts; a NULL position sorts as -1 so keys compare (NULL never does).
+_SORT_COLUMNS = {
+    "id": "c.id", "created-date": "c.created_at", "modified-date": "v.created_at",
+    "title": "c.title COLLATE NOCASE", "child-position": "COALESCE(c.position, -1)",
+}
 
 
 @dataclass(frozen=True)
@@ -449,6 +459,19 @@ class Store:
     def contents(self, kind: str, *, ids: list[int] | None = None, space_ids: list[int] | None = None,
                  statuses: list[str] | None = None, title: str | None = None, parent_id: int | None = None,
                  root_only: bool = False, sort: str = "id") -> list[Content]:
+        return self.contents_page(kind, ids=ids, space_ids=space_ids, statuses=statuses, title=title,
+                                  parent_id=parent_id, root_only=root_only, sort=sort)[0]
+
+    def contents_page(self, kind: str, *, ids: list[int] | None = None, space_ids: list[int] | None = None,
+                      statuses: list[str] | None = None, title: str | None = None, parent_id: int | None = None,
+                      root_only: bool = False, sort: str = "id", after: SortKey | None = None,
+                      limit: int | None = None) -> tuple[list[Content], SortKey | None]:
+        """Contents in ``sort`` order: those after the key ``after``, at most ``limit`` of them,
+        and the key to continue from (None at the end).
+
+        A cursor that holds a key reads only the rows it returns, however large the space, and
+        neither skips nor repeats a row when rows before it are added or removed meanwhile.
+        """
         sql = self._CONTENT_SELECT.format(version="c.version") + " WHERE c.type = ?"
         params: list[Any] = [kind]
         if ids is not None:
@@ -468,14 +491,22 @@ class Store:
             params.append(parent_id)
         if root_only:
             sql += " AND c.parent_id IS NULL"
-        columns = {
-            "id": "c.id", "created-date": "c.created_at", "modified-date": "v.created_at",
-            "title": "c.title COLLATE NOCASE", "child-position": "c.position",
-        }
-        column = columns.get(sort.lstrip("-"), "c.id")
+        column = _SORT_COLUMNS.get(sort.lstrip("-"), "c.id")
         direction = "DESC" if sort.startswith("-") else "ASC"
+        sort_value = column.replace(" COLLATE NOCASE", "")
+        if after is not None:
+            sql += f" AND ({column}, c.id) {'<' if direction == 'DESC' else '>'} (?, ?)"
+            params += [after[0], after[1]]
         sql += f" ORDER BY {column} {direction}, c.id {direction}"
-        return [self._content_row(row) for row in self._query(sql, tuple(params))]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit + 1)  # one more says whether there is a next page
+        sql = sql.replace("SELECT c.*,", f"SELECT c.*, {sort_value} AS sort_value,", 1)
+        rows = self._query(sql, tuple(params))
+        if limit is None or len(rows) <= limit:
+            return [self._content_row(row) for row in rows], None
+        last = rows[limit - 1]
+        return [self._content_row(row) for row in rows[:limit]], (last["sort_value"], last["id"])
 
     def create_content(self, kind: str, *, space_id: int, title: str | None, body: str,
                        parent_id: int | None = None, root_level: bool = False,

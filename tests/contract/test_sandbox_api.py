@@ -275,6 +275,50 @@ def test_listing_walks_every_page_once_with_cursor_links(api: httpx.Client, spac
     assert created <= set(seen)
 
 
+def walk(api: httpx.Client, first: httpx.Response, between: Any = None) -> list[dict[str, Any]]:
+    """Every row of a cursor listing, calling ``between()`` after the first request."""
+    rows: list[dict[str, Any]] = []
+    response = first
+    while True:
+        assert response.status_code == 200, response.text
+        rows += response.json()["results"]
+        next_link = response.json()["_links"].get("next")
+        if not next_link:
+            return rows
+        if between is not None:
+            between()
+            between = None
+        response = api.get(next_link)
+
+
+@pytest.mark.parametrize("sort", ["id", "-id", "title", "-title", "created-date", "-modified-date"])
+def test_a_cursor_goes_on_after_its_last_row_when_rows_before_it_change(api: httpx.Client, space: dict[str, Any],
+                                                                        sort: str) -> None:
+    # Confluence's cursors mark a place in the order, not a count of rows: a page trashed or
+    # added before that place between two requests makes the next one neither skip nor repeat.
+    pages = [make_page(api, space, f"Topic {letter}") for letter in "ECAFDBG"]
+    params = {"space-id": space["id"], "limit": 3, "sort": sort}
+    full = [row["id"] for row in walk(api, api.get(f"{V2}/pages", params=params))]
+    assert len(full) == len(set(full)) == 8  # seven pages and the home page
+    first = api.get(f"{V2}/pages", params=params)
+    gone = next(row["id"] for row in first.json()["results"] if row["id"] != space["homepageId"])
+
+    def trash_one_already_listed() -> None:
+        assert api.delete(f"{V2}/pages/{gone}").status_code == 204
+
+    listed = [row["id"] for row in walk(api, first, trash_one_already_listed)]
+    assert listed == full, "a row after the cursor was skipped or repeated"
+    assert {page["id"] for page in pages} <= set(full)
+
+
+def test_a_listing_in_title_order_is_in_title_order(api: httpx.Client, space: dict[str, Any]) -> None:
+    for letter in "cBaD":
+        make_page(api, space, f"{letter} page")
+    rows = walk(api, api.get(f"{V2}/pages", params={"space-id": space["id"], "limit": 2, "sort": "title"}))
+    titles = [row["title"] for row in rows if row["title"].endswith(" page")]
+    assert titles == ["a page", "B page", "c page", "D page"]
+
+
 @pytest.mark.parametrize("limit", ["0", "251", "-1", "ten"])
 def test_limit_outside_1_to_250_is_refused(api: httpx.Client, limit: str) -> None:
     response = api.get(f"{V2}/pages", params={"limit": limit})
