@@ -6,26 +6,33 @@
 3. A one-file change pushed: requests and writes sent (one listing plus that page's writes).
 4. Peak memory (max RSS of the mdsync process) for the first push and a no-op sync of a
    BIG-page tree, without latency.
+5. With --scale, at each size and with the sandbox in a process of its own: first push, no-op
+   sync and a one-file change, with wall time, requests, writes, peak memory and the time the
+   no-op sync spends in the planner (from a profiled run).
 
     .venv/bin/python benchmarks/sync_benchmark.py [--pages 500] [--latency 50] [--big 5000]
+        [--scale 1000 10000 20000] [--only-scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.faults import Faults
-from mdsync.sandbox.server import BackgroundServer
+from mdsync.sandbox.server import BackgroundServer, free_port
 
 FILES_PER_FOLDER = 24
 
@@ -139,15 +146,77 @@ def memory(pages: int) -> None:
         print(f"no-op sync, {pages} pages: {wall:.1f} s, peak memory {peak / 1024:.0f} MiB")
 
 
+@contextlib.contextmanager
+def sandbox_process() -> Iterator[str]:
+    """``mdsync sandbox serve`` in a process of its own, so its work is not counted as mdsync's."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "mdsync", "sandbox", "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/_edge/tenant_info", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def planner_seconds(root: Path) -> float:
+    """The time a no-op sync spends in the planner, from a profiled run of it."""
+    with tempfile.TemporaryDirectory() as folder:
+        profile = Path(folder) / "sync.prof"
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "mdsync", "sync", "--json"],
+                       cwd=root, check=True, stdout=subprocess.DEVNULL)
+        stats = pstats.Stats(str(profile))
+        return max(entry[3] for key, entry in stats.stats.items()  # type: ignore[attr-defined]
+                   if key[0].endswith(os.path.join("sync", "plan.py")) and key[2] == "plan")
+
+
+def scale(pages: int) -> None:
+    """First push, no-op sync and a one-file change of ``pages`` pages, the sandbox in another process."""
+    with tempfile.TemporaryDirectory() as folder, sandbox_process() as url:
+        root = Path(folder)
+        write_tree(root / "docs", pages)
+        write_config(root, url)
+        counter = Counter(url)
+        counter.reset()
+        wall, peak = run_measured(root, "push")
+        requests, writes = counter.read()
+        print(f"{pages} pages: first push {wall:.1f} s, {requests} requests, {writes} writes, "
+              f"peak memory {peak / 1024:.0f} MiB")
+        counter.reset()
+        wall, peak = run_measured(root, "sync")
+        requests, writes = counter.read()
+        print(f"{pages} pages: no-op sync {wall:.2f} s, {requests} requests (target {math.ceil(pages / 250) + 3}), "
+              f"{writes} writes, peak memory {peak / 1024:.0f} MiB; planner {planner_seconds(root):.2f} s (profiled)")
+        changed = root / "docs" / "area-003" / "page-005.md"
+        changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+        counter.reset()
+        wall, _ = run_measured(root, "push")
+        requests, writes = counter.read()
+        print(f"{pages} pages: one-file change pushed {wall:.2f} s, {requests} requests, {writes} writes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--latency", type=float, default=50.0)
     parser.add_argument("--big", type=int, default=5000, help="pages for the memory run (0 skips it)")
+    parser.add_argument("--scale", type=int, nargs="*", default=[], metavar="PAGES",
+                        help="also run the scale run at these sizes (e.g. --scale 1000 10000 20000)")
+    parser.add_argument("--only-scale", action="store_true", help="skip the latency and memory runs")
     options = parser.parse_args()
-    speed(options.pages, options.latency)
-    if options.big:
-        memory(options.big)
+    if not options.only_scale:
+        speed(options.pages, options.latency)
+        if options.big:
+            memory(options.big)
+    for pages in options.scale:
+        scale(pages)
 
 
 if __name__ == "__main__":
