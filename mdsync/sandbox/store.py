@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS content(
   created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS content_space ON content(space_id, type, status);
 CREATE INDEX IF NOT EXISTS content_listing ON content(space_id, type, id);  -- cursor listings in id order
+CREATE INDEX IF NOT EXISTS content_title ON content(space_id, type, title COLLATE NOCASE);  -- the title rule
 CREATE INDEX IF NOT EXISTS content_parent ON content(parent_id);
 CREATE TABLE IF NOT EXISTS versions(
   content_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
