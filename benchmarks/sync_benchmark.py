@@ -105,6 +105,17 @@ class Counter:
         stats = self.client.get("/_sandbox/stats").json()
         return stats["requests"], stats["writes"]
 
+    def run(self, root: Path, *args: str) -> tuple[float, int, int, int]:
+        """``mdsync ARGS``: wall seconds, peak RSS in KiB, and the requests and writes it sent."""
+        self.reset()
+        wall, peak = run_measured(root, *args)
+        return (wall, peak, *self.read())
+
+
+def change_one_file(root: Path) -> None:
+    changed = root / "docs" / "area-003" / "page-005.md"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+
 
 def speed(pages: int, latency: float) -> None:
     faults = Faults(latency_ms=latency)
@@ -114,24 +125,17 @@ def speed(pages: int, latency: float) -> None:
         write_config(root, server.url)
         counter = Counter(server.url)
 
-        counter.reset()
-        wall, _ = run_measured(root, "push")
-        requests, writes = counter.read()
+        wall, _, requests, writes = counter.run(root, "push")
         target = 1.5 * pages * latency / 1000 / 8
         print(f"first push, {pages} pages, {latency:g} ms latency: {wall:.2f} s "
               f"(target {target:.2f} s) — {requests} requests, {writes} writes")
 
-        counter.reset()
-        wall, _ = run_measured(root, "sync")
-        requests, writes = counter.read()
+        wall, _, requests, writes = counter.run(root, "sync")
         print(f"no-op sync: {wall:.2f} s — {requests} requests (target {math.ceil(pages / 250) + 3}), "
               f"{writes} writes (target 0)")
 
-        changed = root / "docs" / "area-003" / "page-005.md"
-        changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-        counter.reset()
-        wall, _ = run_measured(root, "push")
-        requests, writes = counter.read()
+        change_one_file(root)
+        wall, _, requests, writes = counter.run(root, "push")
         print(f"one-file change pushed: {wall:.2f} s — {requests} requests, {writes} writes")
 
 
@@ -184,21 +188,14 @@ def scale(pages: int) -> None:
         write_tree(root / "docs", pages)
         write_config(root, url)
         counter = Counter(url)
-        counter.reset()
-        wall, peak = run_measured(root, "push")
-        requests, writes = counter.read()
+        wall, peak, requests, writes = counter.run(root, "push")
         print(f"{pages} pages: first push {wall:.1f} s, {requests} requests, {writes} writes, "
               f"peak memory {peak / 1024:.0f} MiB")
-        counter.reset()
-        wall, peak = run_measured(root, "sync")
-        requests, writes = counter.read()
+        wall, peak, requests, writes = counter.run(root, "sync")
         print(f"{pages} pages: no-op sync {wall:.2f} s, {requests} requests (target {math.ceil(pages / 250) + 3}), "
               f"{writes} writes, peak memory {peak / 1024:.0f} MiB; planner {planner_seconds(root):.2f} s (profiled)")
-        changed = root / "docs" / "area-003" / "page-005.md"
-        changed.write_text(changed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
-        counter.reset()
-        wall, _ = run_measured(root, "push")
-        requests, writes = counter.read()
+        change_one_file(root)
+        wall, _, requests, writes = counter.run(root, "push")
         print(f"{pages} pages: one-file change pushed {wall:.2f} s, {requests} requests, {writes} writes")
 
 

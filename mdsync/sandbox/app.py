@@ -171,18 +171,26 @@ def _id_from(value: Any, name: str) -> int | None:
 # -- pagination ---------------------------------------------------------------------------
 
 
-def _encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode().rstrip("=")
+_BAD_CURSOR = "The cursor is not valid; start again without one"
 
 
-def _decode_cursor(cursor: str) -> int:
+def _encode_cursor(field: str, value: Any) -> str:
+    """An opaque cursor: base64 of a one-field JSON object, as Confluence's look."""
+    return base64.urlsafe_b64encode(json.dumps({field: value}).encode()).decode().rstrip("=")
+
+
+def _cursor_value(cursor: str, field: str) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        offset = json.loads(base64.urlsafe_b64decode(padded))["o"]
+        return json.loads(base64.urlsafe_b64decode(padded))[field]
     except (binascii.Error, ValueError, KeyError, TypeError):
-        raise ApiError(400, "The cursor is not valid; start again without one") from None
-    if not isinstance(offset, int) or offset < 0:
-        raise ApiError(400, "The cursor is not valid; start again without one")
+        raise ApiError(400, _BAD_CURSOR) from None
+
+
+def _decode_offset(cursor: str) -> int:
+    offset = _cursor_value(cursor, "o")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ApiError(400, _BAD_CURSOR)
     return offset
 
 
@@ -204,25 +212,20 @@ def _next_link(request: Request, cursor: str) -> str:
 def _page_of(request: Request, items: Sequence[Any], default_limit: int = 25) -> tuple[Sequence[Any], str | None]:
     limit = _limit(request, default_limit)
     cursor = request.query_params.get("cursor")
-    offset = _decode_cursor(cursor) if cursor else 0
+    offset = _decode_offset(cursor) if cursor else 0
     chunk = items[offset : offset + limit]
     if offset + limit >= len(items):
         return chunk, None
-    return chunk, _next_link(request, _encode_cursor(offset + limit))
-
-
-def _encode_key(key: SortKey) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": list(key)}).encode()).decode().rstrip("=")
+    return chunk, _next_link(request, _encode_cursor("o", offset + limit))
 
 
 def _decode_key(cursor: str) -> SortKey:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, row_id = json.loads(base64.urlsafe_b64decode(padded))["k"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        raise ApiError(400, "The cursor is not valid; start again without one") from None
-    if not isinstance(row_id, int) or not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise ApiError(400, "The cursor is not valid; start again without one")
+    key = _cursor_value(cursor, "k")
+    if not (isinstance(key, list) and len(key) == 2):
+        raise ApiError(400, _BAD_CURSOR)
+    value, row_id = key
+    if type(row_id) is not int or not (type(value) is int or isinstance(value, str)):
+        raise ApiError(400, _BAD_CURSOR)
     return value, row_id
 
 
@@ -331,7 +334,7 @@ def _list_contents(request: Request, kind: str, *, space_ids: list[int] | None =
                                                 root_only=root_only, sort=sort,
                                                 after=_decode_key(cursor) if cursor else None, limit=limit)
     return _listing(request, [_content_json(request, item, single=False, formats=_BULK_FORMATS) for item in items],
-                    _next_link(request, _encode_key(last)) if last is not None else None)
+                    _next_link(request, _encode_cursor("k", list(last))) if last is not None else None)
 
 
 def _include_meta(request: Request, content: Content, data: dict[str, Any]) -> None:
