@@ -20,6 +20,8 @@ from mdsync.storage.xhtml import StorageParseError, parse_storage, serialize_sto
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 # CDATA sections and comments are matched first so that entities inside them stay text.
 _ENTITY_OR_OPAQUE = re.compile(r"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&([A-Za-z][A-Za-z0-9]*);", re.DOTALL)
+# One pattern for every text's placeholders (a pattern per text cost a compile per request).
+_PLACEHOLDER = re.compile(r"\{([0-9a-f]{32})([A-Za-z][A-Za-z0-9]*)\}")
 
 
 class NamedEntities:
@@ -30,7 +32,6 @@ class NamedEntities:
         while marker in text:
             marker = uuid.uuid4().hex
         self._marker = marker
-        self._placeholder = re.compile(r"\{" + marker + r"([A-Za-z][A-Za-z0-9]*)\}")
 
     def protect(self, text: str) -> str:
         def swap(match: re.Match[str]) -> str:
@@ -43,11 +44,13 @@ class NamedEntities:
 
     def restore(self, text: str) -> str:
         """Placeholders back to ``&name;``, for serialised storage."""
-        return self._placeholder.sub(lambda match: f"&{match.group(1)};", text)
+        return _PLACEHOLDER.sub(lambda match: f"&{match.group(2)};" if match.group(1) == self._marker
+                                else match.group(0), text)
 
     def characters(self, value: str) -> str:
         """Placeholders to the characters they stand for, for reading a value (a file name)."""
-        return self._placeholder.sub(lambda match: chr(name2codepoint[match.group(1)]), value)
+        return _PLACEHOLDER.sub(lambda match: chr(name2codepoint[match.group(2)]) if match.group(1) == self._marker
+                                else match.group(0), value)
 
 
 def parse_keeping_entities(text: str) -> tuple[etree._Element, NamedEntities]:
