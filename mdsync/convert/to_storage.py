@@ -50,6 +50,8 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 _INFO_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _WIDTH = re.compile(r"^\s*(\d{1,5})\s*(?:px)?\s*$")
 _ALIGN_STYLE = re.compile(r"text-align\s*:\s*(left|center|right)")
+# An opening "# Title" of plain words, as most files start: no character inline rules act on.
+_PLAIN_OPENING_H1 = re.compile(r"(?:[ \t]*\n)*[ ]{0,3}#[ \t]+([^\n\r\x00\\`*_\[\]!<>&~{}$]*)(?:\n|\Z)")
 
 
 # -- what the converter returns and what it asks the caller ----------------------------
@@ -110,6 +112,12 @@ class StorageResult:
 
 def first_heading(markdown: str) -> tuple[str | None, bool]:
     """The first H1's plain text (the page title) and whether it opens the text."""
+    plain = _PLAIN_OPENING_H1.match(markdown)
+    if plain is not None:
+        text = plain.group(1).strip()
+        # A closing "#" run and autolinks are left to the parser.
+        if text and not text.endswith("#") and not any(sign in text.lower() for sign in ("www.", ":")):
+            return text, True
     env: dict[str, Any] = {}  # reference definitions, shared with the heading's inline parse
     tokens = block_parser().parse(markdown, env)
     for index, token in enumerate(tokens):
