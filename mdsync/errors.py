@@ -27,6 +27,18 @@ class MdsyncError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its attributes, not by calling __init__ again: errors cross from the
+        # push's worker processes, and subclasses take other arguments than ``message``.
+        return _rebuild, (type(self), self.message, self.__dict__)
+
+
+def _rebuild(kind: type[MdsyncError], message: str, attributes: dict[str, object]) -> MdsyncError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(attributes)
+    return error
+
 
 class ConfigError(MdsyncError):
     """mdsync.yaml is missing, unreadable or holds a value that makes no sense."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
@@ -21,6 +21,9 @@ from mdsync.sync import plan as planner
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import FileState, State
 from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
+
+if TYPE_CHECKING:
+    from mdsync.sync.conversions import Conversions
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Run:
     plan: planner.Plan = field(default_factory=planner.Plan)
     site_changed: bool = False
     links: Links | None = None  # how the files' links resolve in the tree (made once the files are read)
+    conversions: Conversions | None = None  # where a push converts its files (workers for a big one)
 
     @property
     def root(self) -> Path:

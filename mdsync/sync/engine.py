@@ -22,16 +22,16 @@ from mdsync.errors import MdsyncError
 from mdsync.sync import plan as planner
 from mdsync.sync import pull, push, sides
 from mdsync.sync.context import Executor, Progress, Run, RunOptions
-from mdsync.sync.files import compose, fetch_markdown
+from mdsync.sync.files import compose, fetch_markdown, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
-from mdsync.sync.state import State
+from mdsync.sync.state import State, on_writer
 from mdsync.vocabulary import ActionKind, Mode, Status
 
 
 async def _agree(run: Run, action: planner.Action) -> Outcome:
     agreement = run.agreed[action.path]
-    await asyncio.to_thread(run.state.record, action.path, agreement.entry, base=agreement.text,
+    await on_writer(run.state.record, action.path, agreement.entry, base=agreement.text,
                             storage=agreement.storage, kept=agreement.kept)
     return Outcome(action.kind, action.path, Status.DONE, action.reason, action.page_id)
 
@@ -77,6 +77,7 @@ EXECUTORS: dict[ActionKind, Executor] = {
 
 # Actions whose children, made in the same phase, wait for them (a page is created under its parent).
 _PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.NEW_FILE)
+_PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.RENAME, ActionKind.MOVE, ActionKind.UPDATE)
 
 
 class _Silent:
@@ -198,9 +199,16 @@ class Engine:
             self.progress.advance(outcome)
             return outcome
 
-        for phase in phases:
-            finished = {action.path: asyncio.Event() for action in phase} if phase[0].kind in _PARENTS_FIRST else {}
-            report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))
+        files = sum(1 for action in run.plan.actions if action.kind in _PUBLISHING and not action.path.endswith("/"))
+        run.conversions = start_conversions(run, files) if files else None
+        try:
+            for phase in phases:
+                finished = {action.path: asyncio.Event() for action in phase} if phase[0].kind in _PARENTS_FIRST else {}
+                report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))
+        finally:
+            if run.conversions is not None:
+                await asyncio.to_thread(run.conversions.close)
+                run.conversions = None
 
     async def _guarded(self, run: Run, action: planner.Action, failed_parents: set[str]) -> Outcome:
         if action.parent and action.parent in failed_parents:

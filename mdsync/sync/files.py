@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mdsync.confluence.models import Page
-from mdsync.convert import carry, convert_markdown
+from mdsync.convert import carry
 from mdsync.convert.frontmatter import (
     FrontMatter,
     join_front_matter,
@@ -25,10 +25,11 @@ from mdsync.convert.frontmatter import (
     with_updates,
 )
 from mdsync.convert.markdown_text import escape_heading
-from mdsync.convert.reapply import reapply
 from mdsync.convert.to_markdown import convert_storage
 from mdsync.docs import FileInfo, Links, conflict_copy
 from mdsync.errors import MdsyncError
+from mdsync.storage.canonical import storage_digest
+from mdsync.sync import conversions
 from mdsync.sync.context import Run
 from mdsync.sync.merge import has_conflict_markers, merge_markdown
 from mdsync.vocabulary import TitleSource
@@ -52,27 +53,53 @@ class Pulled:
 def convert_file(run: Run, path: str, *, remote_body: str | None = None) -> tuple[str, Any, FileInfo]:
     """A file's storage as a push writes it, with what Markdown cannot say taken back from the
     page as last synced (or, given, as Confluence has it now)."""
+    info, job = conversion_job(run, path, remote_body)
+    if job is None:
+        return FOLDER_BODY, None, info
+    done = conversions.convert(job, tree_links(run))
+    return done.storage, done.converted, info
+
+
+async def convert_for_push(run: Run, path: str) -> tuple[str, Any, FileInfo, str]:
+    """``convert_file`` in the run's workers where it has them; with the storage's digest."""
+    info, job = conversion_job(run, path, None)
+    if job is None:
+        return FOLDER_BODY, None, info, storage_digest(FOLDER_BODY)
+    done = await run.conversions.convert(job) if run.conversions is not None else \
+        conversions.convert(job, tree_links(run))
+    return done.storage, done.converted, info, done.digest
+
+
+def conversion_job(run: Run, path: str, remote_body: str | None) -> tuple[FileInfo, conversions.Job | None]:
+    """What converting a file needs from the run (None for a folder's page, which has no file)."""
     info = run.infos[path]
     if path.endswith("/"):
-        return FOLDER_BODY, None, info
+        return info, None
     text = info.text if info.text is not None else run.text(path)
     info.text = text
     if has_conflict_markers(text):
         raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
     previous = remote_body if remote_body is not None else run.state.storage(path)
     run.payloads[path] = payloads_for(run, path, text, remote_body)
-    links = tree_links(run)
-    converted = convert_markdown(text, path=path, resolve_link=links.link, resolve_image=links.image,
-                                 title_from_heading=info.title_source in (TitleSource.HEADING, TitleSource.HEADING_KEPT),
-                                 payloads=run.payloads[path])
-    return reapply(converted.storage, previous), converted, info
+    title_from_heading = info.title_source in (TitleSource.HEADING, TitleSource.HEADING_KEPT)
+    return info, conversions.Job(path, text, title_from_heading, run.payloads[path], previous)
+
+
+def start_conversions(run: Run, files: int) -> conversions.Conversions:
+    """Where the run's conversions for a push of ``files`` files run (workers for many)."""
+    return conversions.Conversions.start(link_tree(run), tree_links(run), files)
+
+
+def link_tree(run: Run) -> conversions.Tree:
+    readable = {path: doc for path, doc in run.docs.items() if path in run.infos}  # an unreadable file is no target
+    return conversions.Tree(run.root, readable, {path: run.infos[path].title for path in readable})
 
 
 def tree_links(run: Run) -> Links:
     """Links answered from the tree as the run knows it (titles of unchanged files from the state)."""
     if run.links is None:
-        readable = {path: doc for path, doc in run.docs.items() if path in run.infos}  # an unreadable file is no target
-        run.links = Links(run.root, readable, lambda path: run.infos[path].title,
+        tree = link_tree(run)
+        run.links = Links(tree.root, tree.docs, lambda path: run.infos[path].title,
                           lambda path: run.infos[path].text or run.text(path))
     return run.links
 

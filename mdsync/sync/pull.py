@@ -6,7 +6,6 @@ recorded in the state as soon as it is written, with the page it came from.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import posixpath
 from dataclasses import replace
@@ -29,7 +28,7 @@ from mdsync.sync.merge import merge_markdown
 from mdsync.sync.moves import FolderMove
 from mdsync.sync.push import publish
 from mdsync.sync.report import Outcome
-from mdsync.sync.state import AttachmentState, FileState, atomic_write
+from mdsync.sync.state import AttachmentState, FileState, atomic_write, on_writer
 from mdsync.vocabulary import ActionKind, Status, TitleSource
 
 
@@ -44,7 +43,7 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
             storage_digest(page.body or "") == entry.storage_hash:
         # A new version with the same body (a page status set, a re-save) of a file unchanged
         # here: the file stays as it is. (Changed here, Confluence's side is what is asked for.)
-        await asyncio.to_thread(run.state.record, path, replace(
+        await on_writer(run.state.record, path, replace(
             entry, version=page.version.number, parent_id=page.parent_id if kind == "page" else None),
             storage=page.body or "", kept=kept_for(run, path, run.text(path), pulled.payloads)
             if (run.root / path).is_file() else None)
@@ -55,14 +54,14 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
     text, source = compose(run, target if (run.root / target).exists() else path, pulled.markdown, page.title)
     if not path.endswith("/"):
         text = restyled(run, path, text, page.title)
-    await asyncio.to_thread(atomic_write, run.root / target, text)
+    await on_writer(atomic_write, run.root / target, text)
     attachments = await download_attachments(run, page, target, pulled.attachments)
     if target != path:
         run.state.rename(path, target)
         old = run.root / path
         if old.is_file() and old != run.root / target:
             old.unlink()
-    await asyncio.to_thread(run.state.record, target, FileState(
+    await on_writer(run.state.record, target, FileState(
         page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
         version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
         storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,

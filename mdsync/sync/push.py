@@ -7,7 +7,6 @@ what a write needs is worked out (the storage, which attachments changed).
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 from dataclasses import replace
 from typing import Any
@@ -19,9 +18,14 @@ from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
 from mdsync.sync.context import Run
-from mdsync.sync.files import convert_file, kept_for, remove_conflict_copy
+from mdsync.sync.files import (
+    convert_file,
+    convert_for_push,
+    kept_for,
+    remove_conflict_copy,
+)
 from mdsync.sync.report import Outcome
-from mdsync.sync.state import AttachmentState, FileState
+from mdsync.sync.state import AttachmentState, FileState, on_writer
 from mdsync.vocabulary import ActionKind, Status, TitleSource
 
 
@@ -40,13 +44,13 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
     """Create or update the page for ``path`` and everything that hangs on it."""
     if page is not None and not run.docs[path].has_file:
         return await keep_folder_page(run, action, path, page)
-    storage, converted, info = convert_file(run, path)
+    storage, converted, info, digest = await convert_for_push(run, path)
     if converted is not None and converted.unresolved and page is not None:
         # The file refers to what the page held and the state does not have (a fresh clone
         # without .mdsync): the page itself still has it.
         live = (await run.client.get_page(page.id, kind=page.type)).body
         storage, converted, info = convert_file(run, path, remote_body=live)
-    digest = storage_digest(storage)
+        digest = storage_digest(storage)
     parent_id = run.page_id(run.docs[path].parent)
     entry = run.state.files.get(path)
     if page is None:
@@ -69,7 +73,7 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
         wrote = "unchanged"
     attachments = await upload_attachments(run, page.id, path, converted, entry)
     labels = await update_labels(run, page.id, converted, entry)
-    await asyncio.to_thread(run.state.record, path, FileState(
+    await on_writer(run.state.record, path, FileState(
         page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
         version=page.version.number, md_hash=run.docs[path].md_hash, storage_hash=digest, kind=info.kind,
         title_source=info.title_source, attachments=attachments, labels=labels,
@@ -92,7 +96,7 @@ async def keep_folder_page(run: Run, action: planner.Action, path: str, page: Pa
         page = await run.client.update_page(full, title=full.title, body=full.body or "",
                                             message=f"mdsync: {path}", parent_id=parent_id)
         storage_hash, wrote = storage_digest(full.body or ""), "moved"
-    await asyncio.to_thread(run.state.record, path, FileState(
+    await on_writer(run.state.record, path, FileState(
         page_id=page.id, title=page.title, parent_id=parent_id, version=page.version.number, md_hash=None,
         storage_hash=storage_hash, kind="page", title_source=TitleSource.FOLDER))
     return Outcome(action.kind, path, Status.DONE, f"{wrote} (the folder keeps its page as it is)", page.id)

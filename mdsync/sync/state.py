@@ -17,16 +17,19 @@ line sets one path's final value), so a kill between the fold and the removal is
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import os
 import socket
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 
 from mdsync.errors import MdsyncError
 from mdsync.vocabulary import ExitCode
@@ -311,6 +314,17 @@ def _stale(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+# One thread writes what a run records: the event loop never waits on a disk, and one writer
+# costs far less than a thread per record, which the interpreter lock made take turns.
+_WRITER = ThreadPoolExecutor(1, thread_name_prefix="mdsync-writer")
+_Result = TypeVar("_Result")
+
+
+async def on_writer(function: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result:
+    """Run ``function`` on the writer thread (writes land in the order they are asked for)."""
+    return await asyncio.get_running_loop().run_in_executor(_WRITER, functools.partial(function, *args, **kwargs))
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:

@@ -5,8 +5,11 @@ The real CLI against a sandbox; see tests/support/world.py.
 
 from __future__ import annotations
 
+from mdsync.storage.canonical import storage_digest
+from mdsync.sync.conversions import WORKERS_FROM
 from tests.support.world import (
     World,
+    writes,
 )
 
 # -- the first push -------------------------------------------------------------------------------
@@ -55,3 +58,29 @@ def test_first_push_builds_the_tree_with_folders_titles_labels_attachments_and_l
     # A file with no title and no heading is named after the file.
     assert world.body(pages["auth"]["id"]) == "<p>Tokens and more.</p>"
     assert all(page["version"]["number"] == 1 for page in pages.values())
+
+
+def test_a_push_of_many_files_converts_them_in_workers_and_lands_each_page_right(world: World) -> None:
+    """Past WORKERS_FROM files the conversions run in worker processes (on a machine with a
+    second core): links, anchors and images resolve as in process, and the state agrees."""
+    count = WORKERS_FROM + 12
+    world.write("img/logo.png", b"\x89PNG not really")
+    for number in range(count):
+        following = (number + 1) % count
+        world.write(f"part-{number // 40}/page-{number}.md",
+                    f"# Page {number}\n\nOn to [the next]({'../' + f'part-{following // 40}/page-{following}.md'}"
+                    f"#steps).\n\n![logo](../img/logo.png)\n\n## Steps\n\n1. One.\n2. Two.\n")
+    run = world.run("push", "--json", timeout=600)
+    assert run.code == 0, run
+    assert run.report["counts"].get("create") == count + count // 40 + 1  # the files, and a page per folder
+    state = world.state()
+    for number in (0, 1, WORKERS_FROM // 2, count - 1):
+        entry = state[f"part-{number // 40}/page-{number}.md"]
+        body = world.body(str(entry["page_id"]))
+        following = (number + 1) % count
+        assert f'ri:content-title="Page {following}"' in body and 'ac:anchor="Steps"' in body, body
+        assert '<ri:attachment ri:filename="logo.png"' in body
+        assert storage_digest(body) == entry["storage_hash"]
+    world.reset_stats()
+    assert world.sync().code == 0
+    assert world.stats()["writes"] == 0, writes(world.stats())

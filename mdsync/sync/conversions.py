@@ -1,0 +1,129 @@
+"""Converting a push's files to storage: in this process, or in worker processes beside it.
+
+A big push spends as much time converting Markdown as talking to Confluence, and in one
+process the two take turns: the interpreter runs one thing at a time. With more than one
+core, worker processes convert while this one sends requests and records what landed.
+A small push converts here: starting a worker costs more than it would save.
+
+A conversion is pure: the file's text and what the run knows (its payloads, the page as
+last synced, the tree's titles for links) in; storage, what the converter found and the
+storage's digest out. So it gives the same answer wherever it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from mdsync.convert import carry, convert_markdown
+from mdsync.convert.reapply import reapply
+from mdsync.convert.to_storage import Converted
+from mdsync.docs import Links, LocalDoc, read_markdown
+from mdsync.storage.canonical import storage_digest
+
+# Below this many files a push converts in process (a worker takes ~0.3 s to start).
+WORKERS_FROM = 300
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to convert, with what the run knows of it."""
+
+    path: str
+    text: str
+    title_from_heading: bool
+    payloads: dict[str, carry.Carried]
+    previous: str | None  # the page's storage as last synced (or as Confluence has it now)
+
+
+@dataclass(frozen=True)
+class Converting:
+    """A job's answer: the storage to write, what the converter found, the storage's digest."""
+
+    storage: str
+    converted: Converted
+    digest: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    """What links resolve against: the docs folder, its readable files and their titles."""
+
+    root: Path
+    docs: Mapping[str, LocalDoc]
+    titles: Mapping[str, str]
+
+    def links(self) -> Links:
+        return Links(self.root, self.docs, self.titles.__getitem__, lambda path: read_markdown(self.root / path, path))
+
+
+def convert(job: Job, links: Links) -> Converting:
+    converted = convert_markdown(job.text, path=job.path, resolve_link=links.link, resolve_image=links.image,
+                                 title_from_heading=job.title_from_heading, payloads=job.payloads)
+    storage = reapply(converted.storage, job.previous)
+    return Converting(storage, converted, storage_digest(storage))
+
+
+class Conversions:
+    """Where a run's conversions run: ``convert`` answers the same either way."""
+
+    def __init__(self, links: Links, pool: ProcessPoolExecutor | None = None) -> None:
+        self.links = links
+        self._pool = pool
+
+    @classmethod
+    def start(cls, tree: Tree, links: Links, files: int) -> Conversions:
+        """Workers for a push of ``files`` files, when there are enough files and cores."""
+        workers = min(MAX_WORKERS, usable_cores() - 1)
+        if files < WORKERS_FROM or workers < 1:
+            return cls(links)
+        # "spawn": a fork of this process would copy its threads' locks in whatever state they are.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(tree,))
+        return cls(links, pool)
+
+    @property
+    def in_workers(self) -> bool:
+        return self._pool is not None
+
+    async def convert(self, job: Job) -> Converting:
+        if self._pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, _convert_in_worker, job)
+            except BrokenProcessPool:
+                self._pool = None  # a worker died (killed, out of memory): the rest convert here
+        return convert(job, self.links)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # a container or taskset may allow fewer than the machine has
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_links: Links | None = None  # in a worker: the tree's links, made once
+
+
+def _start_worker(tree: Tree) -> None:
+    global _links
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _links = tree.links()
+
+
+def _convert_in_worker(job: Job) -> Converting:
+    assert _links is not None
+    return convert(job, _links)
