@@ -26,11 +26,16 @@ from mdsync.convert import carry, convert_markdown
 from mdsync.convert.reapply import reapply
 from mdsync.convert.to_storage import Converted
 from mdsync.docs import Links, LocalDoc, read_markdown
+from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 
 # Below this many files a push converts in process (a worker takes ~0.3 s to start).
 WORKERS_FROM = 300
 MAX_WORKERS = 4
+# Jobs known in advance go to the workers in batches (one message each way per batch, not per
+# file), at most AHEAD jobs beyond the last one asked for (their answers wait in memory).
+BATCH = 16
+AHEAD = 256
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,9 @@ class Conversions:
     def __init__(self, links: Links, pool: ProcessPoolExecutor | None = None) -> None:
         self.links = links
         self._pool = pool
+        self._planned: list[Job] = []  # the jobs given to ``expect``, in the order they will be asked for
+        self._sent = 0  # how many of them went to the workers
+        self._early: dict[str, tuple[int, asyncio.Future[list[Converting | MdsyncError]], int]] = {}
 
     @classmethod
     def start(cls, tree: Tree, links: Links, files: int) -> Conversions:
@@ -94,7 +102,27 @@ class Conversions:
     def in_workers(self) -> bool:
         return self._pool is not None
 
+    def expect(self, jobs: list[Job]) -> None:
+        """Jobs the run will ask for, in about this order: workers start on them in batches.
+        A job asked for later is answered from here only if it is the very same job."""
+        if self._pool is not None:
+            self._planned = list(jobs)
+            self._send_up_to(AHEAD)
+
     async def convert(self, job: Job) -> Converting:
+        early = self._early.pop(job.path, None)
+        if early is not None:
+            index, batch, offset = early
+            self._send_up_to(index + AHEAD)
+            if self._planned[index] == job:
+                try:
+                    done = (await batch)[offset]
+                except BrokenProcessPool:
+                    self._pool = None
+                else:
+                    if isinstance(done, MdsyncError):
+                        raise done
+                    return done
         if self._pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, _convert_in_worker, job)
@@ -102,10 +130,24 @@ class Conversions:
                 self._pool = None  # a worker died (killed, out of memory): the rest convert here
         return convert(job, self.links)
 
-    def close(self) -> None:
+    def _send_up_to(self, end: int) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pool is not None and self._sent < min(end, len(self._planned)):
+            jobs = self._planned[self._sent:self._sent + BATCH]
+            batch = asyncio.wrap_future(self._pool.submit(_convert_batch, jobs), loop=loop)
+            for offset, job in enumerate(jobs):
+                self._early[job.path] = (self._sent + offset, batch, offset)
+            self._sent += len(jobs)
+
+    async def close(self) -> None:
+        for _, batch, _ in self._early.values():
+            if batch.done() and not batch.cancelled():
+                batch.exception()  # an answer nobody asked for (its action was skipped) is dropped
+            batch.cancel()
+        self._early.clear()
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
 def usable_cores() -> int:
@@ -127,3 +169,15 @@ def _start_worker(tree: Tree) -> None:
 def _convert_in_worker(job: Job) -> Converting:
     assert _links is not None
     return convert(job, _links)
+
+
+def _convert_batch(jobs: list[Job]) -> list[Converting | MdsyncError]:
+    """Each job's answer, or the error it meets (one file's broken front matter fails only it)."""
+    assert _links is not None
+    answers: list[Converting | MdsyncError] = []
+    for job in jobs:
+        try:
+            answers.append(convert(job, _links))
+        except MdsyncError as error:
+            answers.append(error)
+    return answers

@@ -77,7 +77,9 @@ EXECUTORS: dict[ActionKind, Executor] = {
 
 # Actions whose children, made in the same phase, wait for them (a page is created under its parent).
 _PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.NEW_FILE)
-_PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.RENAME, ActionKind.MOVE, ActionKind.UPDATE)
+# What converts a file; a rename's inputs change when it runs (its copies move), so it is not
+# converted in advance.
+_PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.MOVE, ActionKind.UPDATE)
 
 
 class _Silent:
@@ -199,15 +201,16 @@ class Engine:
             self.progress.advance(outcome)
             return outcome
 
-        files = sum(1 for action in run.plan.actions if action.kind in _PUBLISHING and not action.path.endswith("/"))
-        run.conversions = start_conversions(run, files) if files else None
+        publishing = [action.path for action in run.plan.actions
+                      if action.kind in _PUBLISHING and not action.path.endswith("/")]
+        run.conversions = start_conversions(run, publishing) if publishing else None
         try:
             for phase in phases:
                 finished = {action.path: asyncio.Event() for action in phase} if phase[0].kind in _PARENTS_FIRST else {}
                 report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))
         finally:
             if run.conversions is not None:
-                await asyncio.to_thread(run.conversions.close)
+                await run.conversions.close()
                 run.conversions = None
 
     async def _guarded(self, run: Run, action: planner.Action, failed_parents: set[str]) -> Outcome:

@@ -85,9 +85,19 @@ def conversion_job(run: Run, path: str, remote_body: str | None) -> tuple[FileIn
     return info, conversions.Job(path, text, title_from_heading, run.payloads[path], previous)
 
 
-def start_conversions(run: Run, files: int) -> conversions.Conversions:
-    """Where the run's conversions for a push of ``files`` files run (workers for many)."""
-    return conversions.Conversions.start(link_tree(run), tree_links(run), files)
+def start_conversions(run: Run, publishing: list[str]) -> conversions.Conversions:
+    """Where the conversions of a push of these files run (workers for many), the workers
+    given the files to start on."""
+    started = conversions.Conversions.start(link_tree(run), tree_links(run), len(publishing))
+    if started.in_workers:
+        jobs = []
+        for path in publishing:
+            try:
+                jobs.append(conversion_job(run, path, None)[1])
+            except MdsyncError:
+                continue  # (conflict markers, an unreadable file) reported by its own action
+        started.expect([job for job in jobs if job is not None])
+    return started
 
 
 def link_tree(run: Run) -> conversions.Tree:

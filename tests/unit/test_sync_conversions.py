@@ -18,7 +18,14 @@ from mdsync.docs import LocalDoc, title_of
 from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 from mdsync.storage.xhtml import StorageParseError
-from mdsync.sync.conversions import WORKERS_FROM, Conversions, Job, Tree, convert, usable_cores
+from mdsync.sync.conversions import (
+    WORKERS_FROM,
+    Conversions,
+    Job,
+    Tree,
+    convert,
+    usable_cores,
+)
 
 FILES = {
     "index.md": "# Handbook\n\nStart with [setup](guides/setup.md#second-step) and [the API](api/).\n",
@@ -57,7 +64,7 @@ def test_workers_answer_every_file_as_this_process_does(tmp_path: Path) -> None:
 
         there = dict(zip(FILES, asyncio.run(all_of_them())))
     finally:
-        conversions.close()
+        asyncio.run(conversions.close())
     assert there == here
     # What the worker resolved against the tree, read from the other files: a title, an anchor, an image.
     index, setup = there["index.md"].storage, there["guides/setup.md"].storage
@@ -76,7 +83,7 @@ def test_an_error_in_a_worker_comes_back_as_the_same_error(tmp_path: Path) -> No
         with pytest.raises(FrontMatterError) as raised:
             asyncio.run(conversions.convert(broken))
     finally:
-        conversions.close()
+        asyncio.run(conversions.close())
     with pytest.raises(FrontMatterError) as here:
         convert(broken, tree.links())
     assert (raised.value.message, raised.value.line) == (here.value.message, here.value.line)
@@ -96,7 +103,7 @@ def test_a_worker_that_dies_leaves_the_rest_to_convert_here(tmp_path: Path) -> N
         again = asyncio.run(conversions.convert(_job("index.md")))
         assert not conversions.in_workers
     finally:
-        conversions.close()
+        asyncio.run(conversions.close())
     assert again == first
 
 
@@ -113,3 +120,31 @@ def test_a_small_push_converts_here() -> None:
 def test_errors_cross_a_process_boundary_whole(error: MdsyncError) -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error) and str(copy) == str(error) and copy.__dict__ == error.__dict__
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="workers start only with a second core")
+def test_jobs_expected_in_advance_are_answered_as_asked_and_only_when_the_same(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    broken = Job("broken.md", "---\ntitle: [unclosed\n---\n# Title\n", True, {}, None)
+    expected = [_job(path) for path in FILES] + [broken]
+    changed = Job("notes.md", FILES["notes.md"] + "\nOne more line.\n", True, {}, None)
+
+    async def run_them() -> tuple[dict[str, object], Conversions]:
+        conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+        conversions.expect(expected)
+        answers: dict[str, object] = {}
+        for job in [*expected[:3], changed, broken]:  # notes.md is asked for with another text
+            try:
+                answers[job.path] = await conversions.convert(job)
+            except FrontMatterError as error:
+                answers[job.path] = error
+        await conversions.close()
+        return answers, conversions
+
+    answers, conversions = asyncio.run(run_them())
+    links = tree.links()
+    for job in expected[:3]:
+        assert answers[job.path] == convert(job, links)
+    assert answers["notes.md"] == convert(changed, links)  # not the answer made in advance for the old text
+    assert isinstance(answers["broken.md"], FrontMatterError)  # one file's error fails only that file
+    assert not conversions.in_workers
