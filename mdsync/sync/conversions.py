@@ -16,6 +16,8 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +38,7 @@ MAX_WORKERS = 4
 # file), at most AHEAD jobs beyond the last one asked for (their answers wait in memory).
 BATCH = 16
 AHEAD = 256
+PARENT_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Conversions:
             return cls(links)
         # "spawn": a fork of this process would copy its threads' locks in whatever state they are.
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(tree,))
+                                   initializer=_start_worker, initargs=(tree, os.getpid()))
         return cls(links, pool)
 
     @property
@@ -160,10 +163,19 @@ def usable_cores() -> int:
 _links: Links | None = None  # in a worker: the tree's links, made once
 
 
-def _start_worker(tree: Tree) -> None:
+def _start_worker(tree: Tree, parent: int) -> None:
     global _links
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threading.Thread(target=_end_with, args=(parent,), name="mdsync-parent-watch", daemon=True).start()
     _links = tree.links()
+
+
+def _end_with(parent: int) -> None:
+    """A worker whose mdsync was killed ends too: left running, it would hold the killed run's
+    output open (a CI step waiting for it would wait for ever)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _convert_in_worker(job: Job) -> Converting:

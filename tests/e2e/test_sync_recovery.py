@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from mdsync.sync.conversions import WORKERS_FROM
 from tests.support.world import (
     World,
     pushed,
@@ -178,3 +179,19 @@ def test_push_with_lost_responses_creates_no_duplicates(world: World) -> None:
         run = world.push()
     assert run.code == 0, run
     converged(world, files)
+
+
+def test_a_big_push_killed_part_way_leaves_no_worker_holding_its_output(world: World) -> None:
+    """Past WORKERS_FROM files the push converts in a worker process; killed with the run, the
+    worker must end too, or it keeps the run's output open and a CI step waits for ever."""
+    count = WORKERS_FROM + 10
+    for number in range(count):
+        world.write(f"part-{number // 50}/doc-{number}.md", f"# Doc {number}\n\nBody {number}.\n")
+    world.reset_stats()
+    world.faults(hold_writes_after=20)
+    process = world.popen("push")
+    kill_once_writes_are_held(world, process, handled=20)
+    process.communicate(timeout=120)  # the output closes once every process holding it has ended
+    run = world.push()
+    assert run.code == 0, run
+    assert len(world.state()) == count + count // 50 + 1  # every file and a page per folder, once
