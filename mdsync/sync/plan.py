@@ -169,6 +169,16 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
                 if page.id not in claimed_remote}
     adopted: dict[str, str] = {}  # path -> page id, for the files under an adopted page
     new_files = [path for path in local if path not in state and path not in renames and selected(path)]
+    # A run limited to a new file (watch, or `push FILE`) makes its new folders' pages too: the
+    # file's page is created under them.
+    chosen = set(new_files)
+    for path in list(new_files):
+        parent = local[path].parent
+        while parent is not None and parent in local and parent not in state and parent not in renames \
+                and parent not in chosen:
+            chosen.add(parent)
+            new_files.append(parent)
+            parent = local[parent].parent
     for path in sorted(new_files, key=lambda path: (_depth_of(path, local), path)):
         doc = local[path]
         if options.mode == "pull":

@@ -84,3 +84,15 @@ def test_a_push_of_many_files_converts_them_in_workers_and_lands_each_page_right
     world.reset_stats()
     assert world.sync().code == 0
     assert world.stats()["writes"] == 0, writes(world.stats())
+
+
+def test_push_of_one_new_file_in_new_folders_makes_the_folders_pages_too(world: World) -> None:
+    world.write("intro.md", "# Introduction\n\nWelcome.\n")
+    assert world.push().code == 0
+    world.write("new/deeper/page.md", "# Deep Page\n\nFar down.\n")
+    run = world.push("docs/new/deeper/page.md")
+    assert run.code == 0, run
+    assert sorted(run.paths("create")) == ["new/", "new/deeper/", "new/deeper/page.md"]
+    pages = world.by_title()
+    assert str(pages["Deep Page"]["parentId"]) == str(pages["deeper"]["id"])
+    assert str(pages["deeper"]["parentId"]) == str(pages["new"]["id"])

@@ -234,3 +234,16 @@ def test_the_planners_work_grows_linearly_with_the_tree() -> None:
     # 2,500 and 5,000 files keep the traced run short; an N² step shows at any size.
     smaller, larger = lines_run_to_plan(2_500), lines_run_to_plan(5_000)
     assert larger <= 2.2 * smaller, f"{smaller} lines for 2,500 files, {larger} for 5,000"
+
+
+def test_a_run_limited_to_a_new_file_in_new_folders_makes_their_pages_first() -> None:
+    """Watch runs on the changed paths; a new file may be the only one it names."""
+    state = {"a.md": synced("a.md", "1", "A")}
+    local = {"a.md": here("a.md", "A"), "new/": Local("new/", None, None, "new"),
+             "new/deeper/": Local("new/deeper/", "new/", None, "deeper"),
+             "new/deeper/page.md": here("new/deeper/page.md", "Page", "new/deeper/"),
+             "other/": Local("other/", None, None, "other"), "other/b.md": here("other/b.md", "B", "other/")}
+    result = plan(local, {"1": Remote("1", "A", ROOT, 1)}, state, root_id=ROOT,
+                  options=Options(only=("new/deeper/page.md",)))
+    assert [(action.kind, action.path) for action in result.actions] == \
+        [("create", "new/"), ("create", "new/deeper/"), ("create", "new/deeper/page.md")]
