@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -86,9 +86,10 @@ class Conversions:
     def __init__(self, links: Links, pool: ProcessPoolExecutor | None = None) -> None:
         self.links = links
         self._pool = pool
-        self._planned: list[Job] = []  # the jobs given to ``expect``, in the order they will be asked for
+        self._planned: list[str] = []  # the paths given to ``expect``, in the order they will be asked for
+        self._job_for: Callable[[str], Job | None] = lambda path: None
         self._sent = 0  # how many of them went to the workers
-        self._early: dict[str, tuple[int, asyncio.Future[list[Converting | MdsyncError]], int]] = {}
+        self._early: dict[str, tuple[int, Job, asyncio.Future[list[Converting | MdsyncError]], int]] = {}
 
     @classmethod
     def start(cls, tree: Tree, links: Links, files: int) -> Conversions:
@@ -105,19 +106,20 @@ class Conversions:
     def in_workers(self) -> bool:
         return self._pool is not None
 
-    def expect(self, jobs: list[Job]) -> None:
-        """Jobs the run will ask for, in about this order: workers start on them in batches.
-        A job asked for later is answered from here only if it is the very same job."""
+    def expect(self, paths: list[str], job_for: Callable[[str], Job | None]) -> None:
+        """The files the run will ask for, in about this order: workers start on their jobs
+        (made by ``job_for`` as they are sent; None: none) in batches. A job asked for later
+        is answered from here only if it is the very same job."""
         if self._pool is not None:
-            self._planned = list(jobs)
+            self._planned, self._job_for = list(paths), job_for
             self._send_up_to(AHEAD)
 
     async def convert(self, job: Job) -> Converting:
         early = self._early.pop(job.path, None)
         if early is not None:
-            index, batch, offset = early
+            index, sent, batch, offset = early
             self._send_up_to(index + AHEAD)
-            if self._planned[index] == job:
+            if sent == job:
                 try:
                     done = (await batch)[offset]
                 except BrokenProcessPool:
@@ -136,14 +138,20 @@ class Conversions:
     def _send_up_to(self, end: int) -> None:
         loop = asyncio.get_running_loop()
         while self._pool is not None and self._sent < min(end, len(self._planned)):
-            jobs = self._planned[self._sent:self._sent + BATCH]
-            batch = asyncio.wrap_future(self._pool.submit(_convert_batch, jobs), loop=loop)
-            for offset, job in enumerate(jobs):
-                self._early[job.path] = (self._sent + offset, batch, offset)
-            self._sent += len(jobs)
+            jobs: list[tuple[int, Job]] = []
+            while len(jobs) < BATCH and self._sent < len(self._planned):
+                job = self._job_for(self._planned[self._sent])
+                if job is not None:
+                    jobs.append((self._sent, job))
+                self._sent += 1
+            if not jobs:
+                continue
+            batch = asyncio.wrap_future(self._pool.submit(_convert_batch, [job for _, job in jobs]), loop=loop)
+            for offset, (index, job) in enumerate(jobs):
+                self._early[job.path] = (index, job, batch, offset)
 
     async def close(self) -> None:
-        for _, batch, _ in self._early.values():
+        for _, _, batch, _ in self._early.values():
             if batch.done() and not batch.cancelled():
                 batch.exception()  # an answer nobody asked for (its action was skipped) is dropped
             batch.cancel()

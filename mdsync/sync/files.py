@@ -89,14 +89,14 @@ def start_conversions(run: Run, publishing: list[str]) -> conversions.Conversion
     """Where the conversions of a push of these files run (workers for many), the workers
     given the files to start on."""
     started = conversions.Conversions.start(link_tree(run), tree_links(run), len(publishing))
-    if started.in_workers:
-        jobs = []
-        for path in publishing:
-            try:
-                jobs.append(conversion_job(run, path, None)[1])
-            except MdsyncError:
-                continue  # (conflict markers, an unreadable file) reported by its own action
-        started.expect([job for job in jobs if job is not None])
+
+    def job_for(path: str) -> conversions.Job | None:
+        try:
+            return conversion_job(run, path, None)[1]
+        except MdsyncError:
+            return None  # (conflict markers, an unreadable file) reported by its own action
+
+    started.expect(publishing, job_for)
     return started
 
 

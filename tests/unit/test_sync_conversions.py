@@ -131,7 +131,7 @@ def test_jobs_expected_in_advance_are_answered_as_asked_and_only_when_the_same(t
 
     async def run_them() -> tuple[dict[str, object], Conversions]:
         conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
-        conversions.expect(expected)
+        conversions.expect([job.path for job in expected], {job.path: job for job in expected}.get)
         answers: dict[str, object] = {}
         for job in [*expected[:3], changed, broken]:  # notes.md is asked for with another text
             try:
