@@ -146,7 +146,11 @@ class Conversions:
                 self._sent += 1
             if not jobs:
                 continue
-            batch = asyncio.wrap_future(self._pool.submit(_convert_batch, [job for _, job in jobs]), loop=loop)
+            try:
+                batch = asyncio.wrap_future(self._pool.submit(_convert_batch, [job for _, job in jobs]), loop=loop)
+            except BrokenProcessPool:
+                self._pool = None  # the jobs are converted here as they are asked for
+                return
             for offset, (index, job) in enumerate(jobs):
                 self._early[job.path] = (index, job, batch, offset)
 

@@ -100,11 +100,17 @@ def test_a_worker_that_dies_leaves_the_rest_to_convert_here(tmp_path: Path) -> N
         for worker in workers:
             os.kill(worker.pid, signal.SIGKILL)
             worker.join(timeout=60)
-        again = asyncio.run(conversions.convert(_job("index.md")))
+
+        async def after_the_death() -> tuple[Converting, Converting]:
+            # Jobs sent to a dead pool, or refused by it, are converted here as they are asked for.
+            conversions.expect(list(FILES), lambda path: _job(path))
+            return await conversions.convert(_job("index.md")), await conversions.convert(_job("api/index.md"))
+
+        again, other = asyncio.run(after_the_death())
         assert not conversions.in_workers
     finally:
         asyncio.run(conversions.close())
-    assert again == first
+    assert again == first and other == convert(_job("api/index.md"), tree.links())
 
 
 def test_a_small_push_converts_here() -> None:
