@@ -118,6 +118,11 @@ def first_heading(markdown: str) -> tuple[str | None, bool]:
         # A closing "#" run and autolinks are left to the parser.
         if text and not text.endswith("#") and not any(sign in text.lower() for sign in ("www.", ":")):
             return text, True
+    return parsed_first_heading(markdown)
+
+
+def parsed_first_heading(markdown: str) -> tuple[str | None, bool]:
+    """``first_heading`` from the whole document through the parser (what its shortcut must match)."""
     env: dict[str, Any] = {}  # reference definitions, shared with the heading's inline parse
     tokens = block_parser().parse(markdown, env)
     for index, token in enumerate(tokens):

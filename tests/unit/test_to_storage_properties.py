@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from mdsync import markdown_to_storage
 from mdsync.convert import convert_markdown
-from mdsync.convert.markdown_parser import block_parser, make_parser, plain_text_of
-from mdsync.convert.to_storage import first_heading
+from mdsync.convert.to_storage import first_heading, parsed_first_heading
 from mdsync.storage.xhtml import parse_storage
 
 # Pieces of every construct the converter handles, and of the HTML READMEs contain.
@@ -64,17 +63,6 @@ def test_words_are_never_lost(word: str) -> None:
         assert plain in markdown_to_storage(plain)
 
 
-def _title_as_the_parser_reads_it(markdown: str) -> tuple[str | None, bool]:
-    """The oracle for first_heading's shortcut: the whole document through the parser."""
-    env: dict[str, object] = {}
-    tokens = block_parser().parse(markdown, env)
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h1":
-            inline = make_parser().parseInline(tokens[index + 1].content, env)
-            return plain_text_of(inline[0].children or []).strip() or None, index == 0
-    return None, False
-
-
 _INLINE_SYNTAX = ["*em*", "**b**", "_u_", "`c`", "~~s~~", "~s~", "[l](x.md)", "![i](p.png)", "&amp;", "&#35;", "<b>",
                   "\\#", "\\*", "{#id}", "{.cls}", "www.example.com", "WWW.example.com", "http://x.org", "a@b.co",
                   "[^1]", "<https://x.org>", "[l]", "#", " #", " ##  ", "$x$", "\u00a0"]
@@ -86,7 +74,7 @@ _HEADING_TEXT = st.lists(st.sampled_from(list("ab Z9 .-#\t:@/()'\"\\`*_[]!<>&~{}
 @pytest.mark.parametrize("template", ["# {}\n", "# Title {}\n\nText.\n", "  # {} end", "# a {}\n[l]: /x\n"])
 def test_an_opening_heading_with_inline_syntax_is_read_as_the_parser_reads_it(template: str, syntax: str) -> None:
     markdown = template.format(syntax)
-    assert first_heading(markdown) == _title_as_the_parser_reads_it(markdown)
+    assert first_heading(markdown) == parsed_first_heading(markdown)
 
 
 @settings(max_examples=600, deadline=None)
@@ -96,4 +84,4 @@ def test_an_opening_heading_with_inline_syntax_is_read_as_the_parser_reads_it(te
 def test_the_opening_heading_is_read_as_the_parser_reads_it(blank: str, indent: str, marker: str, text: str,
                                                             closing: str, rest: str) -> None:
     markdown = f"{blank}{indent}{marker}{text}{closing}{rest}"
-    assert first_heading(markdown) == _title_as_the_parser_reads_it(markdown)
+    assert first_heading(markdown) == parsed_first_heading(markdown)
