@@ -50,8 +50,9 @@ _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 _INFO_ATTRIBUTE = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 _WIDTH = re.compile(r"^\s*(\d{1,5})\s*(?:px)?\s*$")
 _ALIGN_STYLE = re.compile(r"text-align\s*:\s*(left|center|right)")
-# An opening "# Title" of plain words, as most files start: no character inline rules act on.
-_PLAIN_OPENING_H1 = re.compile(r"(?:[ \t]*\n)*[ ]{0,3}#[ \t]+([^\n\r\x00\\`*_\[\]!<>&~{}$]*)(?:\n|\Z)")
+# An opening "# Title" of plain words, as most files start: no character inline rules act on, and no
+# "|" (a delimiter row below would make the line a table's header).
+_PLAIN_OPENING_H1 = re.compile(r"(?:[ \t]*\n)*[ ]{0,3}#[ \t]+([^\n\r\x00\\`*_\[\]!<>&~{}$|]*)(?:\n|\Z)")
 
 
 # -- what the converter returns and what it asks the caller ----------------------------

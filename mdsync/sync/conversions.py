@@ -89,7 +89,8 @@ class Conversions:
         self._planned: list[str] = []  # the paths given to ``expect``, in the order they will be asked for
         self._job_for: Callable[[str], Job | None] = lambda path: None
         self._sent = 0  # how many of them went to the workers
-        self._early: dict[str, tuple[int, Job, asyncio.Future[list[Converting | MdsyncError]], int]] = {}
+        self._early: dict[str, tuple[int, Job, asyncio.Future[list[Converting | BaseException]], int]] = {}
+        self._broken: list[ProcessPoolExecutor] = []  # pools given up on, shut down at close
 
     @classmethod
     def start(cls, tree: Tree, links: Links, files: int) -> Conversions:
@@ -123,17 +124,24 @@ class Conversions:
                 try:
                     done = (await batch)[offset]
                 except BrokenProcessPool:
-                    self._pool = None
+                    self._give_up()
                 else:
                     if isinstance(done, MdsyncError):
                         raise done
-                    return done
+                    if isinstance(done, Converting):
+                        return done
+                    return convert(job, self.links)
         if self._pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, _convert_in_worker, job)
             except BrokenProcessPool:
-                self._pool = None  # a worker died (killed, out of memory): the rest convert here
+                self._give_up()  # a worker died (killed, out of memory): the rest convert here
         return convert(job, self.links)
+
+    def _give_up(self) -> None:
+        if self._pool is not None:
+            self._broken.append(self._pool)
+            self._pool = None
 
     def _send_up_to(self, end: int) -> None:
         loop = asyncio.get_running_loop()
@@ -148,8 +156,8 @@ class Conversions:
                 continue
             try:
                 batch = asyncio.wrap_future(self._pool.submit(_convert_batch, [job for _, job in jobs]), loop=loop)
-            except BrokenProcessPool:
-                self._pool = None  # the jobs are converted here as they are asked for
+            except Exception:  # noqa: BLE001 - broken, or no process could start: convert here as asked
+                self._give_up()
                 return
             for offset, (index, job) in enumerate(jobs):
                 self._early[job.path] = (index, job, batch, offset)
@@ -160,8 +168,9 @@ class Conversions:
                 batch.exception()  # an answer nobody asked for (its action was skipped) is dropped
             batch.cancel()
         self._early.clear()
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        self._give_up()
+        pools, self._broken = self._broken, []
+        for pool in pools:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
@@ -195,13 +204,20 @@ def _convert_in_worker(job: Job) -> Converting:
     return convert(job, _links)
 
 
-def _convert_batch(jobs: list[Job]) -> list[Converting | MdsyncError]:
-    """Each job's answer, or the error it meets (one file's broken front matter fails only it)."""
+def _convert_batch(jobs: list[Job]) -> list[Converting | BaseException]:
+    """Each job's answer, or the error it met: one file's error fails only that file."""
     assert _links is not None
-    answers: list[Converting | MdsyncError] = []
+    answers: list[Converting | BaseException] = []
     for job in jobs:
         try:
             answers.append(convert(job, _links))
         except MdsyncError as error:
             answers.append(error)
+        except Exception as error:  # noqa: BLE001 - the file is converted again in the main process
+            answers.append(_Unexpected(f"{type(error).__name__}: {error}"))
     return answers
+
+
+class _Unexpected(Exception):
+    """A worker met an error other than a user's (an OSError, a bug): the main process converts
+    the file again itself, so the error reaches the user as it would without workers."""

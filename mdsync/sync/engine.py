@@ -25,7 +25,7 @@ from mdsync.sync.context import Executor, Progress, Run, RunOptions
 from mdsync.sync.files import compose, fetch_markdown, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
-from mdsync.sync.state import State, on_writer
+from mdsync.sync.state import State, after_queued_writes, on_writer
 from mdsync.vocabulary import ActionKind, Mode, Status
 
 
@@ -105,6 +105,7 @@ class Engine:
             try:
                 return await self._run(Run(self.config, self.client, self.state, options, self.site_cache))
             finally:
+                after_queued_writes()  # records still queued when the run was interrupted land first
                 if self.state.journal_path.exists():
                     self.state.save()  # fold this run's journal (or a killed run's) into state.json
 
@@ -203,8 +204,8 @@ class Engine:
 
         publishing = [action.path for action in run.plan.actions
                       if action.kind in _PUBLISHING and not action.path.endswith("/")]
-        run.conversions = start_conversions(run, publishing) if publishing else None
         try:
+            run.conversions = start_conversions(run, publishing) if publishing else None
             for phase in phases:
                 finished = {action.path: asyncio.Event() for action in phase} if phase[0].kind in _PARENTS_FIRST else {}
                 report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))

@@ -93,8 +93,8 @@ def start_conversions(run: Run, publishing: list[str]) -> conversions.Conversion
     def job_for(path: str) -> conversions.Job | None:
         try:
             return conversion_job(run, path, None)[1]
-        except MdsyncError:
-            return None  # (conflict markers, an unreadable file) reported by its own action
+        except Exception:  # noqa: BLE001 - conflict markers, an unreadable file: its own action reports it
+            return None
 
     started.expect(publishing, job_for)
     return started

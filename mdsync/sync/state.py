@@ -248,7 +248,9 @@ class State:
         copy = self.kept_path(path)
         if not copy.exists():
             return {}
-        from mdsync.convert.carry import Carried  # the planner reads the state without the converter
+        from mdsync.convert.carry import (
+            Carried,  # the planner reads the state without the converter
+        )
 
         try:
             data = json.loads(copy.read_text(encoding="utf-8"))
@@ -323,8 +325,18 @@ _Result = TypeVar("_Result")
 
 
 async def on_writer(function: Callable[..., _Result], *args: Any, **kwargs: Any) -> _Result:
-    """Run ``function`` on the writer thread (writes land in the order they are asked for)."""
-    return await asyncio.get_running_loop().run_in_executor(_WRITER, functools.partial(function, *args, **kwargs))
+    """Run ``function`` on the writer thread (writes land in the order they are asked for).
+
+    A write, once asked for, lands even if the caller is cancelled (Ctrl-C) while it waits
+    its turn: it records what Confluence already has.
+    """
+    queued = _WRITER.submit(functools.partial(function, *args, **kwargs))
+    return await asyncio.shield(asyncio.wrap_future(queued))
+
+
+def after_queued_writes() -> None:
+    """Wait until every write asked for so far has landed."""
+    _WRITER.submit(lambda: None).result()
 
 
 def atomic_write(path: Path, text: str | bytes) -> None:

@@ -21,6 +21,7 @@ from mdsync.storage.xhtml import StorageParseError
 from mdsync.sync.conversions import (
     WORKERS_FROM,
     Conversions,
+    Converting,
     Job,
     Tree,
     convert,
@@ -154,3 +155,29 @@ def test_jobs_expected_in_advance_are_answered_as_asked_and_only_when_the_same(t
     assert answers["notes.md"] == convert(changed, links)  # not the answer made in advance for the old text
     assert isinstance(answers["broken.md"], FrontMatterError)  # one file's error fails only that file
     assert not conversions.in_workers
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="workers start only with a second core")
+def test_an_unexpected_error_in_a_batch_fails_only_its_file_as_it_would_here(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    # A file name too long for the file system: the image check meets OSError, here as in a worker.
+    bad = Job("bad.md", f"# Bad\n\n![x]({'a' * 300}.png)\n", True, {}, None)
+    jobs = [bad, _job("index.md"), _job("api/index.md")]
+
+    async def ask() -> list[object]:
+        conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+        conversions.expect([job.path for job in jobs], {job.path: job for job in jobs}.get)
+        answers: list[object] = []
+        for job in jobs:
+            try:
+                answers.append(await conversions.convert(job))
+            except OSError as error:
+                answers.append(error)
+        await conversions.close()
+        return answers
+
+    with pytest.raises(OSError):
+        convert(bad, tree.links())
+    first, *rest = asyncio.run(ask())
+    assert isinstance(first, OSError)
+    assert rest == [convert(job, tree.links()) for job in jobs[1:]]

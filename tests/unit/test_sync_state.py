@@ -141,3 +141,32 @@ def test_kept_payloads_follow_their_file_and_a_damaged_copy_is_not_trusted(tmp_p
     state.record("b.md", entry("10"), kept=kept)
     state.forget("b.md")
     assert not state.kept_path("b.md").exists() and not state.storage_path("b.md").exists()
+
+
+def test_writes_asked_for_land_even_when_the_askers_are_cancelled() -> None:
+    """Ctrl-C cancels the actions waiting on the writer; what they asked to record is what
+    Confluence already has, so it must still be written."""
+    import asyncio
+    import threading
+
+    from mdsync.sync.state import after_queued_writes, on_writer
+
+    landed: list[int] = []
+    release = threading.Event()
+
+    def write(number: int) -> None:
+        if number == 0:
+            release.wait(timeout=60)
+        landed.append(number)
+
+    async def ask_then_cancel() -> None:
+        tasks = [asyncio.create_task(on_writer(write, number)) for number in range(5)]
+        await asyncio.sleep(0)  # each has asked; the first holds the writer, the others queue
+        for task in tasks:
+            task.cancel()
+        release.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(ask_then_cancel())
+    after_queued_writes()
+    assert landed == [0, 1, 2, 3, 4]

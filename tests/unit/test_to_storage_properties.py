@@ -71,7 +71,8 @@ _HEADING_TEXT = st.lists(st.sampled_from(list("ab Z9 .-#\t:@/()'\"\\`*_[]!<>&~{}
 
 
 @pytest.mark.parametrize("syntax", _INLINE_SYNTAX)
-@pytest.mark.parametrize("template", ["# {}\n", "# Title {}\n\nText.\n", "  # {} end", "# a {}\n[l]: /x\n"])
+@pytest.mark.parametrize("template", ["# {}\n", "# Title {}\n\nText.\n", "  # {} end", "# a {}\n[l]: /x\n",
+                                      "# A | {}\n--- | ---\n", "# Title {} |\n--\n"])
 def test_an_opening_heading_with_inline_syntax_is_read_as_the_parser_reads_it(template: str, syntax: str) -> None:
     markdown = template.format(syntax)
     assert first_heading(markdown) == parsed_first_heading(markdown)
@@ -80,7 +81,7 @@ def test_an_opening_heading_with_inline_syntax_is_read_as_the_parser_reads_it(te
 @settings(max_examples=600, deadline=None)
 @given(st.sampled_from(["", "\n", " \n\t\n"]), st.sampled_from(["", " ", "   ", "    ", "\t"]),
        st.sampled_from(["#", "##", "#\t", "# ", "#  "]), _HEADING_TEXT, st.sampled_from(["", " #", " ##  ", "#"]),
-       st.sampled_from(["", "\n", "\nText.\n", "\n[ref]: /x\n", "\n=====\n", "\r\nMore\n"]))
+       st.sampled_from(["", "\n", "\nText.\n", "\n[ref]: /x\n", "\n=====\n", "\r\nMore\n", "\n--- | ---\n", "\n--\n"]))
 def test_the_opening_heading_is_read_as_the_parser_reads_it(blank: str, indent: str, marker: str, text: str,
                                                             closing: str, rest: str) -> None:
     markdown = f"{blank}{indent}{marker}{text}{closing}{rest}"
