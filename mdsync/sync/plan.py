@@ -169,10 +169,11 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
                 if page.id not in claimed_remote}
     adopted: dict[str, str] = {}  # path -> page id, for the files under an adopted page
     new_files = [path for path in local if path not in state and path not in renames and selected(path)]
-    # A run limited to a new file (watch, or `push FILE`) makes its new folders' pages too: the
-    # file's page is created under them.
+    # A run limited to a new or moved file (watch, or `push FILE`) makes its new folders' pages
+    # too: the file's page is created (or moved, a phase later) under them.
     chosen = set(new_files)
-    for path in list(new_files):
+    moved_in = [new for new, old in renames.items() if options.only and (selected(new) or selected(old))]
+    for path in [*new_files, *moved_in]:
         parent = local[path].parent
         while parent is not None and parent in local and parent not in state and parent not in renames \
                 and parent not in chosen:

@@ -247,3 +247,10 @@ def test_a_run_limited_to_a_new_file_in_new_folders_makes_their_pages_first() ->
                   options=Options(only=("new/deeper/page.md",)))
     assert [(action.kind, action.path) for action in result.actions] == \
         [("create", "new/"), ("create", "new/deeper/"), ("create", "new/deeper/page.md")]
+
+
+def test_a_run_limited_to_a_file_moved_into_a_new_folder_makes_that_folders_page() -> None:
+    state = {"old.md": synced("old.md", "1", "Old")}
+    local = {"new/": Local("new/", None, None, "new"), "new/old.md": here("new/old.md", "Old", "new/", "h-old.md")}
+    result = plan(local, {"1": Remote("1", "Old", ROOT, 1)}, state, root_id=ROOT, options=Options(only=("new/old.md",)))
+    assert [(action.kind, action.path) for action in result.actions] == [("create", "new/"), ("rename", "old.md")]
