@@ -256,8 +256,11 @@ def _view_html(request: Request, content: Content) -> str:
         return f"<p>(this page's storage could not be rendered: {error})</p>"
 
 
-def _content_json(request: Request, content: Content, *, single: bool, formats: Sequence[str]) -> dict[str, Any]:
-    body_format = request.query_params.get("body-format")
+def _content_json(request: Request, content: Content, *, single: bool, formats: Sequence[str],
+                  written: bool = False) -> dict[str, Any]:
+    """The content as Cloud answers it. A create or update (``written``) answers the body as it
+    was stored, in storage format: clients read the stored body back from that answer."""
+    body_format = request.query_params.get("body-format") or ("storage" if written else None)
     if body_format is not None and body_format not in formats:
         raise ApiError(400, f"Parameter 'body-format' must be one of {', '.join(formats)}; got '{body_format}'")
     if body_format == "atlas_doc_format":
@@ -388,7 +391,7 @@ async def create_content(request: Request, kind: str) -> Response:
         root_level=_bool(request, "root-level") if kind == PAGE else False,
         status=data.get("status") or "current",
     )
-    return JSONResponse(_content_json(request, content, single=True, formats=_SINGLE_FORMATS))
+    return JSONResponse(_content_json(request, content, single=True, formats=_SINGLE_FORMATS, written=True))
 
 
 async def update_content(request: Request, kind: str) -> Response:
@@ -421,7 +424,7 @@ async def update_content(request: Request, kind: str) -> Response:
         parent_id=_id_from(data.get("parentId"), "parentId") if kind == PAGE else None,
         space_id=_id_from(data.get("spaceId"), "spaceId"),
     )
-    return JSONResponse(_content_json(request, content, single=True, formats=_SINGLE_FORMATS))
+    return JSONResponse(_content_json(request, content, single=True, formats=_SINGLE_FORMATS, written=True))
 
 
 async def rename_page(request: Request) -> Response:

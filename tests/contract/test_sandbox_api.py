@@ -670,3 +670,17 @@ def test_operations_say_what_the_user_may_do_and_a_view_only_space_refuses_write
     assert api.put("/_sandbox/permissions", json={"read_only_spaces": []}).status_code == 200
     assert update_page(api, page, body="<p>changed</p>").status_code == 200
     assert api.put("/_sandbox/permissions", json={"read_only_spaces": "DOCS"}).status_code == 400
+
+
+def test_create_and_update_answer_the_body_as_stored(api: httpx.Client, space: dict[str, Any]) -> None:
+    """Cloud answers a write with the stored page, body.storage included, re-serialised as it
+    stores it; a client that reads the body from that answer must find it there."""
+    sent = '<p>One<br/>two</p><ac:structured-macro ac:name="info"><ac:rich-text-body><p>x</p></ac:rich-text-body>' \
+           '</ac:structured-macro>'
+    created = make_page(api, space, "Written", sent)
+    stored = api.get(f"{V2}/pages/{created['id']}", params={"body-format": "storage"}).json()["body"]["storage"]
+    assert created["body"]["storage"] == stored and stored["representation"] == "storage"
+    assert "<br />" in stored["value"] and 'ac:schema-version="1"' in stored["value"]  # as stored, not as sent
+    updated = update_page(api, created, body="<p>Second</p>")
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["body"]["storage"] == {"representation": "storage", "value": "<p>Second</p>"}
