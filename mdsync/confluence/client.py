@@ -24,10 +24,13 @@ from mdsync import __version__
 from mdsync.config import ConfluenceConfig
 from mdsync.confluence.auth import Connection, connect
 from mdsync.confluence.errors import (
+    API_TOKENS_PAGE,
+    AuthenticationFailed,
     ConfluenceError,
     NotFound,
     Unreachable,
     VersionConflict,
+    detail_of,
     error_for,
 )
 from mdsync.confluence.models import (
@@ -41,6 +44,7 @@ from mdsync.confluence.models import (
 )
 from mdsync.confluence.retry import RETRY_STATUSES, UNCERTAIN, RetryPolicy, Throttle
 from mdsync.storage.canonical import storage_digest
+from mdsync.vocabulary import AuthMode
 
 log = logging.getLogger("mdsync.confluence")
 V2 = "/api/v2"
@@ -158,13 +162,30 @@ class ConfluenceClient:
     # -- spaces ------------------------------------------------------------------------------------
 
     async def space(self, key: str) -> Space:
-        response = await self.expect("GET", f"{V2}/spaces", what=f"look up space {key}", params={"keys": key})
+        what = f"look up space {key}"
+        response = await self.request("GET", f"{V2}/spaces", what=what, params={"keys": key})
+        if response.status_code == 404 and detail_of(response) in ("", "Not Found"):
+            # A signed-in user's space search answers 200, empty or not: Cloud's bare 404 here
+            # means it did not accept the credentials (an expired token, most often).
+            raise self._credentials_refused()
+        if response.status_code != 200:
+            raise error_for(response, what=what, gateway=self.connection.auth if self.connection else None)
         for item in response.json().get("results", []):
             if str(item.get("key", "")).lower() == key.lower():
                 return Space(id=str(item["id"]), key=str(item["key"]), name=str(item.get("name") or key),
                              homepage_id=str(item["homepageId"]) if item.get("homepageId") else None)
         raise NotFound(f"There is no Confluence space with key '{key}' that these credentials can see: check "
                        "'space' in mdsync.yaml (the key, not the space's name).", 404)
+
+    def _credentials_refused(self) -> AuthenticationFailed:
+        site, variable = self.config.url, self.config.token_env_var
+        if self.config.auth == AuthMode.TOKEN:
+            user = f" for {self.config.email}" if self.config.email else ""
+            return AuthenticationFailed(
+                f"Confluence did not accept the credentials{user} at {site} (an API token may have expired): create "
+                f"a new token at {API_TOKENS_PAGE} and set {variable}.", 404)
+        return AuthenticationFailed(f"Confluence did not accept the credentials at {site} (the token may have "
+                                    f"expired or been revoked): create a new one and set {variable}.", 404)
 
     async def space_operations(self, space_id: str) -> set[tuple[str, str]]:
         """What the signed-in user may do in the space: {(operation, target type)}, e.g. ("create", "page")."""

@@ -79,6 +79,9 @@ def detail_of(response: httpx.Response) -> str:
     return ""
 
 
+API_TOKENS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
+
+
 def error_for(response: httpx.Response, *, what: str, gateway: str | None = None) -> ConfluenceError:
     """Map a failed response to the error a user can act on. ``what`` names the request."""
     status = response.status_code
@@ -95,6 +98,12 @@ def error_for(response: httpx.Response, *, what: str, gateway: str | None = None
                                     "Confluence's read and write scopes for pages, spaces and attachments.", status)
         return AuthenticationFailed("Confluence refused the credentials: check confluence.email and the API "
                                     "token (tokens expire; create a new one at id.atlassian.com).", status)
+    if status == 403 and ("cannot access confluence" in detail.lower() or "not permitted to use confluence"
+                          in detail.lower()):
+        # Cloud's v1 answer to credentials it did not accept: a sign-in problem, not a permission.
+        return AuthenticationFailed("Confluence did not accept the credentials (an API token may have expired): "
+                                    f"create a new token at {API_TOKENS_PAGE} and set it as confluence.token (or "
+                                    "its environment variable).", status)
     if status == 403:
         return PermissionDenied(f"Confluence denied permission to {what}: ask a space admin for the needed "
                                 f"permission{f' ({detail})' if detail else ''}.", status)

@@ -18,6 +18,7 @@ from mdsync.errors import UsageError
 
 ENV_PREFIX = "MDSYNC_SANDBOX_"
 INTEGER_SETTINGS = ("retry_after", "seed", "hold_writes_after")
+BOOLEAN_SETTINGS = ("cloud_sign_in_errors",)
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Faults:
     ``hold_writes_after``: that many writes (POST, PUT, DELETE) are handled; each one after
     them waits, unhandled, until the faults are next changed, then its connection closes. A
     test can so stop a client between two writes it knows, on a machine of any speed.
+    ``cloud_sign_in_errors``: wrong or expired credentials are answered as Cloud answers them,
+    a bare 404 from v2 and a 403 "caller cannot access Confluence" from v1, not a 401.
     """
 
     latency_ms: float = 0.0
@@ -40,6 +43,7 @@ class Faults:
     retry_after: int = 1
     seed: int | None = None
     hold_writes_after: int | None = None
+    cloud_sign_in_errors: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -74,6 +78,8 @@ class Faults:
                 merged[key] = None if value is None else int(value)
             elif key == "retry_after":
                 merged[key] = int(value)
+            elif key in BOOLEAN_SETTINGS:
+                merged[key] = _boolean(value, key)
             else:
                 merged[key] = float(value)
         candidate = Faults(**merged)
@@ -93,6 +99,9 @@ class Faults:
         for f in fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":
+                continue
+            if f.name in BOOLEAN_SETTINGS:
+                values[f.name] = _boolean(raw, ENV_PREFIX + f.name.upper())
                 continue
             try:
                 values[f.name] = int(raw) if f.name in INTEGER_SETTINGS else float(raw)
@@ -150,3 +159,14 @@ async def drop_connection(send: Any) -> None:
 async def delay(faults: Faults) -> None:
     if faults.latency_ms > 0:
         await asyncio.sleep(faults.latency_ms / 1000)
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise UsageError(f"{name} must be true or false, got {value!r}")

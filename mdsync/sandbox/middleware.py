@@ -197,8 +197,13 @@ class SandboxMiddleware:
                                               "through api.atlassian.com/ex/confluence/{cloudId}"))
                 return
             if scheme.lower() != "basic" or not self.credentials.basic_ok(value.strip()):
-                await refuse(401, _error_body(path, 401, "UNAUTHORIZED", "Unauthorized"),
-                             {"WWW-Authenticate": 'Basic realm="Confluence"'})
+                if self.faults.cloud_sign_in_errors and path.startswith("/wiki/rest/"):
+                    await refuse(403, v1_error(403, "caller cannot access Confluence"))
+                elif self.faults.cloud_sign_in_errors:
+                    await refuse(404, v2_error(404, "NOT_FOUND", "Not Found"))
+                else:
+                    await refuse(401, _error_body(path, 401, "UNAUTHORIZED", "Unauthorized"),
+                                 {"WWW-Authenticate": 'Basic realm="Confluence"'})
                 return
 
         status_holder: dict[str, int] = {}

@@ -54,7 +54,7 @@ SECRET = "tok-Zq8W3xK9pL2mVb7Q"   # the sandbox's real token / Maton key: distin
 WRONG = "bad-Yv7Rr4Nn0sQeUu1T"    # a wrong one, which must not leak either
 PATHS = ("token", "oauth", "scoped", "maton", "maton-connection")
 NO_FAULTS = {"latency_ms": 0, "rate_limit_share": 0, "unavailable_share": 0, "drop_share": 0,
-             "lost_response_share": 0, "retry_after": 0, "seed": None}
+             "lost_response_share": 0, "retry_after": 0, "seed": None, "cloud_sign_in_errors": False}
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PNG2 = b"\x89PNG\r\n\x1a\n" + bytes(reversed(range(256))) * 5
 
@@ -268,6 +268,40 @@ def test_wrong_token_is_authentication_failed_without_the_token(sb: RunningSandb
         run(scenario())
     assert_no_secret(caught.value)
     assert "token" in str(caught.value).lower() or "key" in str(caught.value).lower()
+
+
+def test_credentials_cloud_does_not_accept_are_a_sign_in_error_from_v2_and_v1(sb: RunningSandbox) -> None:
+    """Cloud answers them with a bare 404 (v2) and 403 "caller cannot access Confluence" (v1)."""
+    sb.box.faults.update({"cloud_sign_in_errors": True})
+    caught: list[BaseException] = []
+
+    async def scenario() -> None:
+        async with connected(sb, "token", token=WRONG) as client:
+            for call in (lambda: client.space("DOCS"), lambda: client.expect("GET", "/rest/api/space", what="list")):
+                try:
+                    await call()
+                except AuthenticationFailed as error:
+                    caught.append(error)
+
+    run(scenario())
+    assert len(caught) == 2
+    from_v2, from_v1 = (str(error) for error in caught)
+    assert from_v2.startswith(f"Confluence did not accept the credentials for {EMAIL} at {sb.url}")
+    assert "CONFLUENCE_API_TOKEN" in from_v2 and from_v1.startswith("Confluence did not accept the credentials")
+    assert "space admin" not in from_v1
+    for error in caught:
+        assert_no_secret(error)
+
+
+def test_a_space_search_with_no_match_is_not_taken_for_a_sign_in_error(sb: RunningSandbox) -> None:
+    sb.box.faults.update({"cloud_sign_in_errors": True})
+
+    async def scenario() -> None:
+        async with connected(sb, "token") as client:
+            await client.space("NOPE")
+
+    with pytest.raises(NotFound, match="no Confluence space with key 'NOPE'"):
+        run(scenario())
 
 
 @pytest.mark.parametrize("path", ("maton", "oauth"))

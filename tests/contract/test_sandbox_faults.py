@@ -312,7 +312,8 @@ def test_faults_endpoint_reads_and_changes_settings(api: httpx.Client) -> None:
     current = api.get("/_sandbox/faults")
     assert current.status_code == 200
     assert current.json() == {"latency_ms": 0, "rate_limit_share": 0, "unavailable_share": 0, "drop_share": 0,
-                              "lost_response_share": 0, "retry_after": 1, "seed": None, "hold_writes_after": None}
+                              "lost_response_share": 0, "retry_after": 1, "seed": None, "hold_writes_after": None,
+                              "cloud_sign_in_errors": False}
     changed = set_faults(api, rate_limit_share=1, retry_after=3)
     assert changed.status_code == 200
     assert changed.json()["rate_limit_share"] == 1.0 and changed.json()["retry_after"] == 3
@@ -376,11 +377,12 @@ def test_from_env_reads_every_variable() -> None:
         "MDSYNC_SANDBOX_RETRY_AFTER": "9",
         "MDSYNC_SANDBOX_SEED": "77",
         "MDSYNC_SANDBOX_HOLD_WRITES_AFTER": "12",
+        "MDSYNC_SANDBOX_CLOUD_SIGN_IN_ERRORS": "1",
         "UNRELATED": "x",
     })
     assert faults.as_dict() == {"latency_ms": 25.0, "rate_limit_share": 0.5, "unavailable_share": 0.25,
                                 "drop_share": 0.125, "lost_response_share": 0.0625, "retry_after": 9, "seed": 77,
-                                "hold_writes_after": 12}
+                                "hold_writes_after": 12, "cloud_sign_in_errors": True}
     assert faults.active
 
 
@@ -470,3 +472,25 @@ def test_stats_count_faulted_and_gateway_requests(sandbox: RunningSandbox, api: 
     first, second = stats["log"]
     assert (first["path"], first["query"], first["gateway"], first["status"]) == (V2_PATH, "limit=5", "atlassian", 200)
     assert (second["method"], second["gateway"], second["status"]) == ("POST", None, 429)
+
+
+def test_credentials_not_accepted_are_answered_as_cloud_answers_them_when_asked() -> None:
+    """Wrong credentials: 401 by default; with cloud_sign_in_errors, Cloud's bare v2 404 and its
+    v1 403 "caller cannot access Confluence" (real-confluence.md, section 3)."""
+    with serve(Faults.from_env({"MDSYNC_SANDBOX_CLOUD_SIGN_IN_ERRORS": "true"})) as running:
+        wrong = (DEFAULT_EMAIL, "not-the-token")
+        v2 = httpx.get(running.url + V2_PATH, auth=wrong)
+        assert v2.status_code == 404
+        assert v2.json() == {"errors": [{"status": 404, "code": "NOT_FOUND", "title": "Not Found", "detail": None}]}
+        v1 = httpx.get(running.url + V1_PATH, auth=wrong)
+        assert v1.status_code == 403 and v1.json()["message"] == "caller cannot access Confluence"
+        assert httpx.get(running.url + V2_PATH, auth=BASIC).status_code == 200
+        running.box.faults.update({"cloud_sign_in_errors": False})
+        assert httpx.get(running.url + V2_PATH, auth=wrong).status_code == 401
+
+
+def test_the_sign_in_setting_takes_only_true_or_false() -> None:
+    with pytest.raises(UsageError, match="true or false"):
+        Faults.from_env({"MDSYNC_SANDBOX_CLOUD_SIGN_IN_ERRORS": "maybe"})
+    with pytest.raises(UsageError, match="true or false"):
+        Faults().update({"cloud_sign_in_errors": "perhaps"})

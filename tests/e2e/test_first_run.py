@@ -102,6 +102,21 @@ def test_wrong_token(sandbox: RunningSandbox, tmp_path: Path) -> None:
     assert "token" in one_sentence(result).lower()
 
 
+def test_an_expired_token_answered_as_cloud_answers_it_says_sign_in_not_permission(sandbox: RunningSandbox,
+                                                                                    tmp_path: Path) -> None:
+    """Cloud answers credentials it does not accept with a bare 404 (v2) or a v1 403, not 401."""
+    sandbox.box.faults.update({"cloud_sign_in_errors": True})
+    write_config(tmp_path, sandbox.url)
+    result = mdsync(tmp_path, "push", token="expired-token")
+    assert result.returncode == 1
+    message = one_sentence(result)
+    assert "did not accept the credentials for" in message and DEFAULT_EMAIL in message and sandbox.url in message
+    assert "CONFLUENCE_API_TOKEN" in message and "id.atlassian.com" in message
+    assert "space admin" not in message and "expired-token" not in result.stdout + result.stderr
+    # The right token still works with the sandbox answering as Cloud.
+    assert mdsync(tmp_path, "push").returncode == 0
+
+
 def test_wrong_space(sandbox: RunningSandbox, tmp_path: Path) -> None:
     write_config(tmp_path, sandbox.url, space="NOPE")
     result = mdsync(tmp_path, "push")
