@@ -93,14 +93,15 @@ class Conversions:
         self._broken: list[ProcessPoolExecutor] = []  # pools given up on, shut down at close
 
     @classmethod
-    def start(cls, tree: Tree, links: Links, files: int) -> Conversions:
-        """Workers for a push of ``files`` files, when there are enough files and cores."""
+    def start(cls, tree: Callable[[], Tree], links: Links, files: int) -> Conversions:
+        """Workers for a push of ``files`` files, when there are enough files and cores
+        (``tree``, what the workers resolve links against, is made only then)."""
         workers = min(MAX_WORKERS, usable_cores() - 1)
         if files < WORKERS_FROM or workers < 1:
             return cls(links)
         # "spawn": a fork of this process would copy its threads' locks in whatever state they are.
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(tree, os.getpid()))
+                                   initializer=_start_worker, initargs=(tree(), os.getpid()))
         return cls(links, pool)
 
     @property

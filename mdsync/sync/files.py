@@ -88,7 +88,7 @@ def conversion_job(run: Run, path: str, remote_body: str | None) -> tuple[FileIn
 def start_conversions(run: Run, publishing: list[str]) -> conversions.Conversions:
     """Where the conversions of a push of these files run (workers for many), the workers
     given the files to start on."""
-    started = conversions.Conversions.start(link_tree(run), tree_links(run), len(publishing))
+    started = conversions.Conversions.start(lambda: link_tree(run), tree_links(run), len(publishing))
 
     def job_for(path: str) -> conversions.Job | None:
         try:

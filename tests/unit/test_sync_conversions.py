@@ -56,7 +56,7 @@ def _job(path: str, previous: str | None = None, payloads: dict[str, carry.Carri
 def test_workers_answer_every_file_as_this_process_does(tmp_path: Path) -> None:
     tree = _tree(tmp_path)
     here = {path: convert(_job(path), tree.links()) for path in FILES}
-    conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+    conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM)
     try:
         assert conversions.in_workers == (usable_cores() > 1)
 
@@ -79,7 +79,7 @@ def test_workers_answer_every_file_as_this_process_does(tmp_path: Path) -> None:
 def test_an_error_in_a_worker_comes_back_as_the_same_error(tmp_path: Path) -> None:
     tree = _tree(tmp_path)
     broken = Job("broken.md", "---\ntitle: [unclosed\n---\n# Title\n", True, {}, None)
-    conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+    conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM)
     try:
         with pytest.raises(FrontMatterError) as raised:
             asyncio.run(conversions.convert(broken))
@@ -93,7 +93,7 @@ def test_an_error_in_a_worker_comes_back_as_the_same_error(tmp_path: Path) -> No
 @pytest.mark.skipif(usable_cores() < 2, reason="workers start only with a second core")
 def test_a_worker_that_dies_leaves_the_rest_to_convert_here(tmp_path: Path) -> None:
     tree = _tree(tmp_path)
-    conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+    conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM)
     try:
         first = asyncio.run(conversions.convert(_job("index.md")))
         workers = active_children()
@@ -116,7 +116,7 @@ def test_a_worker_that_dies_leaves_the_rest_to_convert_here(tmp_path: Path) -> N
 
 def test_a_small_push_converts_here() -> None:
     tree = Tree(Path("."), {}, {})
-    conversions = Conversions.start(tree, tree.links(), WORKERS_FROM - 1)
+    conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM - 1)
     assert not conversions.in_workers
 
 
@@ -137,7 +137,7 @@ def test_jobs_expected_in_advance_are_answered_as_asked_and_only_when_the_same(t
     changed = Job("notes.md", FILES["notes.md"] + "\nOne more line.\n", True, {}, None)
 
     async def run_them() -> tuple[dict[str, object], Conversions]:
-        conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+        conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM)
         conversions.expect([job.path for job in expected], {job.path: job for job in expected}.get)
         answers: dict[str, object] = {}
         for job in [*expected[:3], changed, broken]:  # notes.md is asked for with another text
@@ -165,7 +165,7 @@ def test_an_unexpected_error_in_a_batch_fails_only_its_file_as_it_would_here(tmp
     jobs = [bad, _job("index.md"), _job("api/index.md")]
 
     async def ask() -> list[object]:
-        conversions = Conversions.start(tree, tree.links(), WORKERS_FROM)
+        conversions = Conversions.start(lambda: tree, tree.links(), WORKERS_FROM)
         conversions.expect([job.path for job in jobs], {job.path: job for job in jobs}.get)
         answers: list[object] = []
         for job in jobs:
