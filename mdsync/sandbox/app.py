@@ -28,7 +28,18 @@ from mdsync.sandbox import shapes
 from mdsync.sandbox.editor import ImageSizes, editor_resave, image_size
 from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.middleware import Credentials, SandboxMiddleware, Stats
-from mdsync.sandbox.store import BLOGPOST, MAX_BODY_BYTES, PAGE, ApiError, Content, SortKey, Store, storage_refusal
+from mdsync.sandbox.store import (
+    BLOGPOST,
+    FOLDER,
+    MAX_BODY_BYTES,
+    PAGE,
+    TREE_KINDS,
+    ApiError,
+    Content,
+    SortKey,
+    Store,
+    storage_refusal,
+)
 from mdsync.storage.xhtml import StorageParseError
 
 DEFAULT_EMAIL = "sandbox@example.com"
@@ -373,7 +384,8 @@ async def get_content(request: Request, kind: str) -> Response:
     return JSONResponse(data)
 
 
-async def create_content(request: Request, kind: str) -> Response:
+async def _create_request(request: Request) -> tuple[dict[str, Any], int, str | None]:
+    """A create's body, space id and title, once the user may add to that space."""
     data = await _body(request)
     space_id = _id_from(data.get("spaceId"), "spaceId")
     if space_id is None:
@@ -382,6 +394,11 @@ async def create_content(request: Request, kind: str) -> Response:
     if title is not None and not isinstance(title, str):
         raise ApiError(400, "title must be a string")
     _require_write(request, space_id)
+    return data, space_id, title
+
+
+async def create_content(request: Request, kind: str) -> Response:
+    data, space_id, title = await _create_request(request)
     content = _store(request).create_content(
         kind,
         space_id=space_id,
@@ -444,6 +461,7 @@ async def delete_content(request: Request, kind: str) -> Response:
 
 
 async def page_children(request: Request) -> Response:
+    """The deprecated /children: pages only, so folders (and all below them) are left out."""
     sort = _choice(request, "sort", ("created-date", "-created-date", "id", "-id", "child-position",
                                      "-child-position", "modified-date", "-modified-date"), "child-position")
     children = _store(request).children(_path_id(request))
@@ -465,43 +483,73 @@ def _sorted_children(children: list[Content], sort: str) -> list[Content]:
     return sorted(children, key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
 
 
-async def page_direct_children(request: Request) -> Response:
+def _tree_node(request: Request, kind: str) -> int:
+    """The page or folder a hierarchy route starts from, in Cloud's wording when it is not one."""
+    node_id = _path_id(request)
+    try:
+        _store(request).content(node_id, kind)
+    except ApiError as error:
+        if kind != PAGE:
+            raise
+        raise ApiError(404, f"Cannot find [page] entity with id [{node_id}]") from error
+    return node_id
+
+
+async def direct_children(request: Request, kind: str) -> Response:
+    """Pages and folders right under a page or folder (ChildrenResponse rows)."""
     sort = _choice(request, "sort", ("created-date", "-created-date", "id", "-id", "modified-date",
                                      "-modified-date", "child-position", "-child-position", "title", "-title"),
                    "child-position")
-    children = _sorted_children(_store(request).children(_path_id(request)), sort or "child-position")
-
-    def row(child: Content) -> dict[str, Any]:
-        return {"id": str(child.id), "status": child.status, "title": child.title, "type": "page",
-                "spaceId": str(child.space_id), "childPosition": child.position}
-
-    return _paged(request, children, row)
+    children = _store(request).children(_tree_node(request, kind), kind, TREE_KINDS)
+    return _paged(request, _sorted_children(children, sort or "child-position"), shapes.child_json)
 
 
-async def page_ancestors(request: Request) -> Response:
+async def ancestors(request: Request, kind: str) -> Response:
     limit = _int(request.query_params.get("limit"), "limit", default=25)
     assert limit is not None
     if not 1 <= limit <= 250:
         raise ApiError(400, f"Parameter 'limit' must be between 1 and 250, got {limit}")
-    chain = _store(request).ancestors(_path_id(request))
+    chain = _store(request).ancestors(_path_id(request), kind)
     # The nearest ancestors, top-down; ask again from the first one to climb further.
-    results = [{"id": str(ancestor), "type": "page"} for ancestor in chain[-limit:]]
+    results = [{"id": str(ancestor), "type": ancestor_kind} for ancestor, ancestor_kind in chain[-limit:]]
     return JSONResponse({"results": results, "_links": {"base": _site(request).base}})
 
 
-async def page_descendants(request: Request) -> Response:
+async def descendants(request: Request, kind: str) -> Response:
     depth = _int(request.query_params.get("depth"), "depth", default=2)
     assert depth is not None
     if not 1 <= depth <= 10:
         raise ApiError(400, f"Parameter 'depth' must be between 1 and 10, got {depth}")
-    found = _store(request).descendants(_path_id(request), depth)
+    found = _store(request).descendants(_path_id(request), depth, kind)
 
     def row(item: tuple[Content, int]) -> dict[str, Any]:
         child, level = item
-        return {"id": str(child.id), "status": child.status, "title": child.title, "type": "page",
+        return {"id": str(child.id), "status": child.status, "title": child.title, "type": child.type,
                 "parentId": str(child.parent_id), "depth": level, "childPosition": child.position}
 
     return _paged(request, found, row)
+
+
+# -- folders ------------------------------------------------------------------------------
+
+
+async def create_folder(request: Request) -> Response:
+    data, space_id, title = await _create_request(request)
+    folder = _store(request).create_folder(space_id=space_id, title=title,
+                                           parent_id=_id_from(data.get("parentId"), "parentId"))
+    return JSONResponse(shapes.folder_json(_site(request), folder, single=True))
+
+
+async def get_folder(request: Request) -> Response:
+    folder = _store(request).content(_path_id(request), FOLDER)
+    return JSONResponse(shapes.folder_json(_site(request), folder, single=True))
+
+
+async def delete_folder(request: Request) -> Response:
+    folder_id = _path_id(request)
+    _require_write(request, _store(request).content(folder_id, FOLDER).space_id)
+    _store(request).delete_content(FOLDER, folder_id)
+    return Response(status_code=204)
 
 
 async def content_versions(request: Request, kind: str) -> Response:
@@ -825,6 +873,15 @@ async def v1_current_user(request: Request) -> Response:
     return JSONResponse(shapes.user_v1_json(_site(request)))
 
 
+async def v1_move_page(request: Request) -> Response:
+    """PUT /content/{pageId}/move/{position}/{targetId}: v1's only way to order siblings."""
+    store = _store(request)
+    page_id = _path_id(request)
+    _require_write(request, store.content(page_id, PAGE).space_id)
+    moved = store.move_page(page_id, request.path_params["position"], _path_id(request, "target_id"))
+    return JSONResponse({"pageId": str(moved.id)})
+
+
 async def v1_gone(request: Request) -> Response:
     # Confluence removed v1 page CRUD for OAuth and the gateways; the sandbox removes it
     # everywhere so that nothing built against it can come to depend on it.
@@ -978,6 +1035,16 @@ def _content_routes(collection: str, kind: str) -> list[BaseRoute]:
     ]
 
 
+def _tree_routes(collection: str, kind: str) -> list[BaseRoute]:
+    """The hierarchy routes pages and folders share."""
+    base = f"{V2}/{collection}/{{id}}"
+    return [
+        Route(base + "/direct-children", _guard(direct_children, kind=kind), methods=["GET"]),
+        Route(base + "/ancestors", _guard(ancestors, kind=kind), methods=["GET"]),
+        Route(base + "/descendants", _guard(descendants, kind=kind), methods=["GET"]),
+    ]
+
+
 async def _list_contents_handler(request: Request, kind: str) -> Response:
     return _list_contents(request, kind)
 
@@ -994,9 +1061,11 @@ def routes() -> list[BaseRoute]:
         Route(f"{V2}/spaces/{{id}}/blogposts", _guard(space_contents, kind=BLOGPOST), methods=["GET"]),
         Route(f"{V2}/pages/{{id}}/title", _guard(rename_page), methods=["PUT"]),
         Route(f"{V2}/pages/{{id}}/children", _guard(page_children), methods=["GET"]),
-        Route(f"{V2}/pages/{{id}}/direct-children", _guard(page_direct_children), methods=["GET"]),
-        Route(f"{V2}/pages/{{id}}/ancestors", _guard(page_ancestors), methods=["GET"]),
-        Route(f"{V2}/pages/{{id}}/descendants", _guard(page_descendants), methods=["GET"]),
+        *_tree_routes("pages", PAGE),
+        *_tree_routes("folders", FOLDER),
+        Route(f"{V2}/folders", _guard(create_folder), methods=["POST"]),
+        Route(f"{V2}/folders/{{id}}", _guard(get_folder), methods=["GET"]),
+        Route(f"{V2}/folders/{{id}}", _guard(delete_folder), methods=["DELETE"]),
         *_content_routes("pages", PAGE),
         *_content_routes("blogposts", BLOGPOST),
         Route(f"{V2}/attachments", _guard(all_attachments), methods=["GET"]),
@@ -1016,6 +1085,7 @@ def routes() -> list[BaseRoute]:
         Route(f"{V1}/content/{{id}}/label", _guard(v1_add_labels), methods=["POST"]),
         Route(f"{V1}/content/{{id}}/label", _guard(v1_remove_label_query), methods=["DELETE"]),
         Route(f"{V1}/content/{{id}}/label/{{label}}", _guard(v1_remove_label_path), methods=["DELETE"]),
+        Route(f"{V1}/content/{{id}}/move/{{position}}/{{target_id}}", _guard(v1_move_page), methods=["PUT"]),
         Route(f"{V1}/user/current", _guard(v1_current_user), methods=["GET"]),
         Route(f"{V1}/content", v1_gone, methods=["GET", "POST"]),
         Route(f"{V1}/content/{{id}}", v1_gone, methods=["GET", "PUT", "DELETE"]),

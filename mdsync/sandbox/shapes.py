@@ -15,6 +15,7 @@ from urllib.parse import quote, quote_plus
 from mdsync.sandbox.store import (
     ACCOUNT_ID,
     BLOGPOST,
+    FOLDER,
     PAGE,
     Attachment,
     Comment,
@@ -50,6 +51,8 @@ def tiny_link(content_id: int) -> str:
 
 def content_webui(site: Site, content: Content) -> str:
     key = site.space_key(content.space_id)
+    if content.type == FOLDER:
+        return f"/spaces/{key}/folder/{content.id}"
     if content.type == BLOGPOST:
         day = content.created_at[:10].replace("-", "/")
         return f"/spaces/{key}/blog/{day}/{content.id}/{quote_plus(content.title)}"
@@ -66,10 +69,7 @@ def content_json(site: Site, content: Content, *, body_format: str | None = None
         "spaceId": str(content.space_id),
     }
     if content.type == PAGE:
-        placed = content.status not in ("trashed", "deleted")
-        data["parentId"] = str(content.parent_id) if placed and content.parent_id is not None else None
-        data["parentType"] = "page" if data["parentId"] else None
-        data["position"] = content.position if placed else None
+        data.update(_placement(content))
         data["ownerId"] = ACCOUNT_ID
         data["lastOwnerId"] = None
     data["authorId"] = ACCOUNT_ID
@@ -91,6 +91,44 @@ def content_json(site: Site, content: Content, *, body_format: str | None = None
         links["base"] = site.base
     data["_links"] = links
     return data
+
+
+def _placement(content: Content) -> dict[str, Any]:
+    """Where a page or folder hangs in the tree: parentId, parentType (page or folder) and
+    position; all null at the space's root, and for content in the trash."""
+    placed = content.status not in ("trashed", "deleted") and content.parent_id is not None
+    return {
+        "parentId": str(content.parent_id) if placed else None,
+        "parentType": content.parent_type if placed else None,
+        "position": content.position if content.status not in ("trashed", "deleted") else None,
+    }
+
+
+def folder_json(site: Site, folder: Content, *, single: bool = False) -> dict[str, Any]:
+    """A folder as Cloud's FolderSingle: no body, and a version of its own."""
+    links = {"webui": content_webui(site, folder)}
+    if single:
+        links["base"] = site.base
+    return {
+        "id": str(folder.id),
+        "type": FOLDER,
+        "status": folder.status,
+        "title": folder.title,
+        **_placement(folder),
+        "authorId": ACCOUNT_ID,
+        "ownerId": ACCOUNT_ID,
+        "createdAt": folder.created_at,
+        "spaceId": str(folder.space_id),
+        "version": version_json(folder.version, folder.version_created_at, folder.version_message,
+                                folder.version_minor),
+        "_links": links,
+    }
+
+
+def child_json(child: Content) -> dict[str, Any]:
+    """A row of direct-children (ChildrenResponse); live rows carry no spaceId."""
+    return {"id": str(child.id), "status": child.status, "title": child.title, "type": child.type,
+            "childPosition": child.position}
 
 
 def space_json(site: Site, space: Space, description_format: str | None = None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """SQLite persistence and Confluence's rules for the sandbox.
 
-The store knows nothing about HTTP: it keeps spaces, pages, blog posts, versions, content
+The store knows nothing about HTTP: it keeps spaces, pages, folders, blog posts, versions, content
 properties, labels, attachments and footer comments, enforces the rules Confluence
 enforces (unique titles, version + 1, trash before purge, well-formed storage), and raises
 :class:`ApiError` with Confluence's own wording when a rule is broken. ``app.py`` turns
@@ -28,6 +28,9 @@ from mdsync.storage.xhtml import AC, RI, StorageParseError
 
 PAGE = "page"
 BLOGPOST = "blogpost"
+FOLDER = "folder"
+# The kinds that make up a space's content tree (blog posts stand outside it).
+TREE_KINDS = (PAGE, FOLDER)
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
 ACCOUNT_ID = "557058:5a4d5b1e-0000-4000-8000-5a4db0c5a4d5"
@@ -119,7 +122,7 @@ class Space:
 
 @dataclass(frozen=True)
 class Content:
-    """A page or blog post at one version (the current one unless asked otherwise)."""
+    """A page, blog post or folder at one version (the current one unless asked otherwise)."""
 
     id: int
     type: str
@@ -134,6 +137,7 @@ class Content:
     version_message: str
     version_minor: bool
     version_created_at: str
+    parent_type: str | None = None  # the parent's kind, page or folder, as Cloud's parentType says
 
 
 SortKey = tuple[Any, int]  # a row's sort value and id: where a cursor listing goes on from
@@ -411,12 +415,15 @@ class Store:
 
     def _check_title_free(self, kind: str, space_id: int, title: str, except_id: int | None = None,
                           created_at: str | None = None) -> None:
-        """Titles are unique per space (pages: among current and archived ones).
+        """Titles are unique per space and kind: a folder's title never blocks a page's.
 
-        Blog posts only clash with blog posts of the same day, as in Confluence.
+        Pages clash with current and archived pages (an archived page keeps its title; a
+        trashed one frees it), folders with current folders, and blog posts only with blog
+        posts of the same day, as in Confluence.
         """
+        statuses = "('current')" if kind == FOLDER else "('current', 'archived')"
         sql = ("SELECT id FROM content WHERE space_id = ? AND type = ? AND title = ? COLLATE NOCASE"
-               " AND status IN ('current', 'archived') AND id IS NOT ?")
+               f" AND status IN {statuses} AND id IS NOT ?")
         params: list[Any] = [space_id, kind, title, except_id]
         if kind == BLOGPOST:
             sql += " AND substr(created_at, 1, 10) = ?"
@@ -425,6 +432,8 @@ class Store:
             if kind == PAGE:
                 raise ApiError(400, "A page with this title already exists: A page already exists with the "
                                     "same TITLE in this space")
+            if kind == FOLDER:
+                raise ApiError(400, "A folder exists with the same title in this space")
             raise ApiError(400, "A blog post with this title already exists for this day in this space")
 
     def _content_row(self, row: sqlite3.Row) -> Content:
@@ -433,21 +442,27 @@ class Store:
             title=row["v_title"], parent_id=row["parent_id"], position=row["position"],
             version=row["number"], created_at=row["created_at"], body=row["body"],
             version_message=row["message"], version_minor=bool(row["minor_edit"]),
-            version_created_at=row["v_created"],
+            version_created_at=row["v_created"], parent_type=row["parent_type"],
         )
 
     _CONTENT_SELECT = (
         "SELECT c.*, v.number, v.title AS v_title, v.body, v.message, v.minor_edit,"
-        " v.created_at AS v_created FROM content c JOIN versions v"
-        " ON v.content_id = c.id AND v.number = {version}"
+        " v.created_at AS v_created, p.type AS parent_type FROM content c JOIN versions v"
+        " ON v.content_id = c.id AND v.number = {version} LEFT JOIN content p ON p.id = c.parent_id"
     )
 
     def content(self, content_id: int, kind: str | None = None, *, version: int | None = None) -> Content:
-        """One page or blog post, at its current version or the given one."""
+        """One page, blog post or folder, at its current version or the given one.
+
+        Asked for one kind, another kind's id is not found: Cloud's page routes answer 404
+        for a folder's id and its folder routes for a page's.
+        """
         select = self._CONTENT_SELECT.format(version="?" if version else "c.version")
         params: tuple[Any, ...] = (version, content_id) if version else (content_id,)
         rows = self._query(select + " WHERE c.id = ?", params)
         if not rows or (kind and rows[0]["type"] != kind) or rows[0]["status"] == "deleted":
+            if kind == FOLDER:
+                raise ApiError(404, f"Content with id: [{content_id}] not found")
             label = "blog post" if kind == BLOGPOST else "page"
             if version and self._query("SELECT 1 FROM content WHERE id = ?", (content_id,)):
                 raise ApiError(404, f"Cannot find version [{version}] of {label} with id [{content_id}]")
@@ -457,13 +472,13 @@ class Store:
             found = replace(found, status="historical")
         return found
 
-    def contents(self, kind: str, *, ids: list[int] | None = None, space_ids: list[int] | None = None,
+    def contents(self, kind: str | tuple[str, ...], *, ids: list[int] | None = None, space_ids: list[int] | None = None,
                  statuses: list[str] | None = None, title: str | None = None, parent_id: int | None = None,
                  root_only: bool = False, sort: str = "id") -> list[Content]:
         return self.contents_page(kind, ids=ids, space_ids=space_ids, statuses=statuses, title=title,
                                   parent_id=parent_id, root_only=root_only, sort=sort)[0]
 
-    def contents_page(self, kind: str, *, ids: list[int] | None = None, space_ids: list[int] | None = None,
+    def contents_page(self, kind: str | tuple[str, ...], *, ids: list[int] | None = None, space_ids: list[int] | None = None,
                       statuses: list[str] | None = None, title: str | None = None, parent_id: int | None = None,
                       root_only: bool = False, sort: str = "id", after: SortKey | None = None,
                       limit: int | None = None) -> tuple[list[Content], SortKey | None]:
@@ -472,9 +487,11 @@ class Store:
 
         A cursor that holds a key reads only the rows it returns, however large the space, and
         neither skips nor repeats a row when rows before it are added or removed meanwhile.
+        ``kind`` is one kind or several (the tree's pages and folders).
         """
-        sql = self._CONTENT_SELECT.format(version="c.version") + " WHERE c.type = ?"
-        params: list[Any] = [kind]
+        kinds = (kind,) if isinstance(kind, str) else kind
+        sql = self._CONTENT_SELECT.format(version="c.version") + f" WHERE c.type IN ({','.join('?' * len(kinds))})"
+        params: list[Any] = list(kinds)
         if ids is not None:
             sql += f" AND c.id IN ({','.join('?' * len(ids))})"
             params += ids
@@ -535,11 +552,26 @@ class Store:
             new_id = self._insert_content(kind, space_id, title, parent_id, stored_body, status)
         return self.content(new_id)
 
+    def create_folder(self, *, space_id: int, title: str | None, parent_id: int | None = None) -> Content:
+        """A folder: under a page, under a folder, or (no parent given) at the space's root."""
+        self.space(space_id)
+        title = (title or "").strip()
+        if not title:
+            raise ApiError(400, "A folder needs a title")
+        _check_title_length(title)
+        with self.transaction():
+            if parent_id is not None:
+                self._check_parent(parent_id, space_id)
+            self._check_title_free(FOLDER, space_id, title)
+            new_id = self._insert_content(FOLDER, space_id, title, parent_id, "", "current")
+        return self.content(new_id)
+
     def _check_parent(self, parent_id: int, space_id: int) -> None:
+        """A page or folder of the space may hold pages and folders."""
         rows = self._db.execute(
             "SELECT space_id, status, type FROM content WHERE id = ?", (parent_id,)
         ).fetchall()
-        if not rows or rows[0]["status"] not in ("current", "archived") or rows[0]["type"] != PAGE:
+        if not rows or rows[0]["status"] not in ("current", "archived") or rows[0]["type"] not in TREE_KINDS:
             raise ApiError(404, "The parent ID specified does not exist, or user does not have permissions")
         if rows[0]["space_id"] != space_id:
             raise ApiError(400, "The parent page must be in the same space")
@@ -620,6 +652,43 @@ class Store:
             )
         return self.content(content_id)
 
+    def move_page(self, page_id: int, position: str, target_id: int) -> Content:
+        """v1's move: ``append`` puts the page last under the target (a page or a folder);
+        ``before`` and ``after`` put it beside the target, under the target's parent. Sibling
+        positions are renumbered; no new version is made."""
+        if position not in ("before", "after", "append"):
+            raise ApiError(400, f"Position must be before, after or append, not '{position}'")
+        with self.transaction() as db:
+            page = self.content(page_id, PAGE)
+            target = self._movable(target_id)
+            if page.status != "current" or target.status != "current":
+                raise ApiError(404, "The page or the target does not exist, or is not current")
+            if target.space_id != page.space_id:
+                raise ApiError(400, "The sandbox moves pages only within their space")
+            parent = target.id if position == "append" else target.parent_id
+            if parent is not None and self._is_descendant(parent, page.id):
+                raise ApiError(400, "The move would create a parent-child loop: a page cannot be moved under "
+                                    "itself or one of its descendants")
+            siblings = [row["id"] for row in db.execute(
+                "SELECT id FROM content WHERE space_id = ? AND parent_id IS ? AND id != ? AND type IN (?, ?)"
+                " AND status IN ('current', 'archived') ORDER BY COALESCE(position, -1), id",
+                (page.space_id, parent, page.id, *TREE_KINDS))]
+            if position == "append":
+                siblings.append(page.id)
+            else:
+                siblings.insert(siblings.index(target.id) + (position == "after"), page.id)
+            db.execute("UPDATE content SET parent_id = ? WHERE id = ?", (parent, page.id))
+            for number, sibling in enumerate(siblings, start=1):
+                db.execute("UPDATE content SET position = ? WHERE id = ?", (number, sibling))
+        return self.content(page_id)
+
+    def _movable(self, content_id: int) -> Content:
+        """A page or folder (what v1's move takes as its target)."""
+        found = self.content(content_id)
+        if found.type not in TREE_KINDS:
+            raise ApiError(404, f"Cannot find a page or folder with id [{content_id}]")
+        return found
+
     def rename_content(self, content_id: int, title: str, status: str = "current") -> Content:
         """PUT /pages/{id}/title: a new version with the old body and a new title."""
         existing = self.content(content_id, PAGE)
@@ -664,28 +733,33 @@ class Store:
         return [self.content(content_id, kind, version=row["number"]) for row in
                 self._query("SELECT number FROM versions WHERE content_id = ? ORDER BY number", (content_id,))]
 
-    def children(self, content_id: int) -> list[Content]:
-        self.content(content_id, PAGE)
-        return self.contents(PAGE, parent_id=content_id, sort="child-position")
+    def children(self, content_id: int, kind: str = PAGE, kinds: tuple[str, ...] = (PAGE,)) -> list[Content]:
+        """The direct children of ``kinds`` under a page or folder (``kind``), in tree order."""
+        self.content(content_id, kind)
+        return self.contents(kinds, parent_id=content_id, sort="child-position")
 
-    def ancestors(self, content_id: int) -> list[int]:
-        """Ids from the top of the tree down to the page's parent."""
-        page = self.content(content_id, PAGE)
-        chain: list[int] = []
-        current = page.parent_id if page.status not in ("trashed", "deleted") else None
-        while current is not None and current not in chain:
-            chain.append(current)
-            rows = self._query("SELECT parent_id FROM content WHERE id = ?", (current,))
-            current = rows[0]["parent_id"] if rows else None
+    def ancestors(self, content_id: int, kind: str = PAGE) -> list[tuple[int, str]]:
+        """(id, kind) from the top of the tree down to the parent of a page or folder."""
+        start = self.content(content_id, kind)
+        chain: list[tuple[int, str]] = []
+        current = start.parent_id if start.status not in ("trashed", "deleted") else None
+        while current is not None and current not in (ancestor for ancestor, _ in chain):
+            rows = self._query("SELECT parent_id, type FROM content WHERE id = ?", (current,))
+            if not rows:
+                break
+            chain.append((current, rows[0]["type"]))
+            current = rows[0]["parent_id"]
         return list(reversed(chain))
 
-    def descendants(self, content_id: int, depth: int) -> list[tuple[Content, int]]:
+    def descendants(self, content_id: int, depth: int, kind: str = PAGE) -> list[tuple[Content, int]]:
+        """Pages and folders below a page or folder, level by level, with their depth."""
+        self.content(content_id, kind)
         found: list[tuple[Content, int]] = []
         level = [content_id]
         for current_depth in range(1, depth + 1):
             next_level = []
             for parent in level:
-                for child in self.contents(PAGE, parent_id=parent, sort="child-position"):
+                for child in self.contents(TREE_KINDS, parent_id=parent, sort="child-position"):
                     found.append((child, current_depth))
                     next_level.append(child.id)
             level = next_level
@@ -848,7 +922,7 @@ class Store:
             raise ApiError(413, f"The file {filename} is larger than the {MAX_ATTACHMENT_BYTES} byte limit")
         with self.transaction() as db:
             content = self.content(content_id)
-            if content.status not in ("current", "draft", "archived"):
+            if content.status not in ("current", "draft", "archived") or content.type == FOLDER:
                 raise ApiError(404, f"Cannot find content with id [{content_id}]")
             row = db.execute("SELECT id FROM attachments WHERE content_id = ? AND title = ? AND status = 'current'",
                              (content_id, filename)).fetchone()
@@ -996,6 +1070,6 @@ def _media_type(filename: str, given: str | None) -> str:
 
 
 __all__ = [
-    "ApiError", "Attachment", "BLOGPOST", "Comment", "Content", "Label", "PAGE", "Property", "Space",
-    "Store", "validate_storage", "storage_refusal", "normalize_label", "now",
+    "ApiError", "Attachment", "BLOGPOST", "Comment", "Content", "FOLDER", "Label", "PAGE", "Property", "Space",
+    "Store", "TREE_KINDS", "validate_storage", "storage_refusal", "normalize_label", "now",
 ]

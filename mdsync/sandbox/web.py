@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mdsync.errors import MdsyncError
-from mdsync.sandbox.store import BLOGPOST, PAGE, ApiError, Content, Space, Store
+from mdsync.sandbox.store import BLOGPOST, FOLDER, PAGE, TREE_KINDS, ApiError, Content, Space, Store
 
 _PAGE_CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #172b4d; }
@@ -83,8 +83,8 @@ def _document(title: str, *body: Any) -> HTMLResponse:
 
 
 def _tree(store: Store, space: Space, current: int | None) -> Any:
-    """The space's page tree as nested lists, then its blog posts."""
-    pages = store.contents(PAGE, space_ids=[space.id], statuses=["current"], sort="child-position")
+    """The space's tree of pages and folders as nested lists, then its blog posts."""
+    pages = store.contents(TREE_KINDS, space_ids=[space.id], statuses=["current"], sort="child-position")
     known = {page.id for page in pages}
     by_parent: dict[int | None, list[Content]] = {}
     for page in pages:
@@ -93,7 +93,8 @@ def _tree(store: Store, space: Space, current: int | None) -> Any:
     def branch(parent: int | None) -> Any:
         items = []
         for child in by_parent.get(parent, []):
-            link = E.A(child.title, href=page_url(space, child))
+            link = E.SPAN(f"{child.title} (folder)") if child.type == FOLDER else E.A(child.title,
+                                                                                     href=page_url(space, child))
             if child.id == current:
                 link.set("class", "current")
             item = E.LI(link)
@@ -134,9 +135,10 @@ async def space_page(request: Request) -> Response:
 def _breadcrumbs(store: Store, space: Space, content: Content) -> Any:
     crumbs: list[Any] = [E.A(space.name, href=f"/wiki/spaces/{space.key}")]
     if content.type == PAGE:
-        for ancestor_id in store.ancestors(content.id):
+        for ancestor_id, kind in store.ancestors(content.id):
             ancestor = store.content(ancestor_id)
-            crumbs += [" / ", E.A(ancestor.title, href=page_url(space, ancestor))]
+            link = E.SPAN(ancestor.title) if kind == FOLDER else E.A(ancestor.title, href=page_url(space, ancestor))
+            crumbs += [" / ", link]
     return E.DIV(*crumbs, **{"class": "breadcrumbs"})
 
 
@@ -147,7 +149,7 @@ async def content_page(request: Request) -> Response:
         content = store.content(int(request.path_params["id"]))
     except (ApiError, ValueError):
         return HTMLResponse("No such page", status_code=404)
-    if space is None or content.space_id != space.id:
+    if space is None or content.space_id != space.id or content.type == FOLDER:
         return HTMLResponse("No such page", status_code=404)
 
     try:
