@@ -714,10 +714,15 @@ class Store:
             space = self.space(existing.space_id)
             if space.homepage_id == content_id:
                 raise ApiError(400, "The space home page cannot be deleted")
-            # Children move up to the deleted page's parent, as they do in Confluence.
-            db.execute("UPDATE content SET parent_id = ? WHERE parent_id = ? AND status != 'trashed'",
-                       (existing.parent_id, content_id))
+            self._archive_children(content_id)
             db.execute("UPDATE content SET status = 'trashed' WHERE id = ?", (content_id,))
+
+    def _archive_children(self, content_id: int) -> None:
+        """What Cloud does to the children of a page or folder it trashes: the direct ones are
+        left archived with no parent (they keep their titles); their own subtrees stay under
+        them. Drafts are left as they are."""
+        self._db.execute("UPDATE content SET status = 'archived', parent_id = NULL, position = NULL"
+                         " WHERE parent_id = ? AND status IN ('current', 'archived')", (content_id,))
 
     def _purge(self, content_id: int) -> None:
         for table, column in (("versions", "content_id"), ("properties", "content_id"),

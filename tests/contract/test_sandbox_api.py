@@ -414,11 +414,57 @@ def test_delete_moves_to_trash_then_purge_removes(api: httpx.Client, space: dict
     assert api.get(f"{V2}/pages/{page['id']}").status_code == 404
 
 
-def test_trashing_a_parent_moves_children_up(api: httpx.Client, space: dict[str, Any]) -> None:
+def test_trashing_a_parent_leaves_its_children_archived_with_no_parent(api: httpx.Client,
+                                                                        space: dict[str, Any]) -> None:
+    # Cloud does not move the children up: the direct ones are archived and lose their parent,
+    # while their own subtrees stay under them.
     parent = make_page(api, space, "Going")
-    child = make_page(api, space, "Staying", parent=parent["id"])
+    first = make_page(api, space, "Staying", parent=parent["id"])
+    second = make_page(api, space, "Staying too", parent=parent["id"])
+    grandchild = make_page(api, space, "Below staying", parent=first["id"])
+    assert api.delete(f"{V2}/pages/{parent['id']}").status_code == 204
+    for child in (first, second):
+        archived = api.get(f"{V2}/pages/{child['id']}").json()
+        assert archived["status"] == "archived"
+        assert archived["parentId"] is None and archived["parentType"] is None
+    below = api.get(f"{V2}/pages/{grandchild['id']}").json()
+    assert below["status"] == "current" and (below["parentId"], below["parentType"]) == (first["id"], "page")
+    assert [row["id"] for row in api.get(f"{V2}/pages/{first['id']}/children").json()["results"]] == [
+        grandchild["id"]]
+    home_children = api.get(f"{V2}/pages/{space['homepageId']}/direct-children").json()["results"]
+    assert {first["id"], second["id"], parent["id"]}.isdisjoint(row["id"] for row in home_children)
+    chain = api.get(f"{V2}/pages/{grandchild['id']}/ancestors").json()["results"]
+    assert [row["id"] for row in chain] == [first["id"]]
+
+
+def test_an_archived_page_keeps_its_title_and_a_trashed_one_frees_its_own(api: httpx.Client,
+                                                                          space: dict[str, Any]) -> None:
+    parent = make_page(api, space, "Binned parent")
+    make_page(api, space, "Archived child", parent=parent["id"])
     api.delete(f"{V2}/pages/{parent['id']}")
-    assert api.get(f"{V2}/pages/{child['id']}").json()["parentId"] == space["homepageId"]
+    clash = api.post(f"{V2}/pages", json={"spaceId": space["id"], "title": "archived CHILD", "body": storage("")})
+    assert clash.status_code == 400 and error_title(clash) == DUPLICATE_TITLE
+    other = make_page(api, space, "Another")
+    renamed = update_page(api, other, title="Archived child")
+    assert renamed.status_code == 400 and error_title(renamed) == DUPLICATE_TITLE
+    assert api.put(f"{V2}/pages/{other['id']}/title", json={"status": "current",
+                                                            "title": "Archived child"}).status_code == 400
+    assert make_page(api, space, "Binned parent")["id"] != parent["id"]
+
+
+def test_status_current_leaves_archived_pages_out_and_status_archived_lists_them(
+        api: httpx.Client, space: dict[str, Any]) -> None:
+    parent = make_page(api, space, "Parent to trash")
+    child = make_page(api, space, "Child to archive", parent=parent["id"])
+    kept = make_page(api, space, "Plainly current")
+    api.delete(f"{V2}/pages/{parent['id']}")
+    for path in (f"{V2}/pages", f"{V2}/spaces/{space['id']}/pages"):
+        current = {row["id"] for row in api.get(path, params={"status": "current"}).json()["results"]}
+        assert kept["id"] in current and child["id"] not in current and parent["id"] not in current
+        archived = api.get(path, params={"status": "archived"}).json()["results"]
+        assert [(row["id"], row["status"]) for row in archived] == [(child["id"], "archived")]
+        either = {row["id"] for row in api.get(path).json()["results"]}  # Cloud's default: current and archived
+        assert {kept["id"], child["id"]} <= either and parent["id"] not in either
 
 
 def test_restore_from_trash_keeps_content(api: httpx.Client, space: dict[str, Any]) -> None:

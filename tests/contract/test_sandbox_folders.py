@@ -176,6 +176,32 @@ def test_deleting_a_folder_moves_it_to_the_trash_and_frees_its_title(api: httpx.
     assert make_folder(api, space, "Temporary")["id"] != folder["id"]
 
 
+def test_trashing_a_folder_leaves_its_children_archived_with_no_parent(api: httpx.Client,
+                                                                        space: dict[str, Any]) -> None:
+    folder = make_folder(api, space, "Emptied", parent=space["homepageId"])
+    page = make_page(api, space, "Was in the folder", parent=folder["id"])
+    below = make_page(api, space, "Under that page", parent=page["id"])
+    inner = make_folder(api, space, "Inner folder", parent=folder["id"])
+    assert api.delete(f"{V2}/folders/{folder['id']}").status_code == 204
+    archived = api.get(f"{V2}/pages/{page['id']}").json()
+    assert archived["status"] == "archived" and archived["parentId"] is None and archived["parentType"] is None
+    inner_now = api.get(f"{V2}/folders/{inner['id']}").json()
+    assert inner_now["status"] == "archived" and inner_now["parentId"] is None
+    kept = api.get(f"{V2}/pages/{below['id']}").json()
+    assert kept["status"] == "current" and kept["parentId"] == page["id"]
+
+
+def test_trashing_a_page_archives_a_folder_under_it(api: httpx.Client, space: dict[str, Any]) -> None:
+    page = make_page(api, space, "Holds a folder")
+    folder = make_folder(api, space, "Held", parent=page["id"])
+    inside = make_page(api, space, "Held page", parent=folder["id"])
+    api.delete(f"{V2}/pages/{page['id']}")
+    held = api.get(f"{V2}/folders/{folder['id']}").json()
+    assert (held["status"], held["parentId"], held["parentType"]) == ("archived", None, None)
+    assert api.get(f"{V2}/pages/{inside['id']}").json()["parentType"] == "folder"
+    assert ids(api.get(f"{V2}/folders/{folder['id']}/direct-children").json()["results"]) == [inside["id"]]
+
+
 def test_a_trashed_folder_holds_no_pages(api: httpx.Client, space: dict[str, Any]) -> None:
     folder = make_folder(api, space, "Bin")
     api.delete(f"{V2}/folders/{folder['id']}")
