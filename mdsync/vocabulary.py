@@ -53,6 +53,21 @@ class DeletePolicy(StrEnum):
     TRASH = "trash"
 
 
+class FolderStyle(StrEnum):
+    """What a local directory without an index file becomes in Confluence (folders)."""
+
+    FOLDER = "folder"  # a Cloud folder: no body, no version of its own to keep in step
+    PAGE = "page"  # an empty page titled after the directory (Data Center has no folders)
+
+
+class ContentKind(StrEnum):
+    """The kinds of content a file or directory of the tree stands for."""
+
+    PAGE = "page"
+    BLOGPOST = "blogpost"
+    FOLDER = "folder"
+
+
 class TitleSource(StrEnum):
     """Where a file's page title comes from (and so where a title changed in Confluence goes)."""
 
@@ -87,6 +102,7 @@ class Standing(StrEnum):
     NEW_THERE = "new in Confluence"
     MOVED_THERE = "moved in Confluence"
     DELETED_THERE = "deleted in Confluence"
+    ARCHIVED_THERE = "archived in Confluence"
     CHANGED_BOTH = "changed here and in Confluence"
     GONE = "gone on both sides"
     UNREADABLE = "unreadable"
@@ -126,6 +142,7 @@ class ActionKind(StrEnum):
     NOOP = "noop"
     AGREE = "agree"
     MOVE_FOLDER = "move_folder"
+    ARCHIVED = "archived"
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,7 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
     ActionKind.CONFLICT: ActionSpec(7, Standing.CHANGED_BOTH, Side.LOCAL),  # Confluence's side goes beside the file
     ActionKind.KEEP: ActionSpec(8, Standing.DELETED_HERE, Side.NONE),
     ActionKind.REMOTE_ONLY: ActionSpec(8, Standing.CHANGED_THERE, Side.NONE),
+    ActionKind.ARCHIVED: ActionSpec(8, Standing.ARCHIVED_THERE, Side.NONE),
     ActionKind.LOCAL_ONLY: ActionSpec(8, Standing.CHANGED_HERE, Side.NONE),
     ActionKind.SKIP: ActionSpec(8, Standing.UNREADABLE, Side.NONE),
     ActionKind.NOOP: ActionSpec(9, Standing.IN_STEP, Side.NONE),

@@ -29,6 +29,7 @@ LABELS = {
     "keep": "kept (deleted here)", "remove_file": "file removed", "forget": "forgotten",
     "remote_only": "changed in Confluence", "local_only": "changed here", "skip": "skipped", "noop": "in step",
     "agree": "already the same on both sides", "move_folder": "folder moved",
+    "archived": "archived in Confluence (file kept)",
 }
 STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
                 "planned": "cyan", "reported": "dim"}

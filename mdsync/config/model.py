@@ -12,7 +12,7 @@ from mdsync.config import schema
 from mdsync.config.schema import ATLASSIAN_GATEWAY, CONFIG_FILENAME, ENV_EMAIL, ENV_URL
 from mdsync.config.values import MASK
 from mdsync.errors import ConfigError
-from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy
+from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy, FolderStyle
 
 
 class Secret:
@@ -137,7 +137,11 @@ class Config:
     docs: Path
     include: tuple[str, ...] = ("**/*.md",)
     exclude: tuple[str, ...] = ()
+    folders: FolderStyle = FolderStyle.FOLDER
     sync: SyncConfig = field(default_factory=SyncConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "folders", FolderStyle(self.folders))
 
     @property
     def state_dir(self) -> Path:

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from mdsync.config import values
-from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy
+from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy, FolderStyle
 
 CONFIG_FILENAME = "mdsync.yaml"
 
@@ -141,6 +141,11 @@ KEYS: tuple[Key, ...] = (
     )),
     Key("exclude", values.glob_patterns(at_least_one=False), default=(), doc=(
         'Glob patterns, relative to docs, of the included files to leave alone, e.g. ["drafts/**"].',
+    )),
+    Key("folders", values.choice(FolderStyle), default=FolderStyle.FOLDER, doc=(
+        "What a folder of docs without index.md or README.md becomes in Confluence: folder (a",
+        "Confluence folder) or page (an empty page titled after the folder). Folders made before",
+        "keep what they are.",
     )),
     Key("sync.on_conflict", values.choice(ConflictPolicy), default=ConflictPolicy.STOP, init=Written.DEFAULT, doc=(
         "When a page changed on both sides since the last sync:",

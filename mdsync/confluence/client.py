@@ -264,6 +264,38 @@ class ConfluenceClient:
                         return full
         raise Unreachable(f"Could not {what}: Confluence kept failing; nothing was created. Run again later.")
 
+    async def create_folder(self, space_id: str, title: str, parent_id: str | None) -> Page:
+        """Create a Cloud folder, never twice: after a lost answer the parent's children are
+        looked through for it (a folder holds nothing to tell it from another of its title)."""
+        payload: dict[str, Any] = {"spaceId": space_id, "title": title}
+        if parent_id:
+            payload["parentId"] = parent_id
+        what = f"create the folder '{title}'"
+        for attempt in range(self.retry.attempts):
+            try:
+                response = await self.expect("POST", f"{V2}/folders", what=what, json_body=payload, idempotent=False)
+                return page_from(response.json(), "folder")
+            except MaybeSent:
+                await asyncio.sleep(self.retry.backoff(attempt))
+                if parent_id:
+                    landed = await self._child_folder(parent_id, title)
+                    if landed is not None:
+                        log.info("%s: the first attempt landed (folder %s)", what, landed)
+                        return await self.get_page(landed, body=False, kind="folder")
+        raise Unreachable(f"Could not {what}: Confluence kept failing; nothing was created. Run again later.")
+
+    async def _child_folder(self, parent_id: str, title: str) -> str | None:
+        for collection in ("pages", "folders"):  # the parent may be either
+            try:
+                async for item in self.paged(f"{V2}/{collection}/{parent_id}/direct-children",
+                                             what=f"list the children of {parent_id}"):
+                    if item.get("type") == "folder" and str(item.get("title", "")).lower() == title.lower():
+                        return str(item["id"])
+                return None
+            except NotFound:
+                continue
+        return None
+
     async def update_page(self, page: Page, *, title: str, body: str, message: str = "",
                           parent_id: str | None = None) -> Page:
         """Write a new version (version + 1). A lost answer is recognised, not written twice."""
@@ -437,7 +469,7 @@ def attachment_comment(data: bytes) -> str:
 
 
 def _collection(kind: str) -> str:
-    return "blogposts" if kind == "blogpost" else "pages"
+    return {"blogpost": "blogposts", "folder": "folders"}.get(kind, "pages")
 
 
 __all__ = ["ConfluenceClient", "ConfluenceError", "MaybeSent", "attachment_comment"]

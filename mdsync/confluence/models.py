@@ -36,6 +36,7 @@ class Page:
     type: str = "page"
     webui: str | None = None
     position: int | None = None
+    parent_type: str | None = None  # "page" or "folder" (a Cloud folder); None at the space's top
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def page_from(data: dict[str, Any], kind: str = "page") -> Page:
         type=kind,
         webui=(data.get("_links") or {}).get("webui"),
         position=position if isinstance(position, int) else None,
+        parent_type=str(data["parentType"]) if data.get("parentId") and data.get("parentType") else None,
     )
 
 

@@ -74,6 +74,7 @@ class Run:
     root_page: Page | None = None
     remote: dict[str, Page] = field(default_factory=dict)  # the tree under the root page, by id
     outside: dict[str, str] = field(default_factory=dict)  # lower-cased title -> id, pages outside the tree
+    archived: dict[str, Page] = field(default_factory=dict)  # archived pages of the space, by id
     docs: dict[str, LocalDoc] = field(default_factory=dict)
     infos: dict[str, FileInfo] = field(default_factory=dict)
     payloads: dict[str, dict[str, carry.Carried]] = field(default_factory=dict)  # per file, once looked up

@@ -70,6 +70,7 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.CONFLICT: pull.conflict,
     ActionKind.KEEP: _report,
     ActionKind.REMOTE_ONLY: _report,
+    ActionKind.ARCHIVED: _report,
     ActionKind.LOCAL_ONLY: _report,
     ActionKind.SKIP: _skip,
     ActionKind.NOOP: _noop,
@@ -130,7 +131,7 @@ class Engine:
         run.agreed = {} if options.resync else await sides.agreements(run, planner.selector(options.paths))
         run.plan = planner.plan(
             local, sides.remote_for_planner(run), self.state.files, root_id=run.root_id, options=self._options(run),
-            outside_titles=run.outside, unreadable={outcome.path for outcome in unreadable},
+            outside_titles=run.outside, archived=run.archived.keys(), unreadable={outcome.path for outcome in unreadable},
             agreed={path: agreement.entry for path, agreement in run.agreed.items()},
             attachments_changed=sides.changed_attachments(run))
         report.problems.extend(run.plan.problems)

@@ -44,7 +44,7 @@ def folder_moves(local: Mapping[str, Local], remote: Mapping[str, Remote], state
     moves: list[FolderMove] = []
     for path, entry in sorted(state.items(), key=lambda item: item[0].count("/")):
         here, there = local.get(path), remote.get(entry.page_id)
-        if here is None or there is None or entry.kind != "page" or there.parent_id == entry.parent_id:
+        if here is None or there is None or entry.kind == "blogpost" or there.parent_id == entry.parent_id:
             continue
         folder = folder_of(path)
         if not any(other.startswith(folder + "/") for other in local if other != path):

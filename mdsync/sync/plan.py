@@ -21,6 +21,7 @@ from mdsync.vocabulary import (
     ActionKind,
     Change,
     ConflictPolicy,
+    ContentKind,
     DeletePolicy,
     Mode,
     Side,
@@ -106,7 +107,7 @@ class Plan:
 def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
          root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None,
          unreadable: Collection[str] = (), agreed: Mapping[str, FileState] | None = None,
-         attachments_changed: Collection[str] = ()) -> Plan:
+         attachments_changed: Collection[str] = (), archived: Collection[str] = ()) -> Plan:
     """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
 
     ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
@@ -115,6 +116,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     files changed here whose pages changed in Confluence to the very same thing, with the
     state entry that says so: they are in step (an ``agree`` action records it).
     ``attachments_changed``: files whose attachments changed here though their text did not.
+    ``archived``: ids of the space's archived pages (not in the tree, not deleted either).
     """
     result = Plan()
     for path, entry in sorted((agreed or {}).items()):
@@ -127,6 +129,12 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     claimed_remote: set[str] = set(by_page)
     selected = selector(options.only)
     files_under = _files_under(local)
+    taken = {path.lower() for path in (*local, *state, *unreadable)}  # paths in use, case-folded
+    taken |= {folder.lower() + "/" for folder in files_under}  # and their folders
+    taken |= {folder_of(path).lower() + "/" for path in (*local, *state) if not path.endswith("/")}
+    # Folders new in Confluence get their places first: a page moved into one follows it there.
+    new_folders = _new_folder_paths(remote, root_id, by_page, taken)
+    placed = {**by_page, **new_folders}
 
     # Tracked files.
     for path, entry in sorted(state.items()):
@@ -137,7 +145,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         here = local.get(path)
         there = remote.get(entry.page_id)
         result.actions.append(_tracked(path, entry, here, there, local, state, root_id, options,
-                                       path in attachments_changed, by_page, files_under))
+                                       path in attachments_changed, placed, files_under,
+                                       archived_there=there is None and entry.page_id in archived))
 
     # Renamed and moved files keep their page.
     for new_path, old_path in sorted(renames.items()):
@@ -148,7 +157,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         there = remote.get(entry.page_id)
         folder_only = here.md_hash is None  # a folder page with no file: its page keeps title and body
         retitle = here.title != entry.title and not folder_only
-        move = entry.kind == "page" and parent_id_of(here.parent, local, state, root_id) != entry.parent_id
+        move = entry.kind != ContentKind.BLOGPOST and \
+            parent_id_of(here.parent, local, state, root_id) != entry.parent_id
         changed = here.md_hash != entry.md_hash and not folder_only
         if options.mode == "pull":
             result.actions.append(Action("local_only", new_path, entry.page_id, reason="renamed here; push to rename "
@@ -165,7 +175,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     # is adopted, not made twice: one whose version message names the file; else one of the
     # file's title under its parent, adopted only if it holds what the file converts to.
     by_source = {page.source: page for page in remote.values() if page.id not in claimed_remote and page.source}
-    by_place = {(page.title.lower(), page.parent_id): page for page in remote.values()
+    by_place = {(page.kind, page.title.lower(), page.parent_id): page for page in remote.values()
                 if page.id not in claimed_remote}
     adopted: dict[str, str] = {}  # path -> page id, for the files under an adopted page
     new_files = [path for path in local if path not in state and path not in renames and selected(path)]
@@ -190,7 +200,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         if page is None or page.title.lower() != doc.title.lower() or page.id in claimed_remote:
             parent_id = root_id if doc.parent is None else adopted.get(doc.parent) or \
                 _page_of(doc.parent, state, renames)
-            page = by_place.get((doc.title.lower(), parent_id))
+            page = by_place.get((doc.kind, doc.title.lower(), parent_id))
             needs_same_body = True
         if page is not None and page.id not in claimed_remote:
             claimed_remote.add(page.id)
@@ -201,8 +211,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         else:
             result.actions.append(Action("create", path, None, doc.parent))
 
-    # Pages new in Confluence get files, parents first, named after their titles.
-    taken = {path.lower() for path in (*local, *state, *unreadable)}  # paths in use, case-folded
+    # Pages new in Confluence get files, parents first, named after their titles; folders
+    # get directories.
     new_paths: dict[str, str] = {}
     for page in _top_down(remote, root_id):
         if page.id in claimed_remote:
@@ -215,9 +225,14 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             by_page.get(page.parent_id or "") or new_paths.get(page.parent_id or "")
         if page.parent_id != root_id and parent_path is None:
             continue  # under a page that is not in the tree any more
-        folder = folder_of(parent_path) if parent_path else ""
-        path = unique_path(folder, safe_stem(page.title), ".md", taken, page.id)
-        taken.add(path.lower())
+        if page.kind == ContentKind.FOLDER:
+            if page.id not in new_folders:
+                continue
+            path = new_folders[page.id]
+        else:
+            folder = folder_of(parent_path) if parent_path else ""
+            path = unique_path(folder, safe_stem(page.title), ".md", taken, page.id)
+            taken.add(path.lower())
         new_paths[page.id] = path
         if selected(path):
             result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
@@ -228,6 +243,23 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     result.actions = [replace(action, depth=_depth(action, local, new_parents)) for action in result.actions]
     result.actions.sort(key=_order)
     return result
+
+
+def _new_folder_paths(remote: Mapping[str, Remote], root_id: str, by_page: Mapping[str, str],
+                      taken: set[str]) -> dict[str, str]:
+    """Directories for the folders new in Confluence (page id -> ``name/``), parents first."""
+    paths: dict[str, str] = {}
+    for page in _top_down(remote, root_id):
+        if page.kind != ContentKind.FOLDER or page.id in by_page:
+            continue
+        parent_path = None if page.parent_id == root_id else \
+            by_page.get(page.parent_id or "") or paths.get(page.parent_id or "")
+        if page.parent_id != root_id and parent_path is None:
+            continue  # under a page with no file here (yet): it comes with that page
+        path = unique_path(folder_of(parent_path) if parent_path else "", safe_stem(page.title), "/", taken, page.id)
+        taken.add(path.lower())
+        paths[page.id] = path
+    return paths
 
 
 def _files_under(local: Iterable[str]) -> dict[str, int]:
@@ -252,11 +284,11 @@ def _depth(action: Action, local: Mapping[str, Local], new_parents: Mapping[str,
 
 def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
              state: Mapping[str, FileState], root_id: str, options: Options, attachments_changed: bool,
-             by_page: Mapping[str, str], files_under: Mapping[str, int]) -> Action:
+             by_page: Mapping[str, str], files_under: Mapping[str, int], archived_there: bool = False) -> Action:
     local_changed = here is not None and (here.md_hash != entry.md_hash or here.title != entry.title)
     remote_changed = there is not None and (there.version != entry.version or there.parent_id != entry.parent_id)
     action = _decide(path, entry, here, there, local, state, root_id, options, local_changed, remote_changed,
-                     by_page, files_under)
+                     by_page, files_under, archived_there)
     if action.kind == ActionKind.NOOP and attachments_changed:
         # The text is in step but an image or linked file changed here: the page is not.
         local_changed = True
@@ -269,10 +301,11 @@ def _tracked(path: str, entry: FileState, here: Local | None, there: Remote | No
 
 def _decide(path: str, entry: FileState, here: Local | None, there: Remote | None, local: Mapping[str, Local],
             state: Mapping[str, FileState], root_id: str, options: Options, local_changed: bool,
-            remote_changed: bool, by_page: Mapping[str, str], files_under: Mapping[str, int]) -> Action:
+            remote_changed: bool, by_page: Mapping[str, str], files_under: Mapping[str, int],
+            archived_there: bool) -> Action:
     mode = options.mode
     # Blog posts hang under the space, not the tree: they never move.
-    moved_here = here is not None and entry.kind == "page" and \
+    moved_here = here is not None and entry.kind != ContentKind.BLOGPOST and \
         parent_id_of(here.parent, local, state, root_id) != entry.parent_id
     parent = here.parent if here is not None else None
 
@@ -286,6 +319,12 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
         if options.delete == "trash":
             return Action("trash", path, entry.page_id, reason="deleted here")
         return Action("keep", path, entry.page_id, reason="deleted here; the page is kept (sync.delete: keep)")
+    if there is None and archived_there:
+        # Not deleted: the page (or its parent) was archived. The file stays, and is never
+        # pushed as a new page: the archived page keeps its title.
+        return Action(ActionKind.ARCHIVED, path, entry.page_id, parent,
+                      reason="its page was archived in Confluence: the file is kept and not published; restore "
+                             "the page in Confluence to sync it again, or delete the file and run 'mdsync sync'")
     if there is None:  # trashed in Confluence (or moved out of the tree)
         if mode == "push":
             return Action("remote_only", path, entry.page_id, reason="its page was deleted in Confluence; pull to "
@@ -341,8 +380,12 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
 
 def resync_matches(local: Mapping[str, Local], remote: Mapping[str, Remote]) -> dict[str, Remote]:
     """For a resync: the page each file stands for, by title (a space holds one page per title)."""
-    by_title = {page.title.lower(): page for page in remote.values()}
-    return {path: by_title[doc.title.lower()] for path, doc in local.items() if doc.title.lower() in by_title}
+    def key(kind: str, title: str) -> tuple[bool, str]:  # a folder stands for a folder, a file for a page
+        return kind == ContentKind.FOLDER, title.lower()
+
+    by_title = {key(page.kind, page.title): page for page in remote.values()}
+    return {path: by_title[key(doc.kind, doc.title)] for path, doc in local.items()
+            if key(doc.kind, doc.title) in by_title}
 
 
 def _depth_of(path: str, local: Mapping[str, Local]) -> int:
@@ -428,18 +471,30 @@ def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, 
         tracked = state.get(renames.get(path, path))
         return tracked is not None and tracked.title.strip().lower() == local[path].title.strip().lower()
 
-    for first, *others in same_titles((path, doc.title) for path, doc in sorted(local.items())):
+    # A folder's title never clashes with a page's; two folders of one title do clash.
+    pages = [(path, doc.title) for path, doc in sorted(local.items()) if doc.kind != ContentKind.FOLDER]
+    folders = [(path, doc.title) for path, doc in sorted(local.items()) if doc.kind == ContentKind.FOLDER]
+    for first, *others in same_titles(pages):
         for path in others:
             at_fault = [other for other in (first, path) if not keeps_title(other)] or [first, path]
             clashes.append((at_fault, f"'{first}' and '{path}' both have the title '{local[path].title}': titles "
                                       "must be unique in a Confluence space; change one (front matter 'title:' or "
                                       "its heading)."))
+    for first, *others in same_titles(folders):
+        for path in others:
+            at_fault = [other for other in (first, path) if not keeps_title(other)] or [first, path]
+            clashes.append((at_fault, f"'{first}' and '{path}' would be two Confluence folders titled "
+                                      f"'{local[path].title}', which a space does not allow: rename one of them, or "
+                                      "give it an index.md."))
     for path, doc in sorted(local.items()):
+        if doc.kind == ContentKind.FOLDER:
+            continue  # folders outside the tree are not listed; Confluence refuses a clash on create
         key = doc.title.strip().lower()
         tracked = state.get(renames.get(path, path))
         if key in outside and (tracked is None or tracked.page_id != outside[key]):
             clashes.append(([path], f"'{path}' has the title '{doc.title}', which a page outside the synced tree "
-                                    "already uses: rename the file's title or move that page into the tree."))
+                                    "(or an archived page) already uses: rename the file's title or move that page "
+                                    "into the tree."))
     if not options.isolate_problems:
         result.problems.extend(message for _, message in clashes)
         return
@@ -481,6 +536,7 @@ def order(action: Action) -> int:
 
 
 def _order(action: Action) -> tuple[int, int, str]:
-    # Parents before children when creating; children before parents when trashing.
-    depth = action.depth if action.kind != "trash" else -action.path.rstrip("/").count("/")
+    # Parents before children when creating; children before parents when trashing or removing.
+    depth = action.depth if action.kind not in (ActionKind.TRASH, ActionKind.REMOVE_FILE) else \
+        -action.path.rstrip("/").count("/")
     return (order(action), depth, action.path)

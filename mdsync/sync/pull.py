@@ -29,7 +29,7 @@ from mdsync.sync.moves import FolderMove
 from mdsync.sync.push import publish
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, atomic_write, on_writer
-from mdsync.vocabulary import ActionKind, Status, TitleSource
+from mdsync.vocabulary import ActionKind, ContentKind, Status, TitleSource
 
 
 async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | None = None,
@@ -121,12 +121,30 @@ def move_folder(run: Run, move: FolderMove) -> None:
 
 async def pull(run: Run, action: planner.Action) -> Outcome:
     entry = run.state.files[action.path]
+    if entry.kind == ContentKind.FOLDER:
+        return await _folder_changed(run, action, entry)
     pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
     return await write_pulled(run, action.path, pulled, new_path=action.new_path, kind=entry.kind)
 
 
+async def _folder_changed(run: Run, action: planner.Action, entry: FileState) -> Outcome:
+    """A folder renamed in Confluence keeps its directory's name (as a folder page does): the
+    state learns the new title and version."""
+    folder = run.remote[entry.page_id]
+    await on_writer(run.state.record, action.path, replace(entry, title=folder.title, version=folder.version.number,
+                                                           parent_id=folder.parent_id))
+    return Outcome(ActionKind.PULL, action.path, Status.DONE, "the folder changed in Confluence; its directory "
+                   "keeps its name", entry.page_id)
+
+
 async def new_file(run: Run, action: planner.Action) -> Outcome:
     page = run.remote[action.page_id or ""]
+    if page.type == ContentKind.FOLDER:
+        await on_writer((run.root / action.path).mkdir, parents=True, exist_ok=True)
+        await on_writer(run.state.record, action.path, FileState(
+            page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number, md_hash=None,
+            storage_hash="", kind=ContentKind.FOLDER, title_source=TitleSource.FOLDER))
+        return Outcome(ActionKind.NEW_FILE, action.path, Status.DONE, "a folder made in Confluence", page.id)
     run.infos[action.path] = FileInfo(page.title, TitleSource.HEADING, page.type, page.id, None)
     pulled = await fetch_markdown(run, page.id, action.path, page.type)
     outcome = await write_pulled(run, action.path, pulled, kind=page.type)
@@ -138,6 +156,8 @@ async def remove_file(run: Run, action: planner.Action) -> Outcome:
     file = run.root / action.path
     if file.is_file():
         file.unlink()
+    elif action.path.endswith("/") and file.is_dir() and not any(file.iterdir()):
+        file.rmdir()  # a folder's directory, once its files have gone (they go first)
     run.state.forget(action.path)
     return Outcome(ActionKind.REMOVE_FILE, action.path, Status.DONE, "its page was deleted in Confluence",
                    action.page_id)

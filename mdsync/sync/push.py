@@ -26,7 +26,7 @@ from mdsync.sync.files import (
 )
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, on_writer
-from mdsync.vocabulary import ActionKind, Status, TitleSource
+from mdsync.vocabulary import ActionKind, ContentKind, Status, TitleSource
 
 
 async def check_may_add_pages(run: Run) -> None:
@@ -42,6 +42,9 @@ async def check_may_add_pages(run: Run) -> None:
 
 async def publish(run: Run, action: planner.Action, path: str, page: Page | None) -> Outcome:
     """Create or update the page for ``path`` and everything that hangs on it."""
+    info = run.infos.get(path)
+    if info is not None and info.kind == ContentKind.FOLDER:
+        return await publish_folder(run, action, path, page)
     if page is not None and not run.docs[path].has_file:
         return await keep_folder_page(run, action, path, page)
     storage, converted, info, digest = await convert_for_push(run, path)
@@ -82,6 +85,25 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
     remove_conflict_copy(run.root, path)
     warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
     return Outcome(action.kind, path, Status.DONE, f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+
+async def publish_folder(run: Run, action: planner.Action, path: str, folder: Page | None) -> Outcome:
+    """A directory without an index file, as a Cloud folder: made once; it has no body to
+    update, and its title stays the one it has in Confluence."""
+    parent_id = run.page_id(run.docs[path].parent)
+    title = run.infos[path].title
+    if folder is None:
+        assert run.space is not None
+        folder, wrote = await run.client.create_folder(run.space.id, title, parent_id), "created"
+    elif folder.parent_id != parent_id:
+        raise MdsyncError(f"{path} moved here, but Confluence's API cannot move a folder: move the folder "
+                          f"'{folder.title}' in Confluence, or give {path} an index.md to make it a page.")
+    else:
+        wrote = "adopted" if action.kind == ActionKind.ADOPT else "unchanged"
+    await on_writer(run.state.record, path, FileState(
+        page_id=folder.id, title=folder.title, parent_id=parent_id, version=folder.version.number, md_hash=None,
+        storage_hash="", kind=ContentKind.FOLDER, title_source=TitleSource.FOLDER))
+    return Outcome(action.kind, path, Status.DONE, f"{wrote} (a Confluence folder)", folder.id)
 
 
 async def keep_folder_page(run: Run, action: planner.Action, path: str, page: Page) -> Outcome:
@@ -149,7 +171,9 @@ async def create(run: Run, action: planner.Action) -> Outcome:
 
 
 async def adopt(run: Run, action: planner.Action) -> Outcome:
-    return await publish(run, action, action.path, await run.client.get_page(action.page_id or "", body=False))
+    kind = run.remote[action.page_id].type if action.page_id in run.remote else ContentKind.PAGE
+    return await publish(run, action, action.path, await run.client.get_page(action.page_id or "", body=False,
+                                                                               kind=kind))
 
 
 async def update(run: Run, action: planner.Action) -> Outcome:

@@ -9,12 +9,20 @@ resync, which file stands for which page.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from mdsync.confluence.errors import NotFound
-from mdsync.confluence.models import Page
-from mdsync.docs import FileInfo, LocalDoc, file_hash, folder_title, scan, title_of
+from mdsync.confluence.models import Page, Version
+from mdsync.docs import (
+    INDEX_FILES,
+    FileInfo,
+    LocalDoc,
+    file_hash,
+    folder_title,
+    scan,
+    title_of,
+)
 from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
@@ -22,7 +30,7 @@ from mdsync.sync.context import Agreement, Run
 from mdsync.sync.files import compose, convert_file, fetch_markdown, kept_for, restyled
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import FileState, atomic_write
-from mdsync.vocabulary import ActionKind, Status, TitleSource
+from mdsync.vocabulary import ActionKind, ContentKind, FolderStyle, Status, TitleSource
 
 
 def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
@@ -45,11 +53,23 @@ def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
 
 def _info(run: Run, doc: LocalDoc) -> FileInfo:
     entry = run.state.files.get(doc.path)
-    if not doc.has_file:  # a folder page keeps the title its page has
-        return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER, "page", None, None)
+    if not doc.has_file:  # a folder (or a folder's page) keeps the title it has in Confluence
+        return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER,
+                        _folder_kind(run, doc, entry), None, None)
     if entry is not None and entry.md_hash == doc.md_hash:  # unchanged: no need to read it
         return FileInfo(entry.title, TitleSource(entry.title_source), entry.kind, None, None)
     return title_of(run.text(doc.path), doc)
+
+
+def _folder_kind(run: Run, doc: LocalDoc, entry: FileState | None) -> str:
+    """What a directory without an index file stands for: what it stood for before; the page
+    of its index file if that was just deleted (the page stays, as it is); else what
+    ``folders`` says."""
+    if entry is not None:
+        return entry.kind
+    if any(doc.path + name in run.state.files for name in INDEX_FILES):
+        return ContentKind.PAGE
+    return ContentKind.FOLDER if run.config.folders == FolderStyle.FOLDER else ContentKind.PAGE
 
 
 async def read_remote(run: Run) -> None:
@@ -60,13 +80,59 @@ async def read_remote(run: Run) -> None:
         run.site_cache.update(space=run.space, root_page=await _root_page(run))
     run.space, run.root_page = run.site_cache["space"], run.site_cache["root_page"]
     _remember_site(run)
-    listing = await run.client.pages_in_space(run.space.id)
-    if run.root_page.id not in {page.id for page in listing}:
+    # Archived pages are listed too: they are not deleted, and they keep their titles.
+    listing = await run.client.pages_in_space(run.space.id, statuses=("current", "archived"))
+    current = [page for page in listing if page.status == "current"]
+    if run.root_page.id not in {page.id for page in current}:
         run.site_cache.clear()
         raise MdsyncError(f"The page that holds the tree ({run.root_page.title}, id {run.root_page.id}) is no "
                           "longer in the space: restore it, or set 'parent' in mdsync.yaml.")
-    run.remote = _tree(listing, run.root_page.id)
+    run.remote = _tree([*current, *await _folders(run, current)], run.root_page.id)
+    run.archived = {page.id: page for page in listing if page.status == "archived"}
     run.outside = {page.title.lower(): page.id for page in listing if page.id not in run.remote}
+
+
+async def _folders(run: Run, pages: list[Page]) -> list[Page]:
+    """The Cloud folders the pages sit in, up to the tree's root. A listing of pages holds no
+    folders: one this tree made or pulled is known from the state, any other is read once
+    (``GET /folders/{id}``, then its parent if that is a folder too). A tracked folder that no
+    page sits in any more is read, since nothing else says whether it still exists."""
+    known = {entry.page_id: entry for entry in run.state.files.values() if entry.kind == ContentKind.FOLDER}
+    listed = {page.id for page in pages}
+    found: dict[str, Page] = {}
+    missing: set[str] = set()
+
+    async def read(folder_id: str) -> None:
+        try:
+            folder = await run.client.get_page(folder_id, body=False, kind=ContentKind.FOLDER)
+        except NotFound:
+            missing.add(folder_id)
+            return
+        if folder.status == "current":
+            found[folder_id] = folder
+        else:
+            missing.add(folder_id)  # trashed or archived: not in the tree
+
+    def parents_wanted(children: Iterable[Page]) -> set[str]:
+        return {child.parent_id for child in children if child.parent_type == ContentKind.FOLDER and child.parent_id
+                and child.parent_id not in listed and child.parent_id not in found and child.parent_id not in missing}
+
+    wanted = parents_wanted(pages)
+    while wanted:
+        from_state = {folder_id for folder_id in wanted if folder_id in known and not run.options.resync}
+        for folder_id in from_state:
+            found[folder_id] = _folder_from_state(known[folder_id], known)
+        await asyncio.gather(*(read(folder_id) for folder_id in wanted - from_state))
+        wanted = parents_wanted(found[folder_id] for folder_id in wanted if folder_id in found)
+    await asyncio.gather(*(read(folder_id) for folder_id in known if folder_id not in found and
+                           folder_id not in missing))
+    return list(found.values())
+
+
+def _folder_from_state(entry: FileState, known: Mapping[str, FileState]) -> Page:
+    assert entry.parent_id is not None
+    return Page(entry.page_id, entry.title, "", entry.parent_id, "current", Version(entry.version),
+                type=ContentKind.FOLDER, parent_type=ContentKind.FOLDER if entry.parent_id in known else "page")
 
 
 async def read_blog_posts(run: Run) -> None:
@@ -204,6 +270,12 @@ async def resync(run: Run, local: dict[str, planner.Local]) -> None:
             run.state.drop_copies(path)  # an earlier state's copies would mislead the next push
             continue
         page = run.remote[match.id]
+        if page.type == ContentKind.FOLDER:
+            run.state.drop_copies(path)
+            run.state.files[path] = FileState(
+                page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number,
+                md_hash=None, storage_hash="", kind=ContentKind.FOLDER, title_source=TitleSource.FOLDER)
+            continue
         full = await run.client.get_page(page.id, kind=page.type)
         storage, converted, info = convert_file(run, path, remote_body=full.body or "")
         same = full.body is not None and storage_digest(full.body) == storage_digest(storage)

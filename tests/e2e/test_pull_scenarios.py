@@ -94,6 +94,7 @@ def test_a_file_edited_after_an_editor_save_pushes_with_what_the_editor_added(wo
 
 
 def test_a_re_saved_folder_page_stays_a_folder(world: World) -> None:
+    world.configure(folders="page")  # a directory's page, as before Cloud had folders
     world.write("guides/install.md", "# Install\n\nSteps.\n")
     assert world.push().code == 0
     folder_id = world.page_id("guides/")

@@ -33,11 +33,13 @@ def test_first_push_builds_the_tree_with_folders_titles_labels_attachments_and_l
     assert run.code == 0, run
     assert run.report["mode"] == "push" and run.report["counts"] == {"create": 9}
     pages = world.by_title()
+    misc = world.folder(world.page_id("misc/"))  # a directory without an index file: a Cloud folder
+    assert misc["title"] == "misc" and str(misc["parentId"]) == world.home_id
     expected = {
         "Introduction": world.home_id, "Guides": world.home_id, "API Reference": world.home_id,
-        "Operations": world.home_id, "misc": world.home_id,
+        "Operations": world.home_id,
         "Installing mdsync": pages["Guides"]["id"], "auth": pages["API Reference"]["id"],
-        "Runbook": pages["Operations"]["id"], "Notes": pages["misc"]["id"],
+        "Runbook": pages["Operations"]["id"], "Notes": misc["id"],
     }
     for title, parent in expected.items():
         assert title in pages, f"no page '{title}' among {sorted(pages)}"
@@ -86,7 +88,7 @@ def test_a_push_of_many_files_converts_them_in_workers_and_lands_each_page_right
     assert world.stats()["writes"] == 0, writes(world.stats())
 
 
-def test_push_of_one_new_file_in_new_folders_makes_the_folders_pages_too(world: World) -> None:
+def test_push_of_one_new_file_in_new_folders_makes_the_folders_too(world: World) -> None:
     world.write("intro.md", "# Introduction\n\nWelcome.\n")
     assert world.push().code == 0
     world.write("new/deeper/page.md", "# Deep Page\n\nFar down.\n")
@@ -94,5 +96,6 @@ def test_push_of_one_new_file_in_new_folders_makes_the_folders_pages_too(world: 
     assert run.code == 0, run
     assert sorted(run.paths("create")) == ["new/", "new/deeper/", "new/deeper/page.md"]
     pages = world.by_title()
-    assert str(pages["Deep Page"]["parentId"]) == str(pages["deeper"]["id"])
-    assert str(pages["deeper"]["parentId"]) == str(pages["new"]["id"])
+    deeper, new = world.folder(world.page_id("new/deeper/")), world.folder(world.page_id("new/"))
+    assert str(pages["Deep Page"]["parentId"]) == deeper["id"] and pages["Deep Page"]["parentType"] == "folder"
+    assert str(deeper["parentId"]) == new["id"] and str(new["parentId"]) == world.home_id

@@ -324,25 +324,25 @@ def test_jetbrains_safe_write_is_one_update(world: World, watching: Callable[...
 # -- 6-8. new files, renames, deletes ----------------------------------------------------------------------
 
 
-def test_new_file_in_a_new_folder_creates_the_folder_page_and_the_page(world: World,
-                                                                       watching: Callable[..., Watch]) -> None:
+def test_new_file_in_a_new_folder_creates_the_folder_and_the_page(world: World,
+                                                                  watching: Callable[..., Watch]) -> None:
     synced_tree(world)
     watch = watching()
     start = watch.mark()
     world.write("newdir/page.md", "# Brand New Page\n\nWritten while watching.\n")
     watch.action("create", "newdir/page.md", after=start, status="done")
     pages = world.by_title()
-    assert "newdir" in pages and "Brand New Page" in pages, sorted(pages)
-    assert str(pages["newdir"]["parentId"]) == world.home_id
-    assert str(pages["Brand New Page"]["parentId"]) == str(pages["newdir"]["id"])
-    assert "Written while watching." in world.body(pages["Brand New Page"]["id"])
+    assert "Brand New Page" in pages and "newdir" not in pages, sorted(pages)
     state = world.state()
+    folder = world.folder(str(state["newdir/"]["page_id"]))  # a Cloud folder, not an empty page
+    assert folder["title"] == "newdir" and str(folder["parentId"]) == world.home_id
+    assert str(pages["Brand New Page"]["parentId"]) == folder["id"]
+    assert "Written while watching." in world.body(pages["Brand New Page"]["id"])
     assert str(state["newdir/page.md"]["page_id"]) == str(pages["Brand New Page"]["id"])
-    assert str(state["newdir/"]["page_id"]) == str(pages["newdir"]["id"])
     settle()
     created = sorted(event["path"] for event in watch.actions(after=start) if event["action"] == "create")
     assert created == ["newdir/", "newdir/page.md"], watch.describe()
-    assert len(world.pages()) == 8  # home, five pages, the folder page and the new page
+    assert len(world.pages()) == 7  # home, five pages and the new page
 
 
 def test_a_changed_image_is_uploaded_again(world: World, watching: Callable[..., Watch]) -> None:

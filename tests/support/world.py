@@ -67,7 +67,7 @@ class World:
 
     # -- the project folder --
 
-    def configure(self, sync: str = "  max_delete: 50%\n") -> None:
+    def configure(self, sync: str = "  max_delete: 50%\n", folders: str | None = None) -> None:
         (self.root / "mdsync.yaml").write_text(
             "confluence:\n"
             f"  url: {self.url}\n"
@@ -76,6 +76,7 @@ class World:
             f"  token: {DEFAULT_TOKEN}\n"
             "space: DOCS\n"
             "docs: docs\n"
+            + (f"folders: {folders}\n" if folders else "")
             + (f"sync:\n{sync}" if sync else ""),
             encoding="utf-8")
 
@@ -213,6 +214,24 @@ class World:
 
     def trash(self, page_id: str) -> None:
         assert self.api.delete(f"{V2}/pages/{page_id}").status_code == 204
+
+    def create_folder(self, title: str, parent: str | None = None) -> dict[str, Any]:
+        """A colleague makes a folder in the page tree (Cloud's 'Create > Folder')."""
+        payload: dict[str, Any] = {"spaceId": self.space_id, "title": title}
+        if parent:
+            payload["parentId"] = parent
+        response = self.api.post(f"{V2}/folders", json=payload)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def folder(self, folder_id: str) -> dict[str, Any]:
+        response = self.api.get(f"{V2}/folders/{folder_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def move(self, page_id: str, parent: str) -> dict[str, Any]:
+        """A colleague drags the page under another page or a folder in the page tree."""
+        return self.edit(page_id, parent=parent)
 
     def reset_stats(self) -> None:
         assert self.api.delete("/_sandbox/stats").status_code == 200

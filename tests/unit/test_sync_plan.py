@@ -254,3 +254,84 @@ def test_a_run_limited_to_a_file_moved_into_a_new_folder_makes_that_folders_page
     local = {"new/": Local("new/", None, None, "new"), "new/old.md": here("new/old.md", "Old", "new/", "h-old.md")}
     result = plan(local, {"1": Remote("1", "Old", ROOT, 1)}, state, root_id=ROOT, options=Options(only=("new/old.md",)))
     assert [(action.kind, action.path) for action in result.actions] == [("create", "new/"), ("rename", "old.md")]
+
+
+# -- Cloud folders and archived pages ---------------------------------------------------------------
+
+
+def folder_entry(path: str, folder_id: str, title: str, parent_id: str = ROOT) -> FileState:
+    return FileState(page_id=folder_id, title=title, parent_id=parent_id, version=1, md_hash=None, storage_hash="",
+                     kind="folder", title_source="folder")
+
+
+def test_a_page_moved_into_a_folder_made_in_confluence_follows_it_there() -> None:
+    # A colleague made a folder "Runbooks" under the root and moved a.md's page into it.
+    state = {"a.md": synced("a.md", "1", "A")}
+    remote = {"1": Remote("1", "A", "50", 2), "50": Remote("50", "Runbooks", ROOT, 1, kind="folder")}
+    result = plan({"a.md": here("a.md", "A")}, remote, state, root_id=ROOT, options=Options())
+    assert not result.problems
+    by_kind = {action.kind: action for action in result.actions}
+    assert set(by_kind) == {"new_file", "pull"}
+    assert (by_kind["new_file"].path, by_kind["new_file"].page_id) == ("Runbooks/", "50")
+    assert (by_kind["pull"].path, by_kind["pull"].new_path, by_kind["pull"].reason) == \
+        ("a.md", "Runbooks/a.md", "moved in Confluence")
+    assert not result.of("remove_file", "conflict")
+
+
+def test_a_folder_in_step_is_a_noop_and_its_title_never_clashes_with_a_pages() -> None:
+    state = {"setup/": folder_entry("setup/", "50", "setup"), "setup/a.md": synced("setup/a.md", "1", "A", "50"),
+             "other.md": synced("other.md", "2", "setup")}
+    local = {"setup/": Local("setup/", None, None, "setup", kind="folder"),
+             "setup/a.md": here("setup/a.md", "A", "setup/"), "other.md": here("other.md", "setup")}
+    remote = {"50": Remote("50", "setup", ROOT, 1, kind="folder"), "1": Remote("1", "A", "50", 1),
+              "2": Remote("2", "setup", ROOT, 1)}
+    result = plan(local, remote, state, root_id=ROOT, options=Options())
+    assert not result.problems and kinds(result) == {"setup/": "noop", "setup/a.md": "noop", "other.md": "noop"}
+
+
+def test_two_new_folders_of_one_title_stop_the_run() -> None:
+    local = {"a/": Local("a/", None, None, "setup", kind="folder"), "b/": Local("b/", None, None, "setup",
+                                                                                kind="folder"),
+             "a/x.md": here("a/x.md", "X", "a/"), "b/y.md": here("b/y.md", "Y", "b/")}
+    result = plan(local, {}, {}, root_id=ROOT, options=Options())
+    assert result.problems and "two Confluence folders titled 'setup'" in result.problems[0]
+
+
+def test_a_new_local_folder_is_created_before_its_files_and_never_adopts_a_page() -> None:
+    # A page titled "guides" under the root is not the folder "guides/" (and the reverse).
+    local = {"guides/": Local("guides/", None, None, "guides", kind="folder"),
+             "guides/a.md": here("guides/a.md", "A", "guides/")}
+    remote = {"7": Remote("7", "guides", ROOT, 3)}
+    result = plan(local, remote, {}, root_id=ROOT, options=Options())
+    creates = result.of("create")
+    assert [action.path for action in creates] == ["guides/", "guides/a.md"]
+    assert not result.of("adopt")
+    # An unclaimed folder of that title in that place (an earlier run died before recording it) is adopted.
+    remote = {"8": Remote("8", "guides", ROOT, 1, kind="folder")}
+    result = plan(local, remote, {}, root_id=ROOT, options=Options())
+    assert [(action.kind, action.path, action.page_id) for action in result.of("adopt")] == [("adopt", "guides/", "8")]
+
+
+def test_a_folder_trashed_in_confluence_removes_its_directory_after_its_files() -> None:
+    state = {"f/": folder_entry("f/", "50", "f"), "f/a.md": synced("f/a.md", "1", "A", "50")}
+    local = {"f/": Local("f/", None, None, "f", kind="folder"), "f/a.md": here("f/a.md", "A", "f/")}
+    result = plan(local, {}, state, root_id=ROOT, options=Options())
+    assert [(action.kind, action.path) for action in result.actions] == [("remove_file", "f/a.md"),
+                                                                        ("remove_file", "f/")]
+
+
+def test_a_file_whose_page_was_archived_is_kept_and_reported_never_removed_or_recreated() -> None:
+    state = {"p.md": synced("p.md", "1", "Parent"), "p/c.md": synced("p/c.md", "2", "Child", "1")}
+    local = {"p.md": here("p.md", "Parent"), "p/c.md": here("p/c.md", "Child", "p.md")}
+    # The parent was trashed in Confluence; its child was archived with it (Cloud's behaviour).
+    for mode in ("sync", "pull", "push"):
+        result = plan(local, {}, state, root_id=ROOT, options=Options(mode=mode), archived={"2"},
+                      outside_titles={"child": "2"})
+        actions = {action.path: action for action in result.actions}
+        assert actions["p/c.md"].kind == "archived" and "archived in Confluence" in actions["p/c.md"].reason
+        assert actions["p.md"].kind == ("remote_only" if mode == "push" else "remove_file")
+        assert not result.problems  # the archived page's title is the file's own page
+    # A new file taking an archived page's title is refused before anything is written.
+    result = plan({**local, "new.md": here("new.md", "Child")}, {}, {}, root_id=ROOT, options=Options(),
+                  archived={"2"}, outside_titles={"child": "2"})
+    assert any("'new.md'" in problem and "archived" in problem for problem in result.problems)
