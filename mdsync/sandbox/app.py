@@ -25,10 +25,12 @@ from starlette.routing import BaseRoute, Route
 
 from mdsync.errors import MdsyncError
 from mdsync.sandbox import shapes
+from mdsync.sandbox.cql import CqlError, user_filter
 from mdsync.sandbox.editor import ImageSizes, editor_resave, image_size
 from mdsync.sandbox.faults import Faults
 from mdsync.sandbox.middleware import Credentials, SandboxMiddleware, Stats
 from mdsync.sandbox.store import (
+    ATTACHMENT,
     BLOGPOST,
     FOLDER,
     MAX_BODY_BYTES,
@@ -38,6 +40,7 @@ from mdsync.sandbox.store import (
     Content,
     SortKey,
     Store,
+    TextSelection,
     storage_refusal,
 )
 from mdsync.storage.xhtml import StorageParseError
@@ -77,10 +80,13 @@ def _store(request: Request) -> Store:
 
 
 def _require_write(request: Request, space_id: int) -> None:
-    """A user who may only view the space gets Confluence's 403."""
+    """A user who may only view the space may not add to it or change it: v2 answers 404, as
+    its OpenAPI document says of a missing create, update or delete permission; v1 (and the
+    Cloud editor, /_sandbox/.../editor-save) answer 403."""
     sandbox: Sandbox = request.app.state.sandbox
     if _store(request).space(space_id).key.upper() in sandbox.read_only_spaces:
-        raise ApiError(403, "You do not have permission to add or change content in this space")
+        raise ApiError(404 if request.url.path.startswith(V2) else 403,
+                       "You do not have permission to add or change content in this space")
 
 
 def _space_operations(request: Request, space_id: int) -> list[dict[str, str]]:
@@ -449,6 +455,7 @@ async def rename_page(request: Request) -> Response:
     title = data.get("title")
     if not isinstance(title, str):
         raise ApiError(400, "title is required")
+    _require_write(request, _store(request).content(_path_id(request), PAGE).space_id)
     content = _store(request).rename_content(_path_id(request), title, str(data.get("status") or "current"))
     return JSONResponse(_content_json(request, content, single=True, formats=_SINGLE_FORMATS))
 
@@ -598,11 +605,16 @@ async def list_properties(request: Request, kind: str) -> Response:
     return _paged(request, props, shapes.property_json)
 
 
+def _require_property_write(request: Request, kind: str) -> None:
+    _require_write(request, _store(request).property_owner_space(_path_id(request), kind))
+
+
 async def create_property(request: Request, kind: str) -> Response:
     data = await _body(request)
     key = data.get("key")
     if not isinstance(key, str):
         raise ApiError(400, "key is required")
+    _require_property_write(request, kind)
     prop = _store(request).create_property(_path_id(request), kind, key, data.get("value"))
     return JSONResponse(shapes.property_json(prop))
 
@@ -615,6 +627,7 @@ async def get_property(request: Request, kind: str) -> Response:
 async def update_property(request: Request, kind: str) -> Response:
     data = await _body(request)
     version = data.get("version") or {}
+    _require_property_write(request, kind)
     prop = _store(request).update_property(
         _path_id(request), kind, _path_id(request, "property_id"), str(data.get("key")), data.get("value"),
         version.get("number") if isinstance(version, dict) else None,
@@ -624,6 +637,7 @@ async def update_property(request: Request, kind: str) -> Response:
 
 
 async def delete_property(request: Request, kind: str) -> Response:
+    _require_property_write(request, kind)
     _store(request).delete_property(_path_id(request), kind, _path_id(request, "property_id"))
     return Response(status_code=204)
 
@@ -658,6 +672,7 @@ async def v1_add_labels(request: Request) -> Response:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ApiError(400, "Each label needs a name (and a prefix: global, my or team)")
         pairs.append((str(item.get("prefix") or "global"), item["name"]))
+    _require_write(request, _store(request).content(_path_id(request)).space_id)
     labels = _store(request).add_labels(_path_id(request), pairs)
     return JSONResponse({"results": [shapes.label_v1_json(label) for label in labels], "start": 0,
                          "limit": 200, "size": len(labels), "_links": {}})
@@ -667,11 +682,13 @@ async def v1_remove_label_query(request: Request) -> Response:
     name = request.query_params.get("name")
     if not name:
         raise ApiError(400, "Parameter 'name' is required")
+    _require_write(request, _store(request).content(_path_id(request)).space_id)
     _store(request).remove_label(_path_id(request), name)
     return Response(status_code=204)
 
 
 async def v1_remove_label_path(request: Request) -> Response:
+    _require_write(request, _store(request).content(_path_id(request)).space_id)
     _store(request).remove_label(_path_id(request), request.path_params["label"])
     return Response(status_code=204)
 
@@ -713,6 +730,7 @@ async def get_attachment(request: Request) -> Response:
 
 
 async def delete_attachment(request: Request) -> Response:
+    _require_write(request, _store(request).property_owner_space(_path_id(request), ATTACHMENT))
     _store(request).delete_attachment(_path_id(request), purge=_bool(request, "purge"))
     return Response(status_code=204)
 
@@ -765,6 +783,7 @@ async def v1_upload_version(request: Request) -> Response:
     files, comments, minor = await _upload_form(request)
     store = _store(request)
     owner = store.content(_path_id(request))
+    _require_write(request, owner.space_id)
     upload = files[0]
     attachment = store.add_attachment_version(
         _path_id(request, "attachment_id"), upload.data, media_type=upload.content_type,
@@ -832,10 +851,22 @@ async def content_comments(request: Request, kind: str) -> Response:
                   lambda comment: shapes.comment_json(site, comment, owner, body_format))
 
 
+def _require_comment_write(request: Request, content_id: int | None, comment_id: int | None, *,
+                           inline: bool) -> None:
+    """Comments need the space's comment permission, which a view-only user lacks."""
+    store = _store(request)
+    if comment_id is not None:
+        content_id = (store.inline_comment(comment_id) if inline else store.comment(comment_id)).content_id
+    if content_id is not None:
+        _require_write(request, store.content(content_id).space_id)
+
+
 async def create_comment(request: Request) -> Response:
     data = await _body(request)
     target = data.get("pageId") or data.get("blogPostId")
     store = _store(request)
+    _require_comment_write(request, _id_from(target, "pageId"), _id_from(data.get("parentCommentId"),
+                                                                         "parentCommentId"), inline=False)
     comment = store.add_comment(_storage_from(data.get("body"), required=True),
                                 content_id=_id_from(target, "pageId"),
                                 parent_comment_id=_id_from(data.get("parentCommentId"), "parentCommentId"))
@@ -856,17 +887,155 @@ async def update_comment(request: Request) -> Response:
     data = await _body(request)
     version = data.get("version") or {}
     store = _store(request)
+    _require_comment_write(request, None, _path_id(request, "comment_id"), inline=False)
     comment = store.update_comment(_path_id(request, "comment_id"), _storage_from(data.get("body"), required=True),
                                    version.get("number") if isinstance(version, dict) else None)
     return JSONResponse(shapes.comment_json(_site(request), comment, store.content(comment.content_id), "storage"))
 
 
 async def delete_comment(request: Request) -> Response:
+    _require_comment_write(request, None, _path_id(request, "comment_id"), inline=False)
     _store(request).delete_comment(_path_id(request, "comment_id"))
     return Response(status_code=204)
 
 
+# -- inline comments ----------------------------------------------------------------------
+
+_INLINE_STATUSES = ("current", "archived", "trashed", "deleted", "historical", "draft")
+_RESOLUTIONS = ("resolved", "open", "dangling", "reopened")
+
+
+def _values(request: Request, name: str, allowed: Sequence[str]) -> list[str] | None:
+    values = _list(request, name)
+    for value in values or []:
+        if value not in allowed:
+            raise ApiError(400, f"Parameter '{name}' must be among {', '.join(allowed)}; got '{value}'")
+    return values
+
+
+async def content_inline_comments(request: Request, kind: str) -> Response:
+    """The root inline comments of a page or blog post."""
+    body_format = _choice(request, "body-format", ("storage", "atlas_doc_format"))
+    sort = _choice(request, "sort", ("created-date", "-created-date", "modified-date", "-modified-date"),
+                   "created-date") or "created-date"
+    store = _store(request)
+    owner = store.content(_path_id(request), kind)
+    comments = store.inline_comments(owner.id, kind, statuses=_values(request, "status", _INLINE_STATUSES),
+                                     resolutions=_values(request, "resolution-status", _RESOLUTIONS))
+    if sort.startswith("-"):
+        comments = list(reversed(comments))
+    site = _site(request)
+    return _paged(request, comments, lambda comment: shapes.inline_comment_json(site, comment, owner, body_format))
+
+
+def _text_selection(data: dict[str, Any]) -> TextSelection | None:
+    properties = data.get("inlineCommentProperties")
+    if properties is None:
+        return None
+    if not isinstance(properties, dict):
+        raise ApiError(400, "inlineCommentProperties must be an object")
+    text, count, index = (properties.get(name) for name in ("textSelection", "textSelectionMatchCount",
+                                                             "textSelectionMatchIndex"))
+    if not isinstance(text, str) or not all(isinstance(item, int) and not isinstance(item, bool)
+                                            for item in (count, index)):
+        raise ApiError(400, "inlineCommentProperties needs textSelection, textSelectionMatchCount and "
+                            "textSelectionMatchIndex")
+    assert isinstance(count, int) and isinstance(index, int)
+    return TextSelection(text, count, index)
+
+
+async def create_inline_comment(request: Request) -> Response:
+    """A comment on the page's text: its storage gains the marker, its version stays."""
+    data = await _body(request)
+    content_id = _id_from(data.get("pageId") or data.get("blogPostId"), "pageId")
+    parent_id = _id_from(data.get("parentCommentId"), "parentCommentId")
+    _require_comment_write(request, content_id, parent_id, inline=True)
+    store = _store(request)
+    comment = store.add_inline_comment(_storage_from(data.get("body"), required=True), content_id=content_id,
+                                       parent_comment_id=parent_id, selection=_text_selection(data))
+    body = shapes.inline_comment_json(_site(request), comment, store.content(comment.content_id), "storage",
+                                      single=True)
+    return JSONResponse(body, status_code=201, headers={"Location": f"{V2}/inline-comments/{comment.id}"})
+
+
 # -- v1 odds and ends, gateways, admin ----------------------------------------------------
+
+
+async def v1_update_attachment(request: Request) -> Response:
+    """PUT /content/{id}/child/attachment/{attachmentId}: a new name, media type or comment,
+    or another page, for the same file (a new attachment version, current + 1)."""
+    data = await _body(request)
+    store = _store(request)
+    owner = store.content(_path_id(request))
+    attachment_id = _path_id(request, "attachment_id")
+    version = data.get("version")
+    if data.get("type") != "attachment" or str(data.get("id", "")).removeprefix("att") != str(attachment_id) \
+            or not isinstance(version, dict):
+        raise ApiError(400, "The body needs the attachment's id, type 'attachment' and a version")
+    _require_write(request, owner.space_id)
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    extensions = data.get("extensions") if isinstance(data.get("extensions"), dict) else {}
+    container = data.get("container") if isinstance(data.get("container"), dict) else {}
+    attachment = store.update_attachment_properties(
+        attachment_id, content_id=owner.id, version=version.get("number"),
+        title=data.get("title") if isinstance(data.get("title"), str) else None,
+        media_type=metadata.get("mediaType") or extensions.get("mediaType"),
+        comment=metadata.get("comment", extensions.get("comment")),
+        move_to=_id_from(container.get("id"), "container.id"),
+    )
+    return JSONResponse(shapes.attachment_v1_json(_site(request), attachment, store.content(attachment.content_id)))
+
+
+async def v1_search_users(request: Request) -> Response:
+    """GET /search/user: user CQL over the sandbox's users, start/limit paging (at most 100
+    rows a page, the limit echoed as asked, as Cloud does)."""
+    cql = request.query_params.get("cql")
+    if not cql:
+        raise ApiError(400, "The parameter cql is required")
+    try:
+        selects = user_filter(cql)
+    except CqlError as error:
+        raise ApiError(400, f"Could not parse cql : {cql} ({error})") from None
+    start = _int(request.query_params.get("start"), "start", default=0) or 0
+    limit = _int(request.query_params.get("limit"), "limit", default=25)
+    assert limit is not None
+    if start < 0 or limit < 0:
+        raise ApiError(400, "start and limit must not be negative")
+    site = _site(request)
+    users = [shapes.user_v1_json(site)]  # the sandbox has one user: the one it signs in
+    rows = [shapes.user_search_result(site, user) for user in users if selects(user)][start : start + min(limit, 100)]
+    return JSONResponse({"results": rows, "start": start, "limit": limit, "size": len(rows), "totalSize": len(rows),
+                         "cqlQuery": cql, "searchDuration": 1, "_links": {"base": site.base, "context": "/wiki"}})
+
+
+async def v1_content_state(request: Request) -> Response:
+    _choice(request, "status", ("current", "draft", "archived"), "current")
+    return JSONResponse(shapes.content_state_json(_store(request).content_state(_path_id(request))))
+
+
+async def v1_set_content_state(request: Request) -> Response:
+    """Set a page's state by id, or by name and colour (an unknown pair makes a custom state)."""
+    status = _choice(request, "status", ("current", "draft"))
+    if status is None:
+        raise ApiError(400, "The parameter status is required: current or draft")
+    data = await _body(request)
+    store = _store(request)
+    _require_write(request, store.content(_path_id(request)).space_id)
+    state_id = _id_from(data.get("id"), "id")
+    name, color = data.get("name"), data.get("color")
+    if not (name is None or isinstance(name, str)) or not (color is None or isinstance(color, str)):
+        raise ApiError(400, "name and color must be strings")
+    found = store.set_content_state(_path_id(request), status=status, state_id=state_id, name=name, color=color)
+    return JSONResponse(shapes.content_state_json(found))
+
+
+async def v1_remove_content_state(request: Request) -> Response:
+    status = _choice(request, "status", ("current", "draft"), "current") or "current"
+    store = _store(request)
+    _require_write(request, store.content(_path_id(request)).space_id)
+    return JSONResponse(shapes.content_state_json(store.remove_content_state(_path_id(request), status=status)))
+
+
 
 
 async def v1_current_user(request: Request) -> Response:
@@ -1032,6 +1201,7 @@ def _content_routes(collection: str, kind: str) -> list[BaseRoute]:
         Route(base + "/{id}/operations", _guard(content_operations, kind=kind), methods=["GET"]),
         Route(base + "/{id}/attachments", _guard(content_attachments, kind=kind), methods=["GET"]),
         Route(base + "/{id}/footer-comments", _guard(content_comments, kind=kind), methods=["GET"]),
+        Route(base + "/{id}/inline-comments", _guard(content_inline_comments, kind=kind), methods=["GET"]),
     ]
 
 
@@ -1071,12 +1241,20 @@ def routes() -> list[BaseRoute]:
         Route(f"{V2}/attachments", _guard(all_attachments), methods=["GET"]),
         Route(f"{V2}/attachments/{{id}}", _guard(get_attachment), methods=["GET"]),
         Route(f"{V2}/attachments/{{id}}", _guard(delete_attachment), methods=["DELETE"]),
+        Route(f"{V2}/attachments/{{id}}/properties", _guard(list_properties, kind=ATTACHMENT), methods=["GET"]),
+        Route(f"{V2}/attachments/{{id}}/properties", _guard(create_property, kind=ATTACHMENT), methods=["POST"]),
+        *[Route(f"{V2}/attachments/{{id}}/properties/{{property_id}}", _guard(handler, kind=ATTACHMENT),
+                methods=[method])
+          for method, handler in (("GET", get_property), ("PUT", update_property), ("DELETE", delete_property))],
+        Route(f"{V2}/inline-comments", _guard(create_inline_comment), methods=["POST"]),
         Route(f"{V2}/footer-comments", _guard(create_comment), methods=["POST"]),
         Route(f"{V2}/footer-comments/{{comment_id}}", _guard(get_comment), methods=["GET"]),
         Route(f"{V2}/footer-comments/{{comment_id}}", _guard(update_comment), methods=["PUT"]),
         Route(f"{V2}/footer-comments/{{comment_id}}", _guard(delete_comment), methods=["DELETE"]),
         Route(f"{V1}/content/{{id}}/child/attachment", _guard(v1_list_attachments), methods=["GET"]),
         Route(f"{V1}/content/{{id}}/child/attachment", _guard(v1_upload), methods=["POST", "PUT"]),
+        Route(f"{V1}/content/{{id}}/child/attachment/{{attachment_id}}", _guard(v1_update_attachment),
+              methods=["PUT"]),
         Route(f"{V1}/content/{{id}}/child/attachment/{{attachment_id}}/data", _guard(v1_upload_version),
               methods=["POST"]),
         Route(f"{V1}/content/{{id}}/child/attachment/{{attachment_id}}/download", _guard(v1_download),
@@ -1086,6 +1264,10 @@ def routes() -> list[BaseRoute]:
         Route(f"{V1}/content/{{id}}/label", _guard(v1_remove_label_query), methods=["DELETE"]),
         Route(f"{V1}/content/{{id}}/label/{{label}}", _guard(v1_remove_label_path), methods=["DELETE"]),
         Route(f"{V1}/content/{{id}}/move/{{position}}/{{target_id}}", _guard(v1_move_page), methods=["PUT"]),
+        Route(f"{V1}/content/{{id}}/state", _guard(v1_content_state), methods=["GET"]),
+        Route(f"{V1}/content/{{id}}/state", _guard(v1_set_content_state), methods=["PUT"]),
+        Route(f"{V1}/content/{{id}}/state", _guard(v1_remove_content_state), methods=["DELETE"]),
+        Route(f"{V1}/search/user", _guard(v1_search_users), methods=["GET"]),
         Route(f"{V1}/user/current", _guard(v1_current_user), methods=["GET"]),
         Route(f"{V1}/content", v1_gone, methods=["GET", "POST"]),
         Route(f"{V1}/content/{{id}}", v1_gone, methods=["GET", "PUT", "DELETE"]),

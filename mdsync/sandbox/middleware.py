@@ -171,6 +171,11 @@ class SandboxMiddleware:
             scope["mdsync.gateway"] = gateway
 
         is_api = path.startswith(API_PREFIXES)
+        if is_api and path.endswith("/"):
+            # Cloud serves /wiki/api/v2/pages/ as /wiki/api/v2/pages; a redirect built from the
+            # Host header would send a client behind a proxy somewhere else.
+            path = path.rstrip("/")
+            scope = dict(scope, path=path, raw_path=path.encode("utf-8"))
         if is_api and self.faults.active:
             await delay(self.faults)
             if self.faults.roll(self.faults.drop_share):

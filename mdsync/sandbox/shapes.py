@@ -20,9 +20,11 @@ from mdsync.sandbox.store import (
     Attachment,
     Comment,
     Content,
+    InlineComment,
     Label,
     Property,
     Space,
+    StateOfContent,
     Store,
 )
 
@@ -254,6 +256,42 @@ def comment_json(site: Site, comment: Comment, owner: Content, body_format: str 
     if comment.parent_comment_id is not None:
         data["parentCommentId"] = str(comment.parent_comment_id)
     return data
+
+
+def inline_comment_json(site: Site, comment: InlineComment, owner: Content, body_format: str | None, *,
+                        single: bool = False) -> dict[str, Any]:
+    """An inline comment (InlineCommentModel; a listing's rows are PageInlineCommentModel)."""
+    data = comment_json(site, comment, owner, body_format)
+    data["resolutionStatus"] = comment.resolution_status
+    data["properties"] = {"inlineMarkerRef": comment.marker_ref, "inlineOriginalSelection": comment.selection}
+    if single:
+        data["_links"]["base"] = site.base
+    return data
+
+
+def content_state_json(found: StateOfContent) -> dict[str, Any]:
+    """v1's ContentStateResponse: {} before any state; no contentState once it is removed."""
+    data: dict[str, Any] = {}
+    if found.state is not None:
+        data["contentState"] = {"id": found.state.id, "name": found.state.name, "color": found.state.color}
+    if found.last_updated is not None:
+        data["lastUpdated"] = found.last_updated
+    return data
+
+
+def user_search_result(site: Site, user: dict[str, Any]) -> dict[str, Any]:
+    """A user (``user_v1_json``) as a row of v1's /search/user (SearchResult)."""
+    return {
+        "user": user,
+        "title": user["displayName"],
+        "excerpt": "",
+        "url": f"/people/{user['accountId']}",
+        "breadcrumbs": [],
+        "entityType": "user",
+        "iconCssClass": "aui-icon content-type-profile",
+        "lastModified": site.store.created_at,
+        "score": 0.0,
+    }
 
 
 def v2_error(status: int, code: str, title: str) -> dict[str, Any]:

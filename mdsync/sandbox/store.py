@@ -1,7 +1,7 @@
 """SQLite persistence and Confluence's rules for the sandbox.
 
 The store knows nothing about HTTP: it keeps spaces, pages, folders, blog posts, versions, content
-properties, labels, attachments and footer comments, enforces the rules Confluence
+properties, labels, attachments, footer and inline comments and content states, enforces the rules Confluence
 enforces (unique titles, version + 1, trash before purge, well-formed storage), and raises
 :class:`ApiError` with Confluence's own wording when a rule is broken. ``app.py`` turns
 rows into JSON and errors into Confluence's error envelopes.
@@ -24,11 +24,13 @@ from typing import Any
 from lxml import etree
 
 from mdsync.sandbox.entities import NamedEntities, parse_keeping_entities, serialize_keeping_entities
+from mdsync.sandbox.inline import SelectionError, mark_selection
 from mdsync.storage.xhtml import AC, RI, StorageParseError
 
 PAGE = "page"
 BLOGPOST = "blogpost"
 FOLDER = "folder"
+ATTACHMENT = "attachment"  # attachments hold content properties too
 # The kinds that make up a space's content tree (blog posts stand outside it).
 TREE_KINDS = (PAGE, FOLDER)
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -79,7 +81,21 @@ CREATE TABLE IF NOT EXISTS attachment_versions(
 CREATE TABLE IF NOT EXISTS comments(
   id INTEGER PRIMARY KEY, content_id INTEGER NOT NULL, parent_comment_id INTEGER,
   status TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inline_comments(
+  id INTEGER PRIMARY KEY, content_id INTEGER NOT NULL, parent_comment_id INTEGER,
+  status TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,
+  resolution_status TEXT NOT NULL, marker_ref TEXT, selection TEXT);
+CREATE TABLE IF NOT EXISTS custom_states(id INTEGER PRIMARY KEY, name TEXT NOT NULL, color TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS content_states(
+  content_id INTEGER PRIMARY KEY, state_id INTEGER, last_updated TEXT NOT NULL);
 """
+
+# The page statuses ("content states") a space offers out of the box, ids 0 to 3 as Cloud
+# numbers them before a space has its own (markfluence page-status.md, 2026-09). Only
+# "Ready for review"'s colour is recorded; the others are the v1 document's default colours.
+SPACE_STATES = ((0, "Rough draft", "#ffc400"), (1, "In progress", "#2684ff"), (2, "Ready for review", "#57d9a3"),
+                (3, "Verified", "#8777d9"))
+_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 class ApiError(Exception):
@@ -194,6 +210,39 @@ class Comment:
     created_at: str
 
 
+@dataclass(frozen=True)
+class InlineComment(Comment):
+    """A comment on a piece of the page's text, which its storage marks with ``marker_ref``."""
+
+    resolution_status: str
+    marker_ref: str | None
+    selection: str | None
+
+
+@dataclass(frozen=True)
+class TextSelection:
+    """Which text an inline comment is on: the ``index``-th of ``count`` occurrences."""
+
+    text: str
+    count: int
+    index: int
+
+
+@dataclass(frozen=True)
+class ContentState:
+    id: int
+    name: str
+    color: str
+
+
+@dataclass(frozen=True)
+class StateOfContent:
+    """A page's content state (None once removed, or never set) and when it last changed."""
+
+    state: ContentState | None
+    last_updated: str | None
+
+
 def validate_storage(body: str, *, attachment_version: Callable[[str], int | None] | None = None) -> str:
     """Check storage as Confluence does and return it as Confluence would store it.
 
@@ -287,6 +336,8 @@ class Store:
                 self._set_meta("next_id", "65537")
                 self._set_meta("cloud_id", str(uuid.uuid4()))
                 self._set_meta("connection_id", str(uuid.uuid4()))
+            if self._meta("created_at") is None:
+                self._set_meta("created_at", now())
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -325,6 +376,11 @@ class Store:
     @property
     def cloud_id(self) -> str:
         return self._meta("cloud_id") or ""
+
+    @property
+    def created_at(self) -> str:
+        """When the sandbox's site was made (its user's join date, for one)."""
+        return self._meta("created_at") or now()
 
     @property
     def connection_id(self) -> str:
@@ -726,7 +782,8 @@ class Store:
 
     def _purge(self, content_id: int) -> None:
         for table, column in (("versions", "content_id"), ("properties", "content_id"),
-                              ("content_labels", "content_id"), ("comments", "content_id")):
+                              ("content_labels", "content_id"), ("comments", "content_id"),
+                              ("inline_comments", "content_id"), ("content_states", "content_id")):
             self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (content_id,))
         for row in self._db.execute("SELECT id FROM attachments WHERE content_id = ?", (content_id,)).fetchall():
             self._db.execute("DELETE FROM attachment_versions WHERE attachment_id = ?", (row["id"],))
@@ -777,8 +834,14 @@ class Store:
                         value=json.loads(row["value"]), version=row["version"], message=row["message"],
                         created_at=row["created_at"])
 
+    def property_owner_space(self, owner_id: int, kind: str) -> int:
+        """The space of what holds content properties: a page, blog post, or attachment."""
+        if kind == ATTACHMENT:
+            return self.content(self.attachment(owner_id).content_id).space_id
+        return self.content(owner_id, kind).space_id
+
     def properties(self, content_id: int, kind: str, key: str | None = None) -> list[Property]:
-        self.content(content_id, kind)
+        self.property_owner_space(content_id, kind)
         sql, params = "SELECT * FROM properties WHERE content_id = ?", [content_id]
         if key is not None:
             sql += " AND key = ?"
@@ -786,7 +849,7 @@ class Store:
         return [self._property_row(row) for row in self._query(sql + " ORDER BY key", tuple(params))]
 
     def property(self, content_id: int, kind: str, property_id: int) -> Property:
-        self.content(content_id, kind)
+        self.property_owner_space(content_id, kind)
         rows = self._query("SELECT * FROM properties WHERE id = ? AND content_id = ?", (property_id, content_id))
         if not rows:
             raise ApiError(404, f"Cannot find content property with id [{property_id}]")
@@ -795,7 +858,7 @@ class Store:
     def create_property(self, content_id: int, kind: str, key: str, value: Any) -> Property:
         _check_property_key(key)
         with self.transaction() as db:
-            self.content(content_id, kind)
+            self.property_owner_space(content_id, kind)
             if db.execute("SELECT 1 FROM properties WHERE content_id = ? AND key = ?", (content_id, key)).fetchone():
                 raise ApiError(409, f"A content property with key '{key}' already exists on content [{content_id}]")
             property_id = self._new_id()
@@ -975,6 +1038,39 @@ class Store:
             db.execute("UPDATE attachments SET version = ?, title = ? WHERE id = ?", (version, title, attachment_id))
         return self.attachment(attachment_id)
 
+    def update_attachment_properties(self, attachment_id: int, *, content_id: int, version: int | None,
+                                     title: str | None = None, media_type: str | None = None,
+                                     comment: str | None = None, move_to: int | None = None) -> Attachment:
+        """v1's attachment update: a new version of the same file with another name, media type
+        or comment, or on another page or blog post (``move_to``). ``version`` is current + 1."""
+        with self.transaction() as db:
+            existing = self.attachment(attachment_id)
+            if existing.content_id != content_id:
+                raise ApiError(404, f"Cannot find attachment [att{attachment_id}] on content [{content_id}]")
+            if existing.status != "current":
+                raise ApiError(400, f"Attachment [att{attachment_id}] is in the trash")
+            if version != existing.version + 1:
+                raise ApiError(409, f"Version must be incremented on update. Current version is: {existing.version}")
+            owner = existing.content_id if move_to is None else move_to
+            if self.content(owner).type not in (PAGE, BLOGPOST):
+                raise ApiError(403, f"An attachment cannot be moved to content [{owner}]: it is not a page or blog post")
+            new_title = existing.title if title is None else title
+            _check_attachment_name(new_title)
+            if db.execute("SELECT 1 FROM attachments WHERE content_id = ? AND title = ? AND status = 'current'"
+                          " AND id != ?", (owner, new_title, attachment_id)).fetchone():
+                raise ApiError(400, f"Cannot rename or move the attachment: content [{owner}] already has an "
+                                    f"attachment named {new_title}")
+            db.execute(
+                "INSERT INTO attachment_versions(attachment_id, number, data, media_type, comment, minor_edit,"
+                " created_at) SELECT attachment_id, ?, data, ?, ?, minor_edit, ? FROM attachment_versions"
+                " WHERE attachment_id = ? AND number = ?",
+                (version, media_type or existing.media_type, existing.comment if comment is None else comment, now(),
+                 attachment_id, existing.version),
+            )
+            db.execute("UPDATE attachments SET version = ?, title = ?, content_id = ? WHERE id = ?",
+                       (version, new_title, owner, attachment_id))
+        return self.attachment(attachment_id)
+
     def delete_attachment(self, attachment_id: int, *, purge: bool = False) -> None:
         with self.transaction() as db:
             existing = self.attachment(attachment_id)
@@ -1036,6 +1132,136 @@ class Store:
             self.comment(comment_id)
             db.execute("DELETE FROM comments WHERE id = ? OR parent_comment_id = ?", (comment_id, comment_id))
 
+    # -- inline comments ------------------------------------------------------------------
+
+    def _inline_row(self, row: sqlite3.Row) -> InlineComment:
+        return InlineComment(**{name: row[name] for name in InlineComment.__dataclass_fields__})
+
+    def inline_comment(self, comment_id: int) -> InlineComment:
+        rows = self._query("SELECT * FROM inline_comments WHERE id = ?", (comment_id,))
+        if not rows:
+            raise ApiError(404, f"Cannot find inline comment with id [{comment_id}]")
+        return self._inline_row(rows[0])
+
+    def inline_comments(self, content_id: int, kind: str, *, statuses: list[str] | None = None,
+                        resolutions: list[str] | None = None) -> list[InlineComment]:
+        """The root inline comments of a page or blog post (replies hang under them)."""
+        self.content(content_id, kind)
+        sql, params = "SELECT * FROM inline_comments WHERE content_id = ? AND parent_comment_id IS NULL", [content_id]
+        for column, values in (("status", statuses or ["current"]), ("resolution_status", resolutions)):
+            if values:
+                sql += f" AND {column} IN ({','.join('?' * len(values))})"
+                params += values
+        return [self._inline_row(row) for row in self._query(sql + " ORDER BY id", tuple(params))]
+
+    def add_inline_comment(self, body: str, *, content_id: int | None = None, parent_comment_id: int | None = None,
+                           selection: TextSelection | None = None) -> InlineComment:
+        """A comment on the page's text. A top-level one marks its selection in the page's
+        storage in place, without a new version, as Cloud does; a reply marks nothing."""
+        stored = validate_storage(body)
+        with self.transaction() as db:
+            if parent_comment_id is not None:
+                content_id, selection = self.inline_comment(parent_comment_id).content_id, None
+            elif content_id is None or selection is None:
+                raise ApiError(400, "A top-level inline comment needs a pageId or blogPostId and "
+                                    "inlineCommentProperties (the text to highlight)")
+            owner = self.content(content_id)
+            if owner.type not in (PAGE, BLOGPOST) or owner.status != "current":
+                raise ApiError(404, f"Cannot find a page or blog post with id [{content_id}]")
+            ref = None
+            if selection is not None:
+                ref = str(uuid.uuid4())
+                self._mark_in_place(owner, selection, ref)
+            comment_id = self._new_id()
+            db.execute(
+                "INSERT INTO inline_comments(id, content_id, parent_comment_id, status, version, body, created_at,"
+                " resolution_status, marker_ref, selection) VALUES (?, ?, ?, 'current', 1, ?, ?, 'open', ?, ?)",
+                (comment_id, content_id, parent_comment_id, stored, now(), ref,
+                 selection.text if selection is not None else None),
+            )
+        return self.inline_comment(comment_id)
+
+    def _mark_in_place(self, owner: Content, selection: TextSelection, ref: str) -> None:
+        try:
+            marked = mark_selection(owner.body, selection.text, selection.index, selection.count, ref)
+        except SelectionError as error:
+            raise ApiError(400, str(error)) from None
+        self._db.execute("UPDATE versions SET body = ? WHERE content_id = ? AND number = ?",
+                         (marked, owner.id, owner.version))
+
+    # -- content states (the status lozenge beside a page's title) ------------------------
+
+    def _stateful(self, content_id: int) -> Content:
+        found = self.content(content_id)
+        if found.type not in (PAGE, BLOGPOST) or found.status in ("trashed", "deleted"):
+            raise ApiError(404, f"Cannot find content with id [{content_id}]")
+        return found
+
+    def content_state(self, content_id: int) -> StateOfContent:
+        self._stateful(content_id)
+        rows = self._query("SELECT state_id, last_updated FROM content_states WHERE content_id = ?", (content_id,))
+        if not rows:
+            return StateOfContent(None, None)
+        state_id = rows[0]["state_id"]
+        return StateOfContent(self._known_state(state_id) if state_id is not None else None, rows[0]["last_updated"])
+
+    def set_content_state(self, content_id: int, *, status: str, state_id: int | None, name: str | None,
+                          color: str | None) -> StateOfContent:
+        """Set the page's state; on the current page that publishes a new version, same body."""
+        with self.transaction() as db:
+            content = self._stateful(content_id)
+            state = self._known_state(state_id) if state_id is not None else self._state_by_name(name, color)
+            db.execute("INSERT OR REPLACE INTO content_states(content_id, state_id, last_updated) VALUES (?, ?, ?)",
+                       (content_id, state.id, now()))
+            if status == "current":
+                self._republish(content)
+        return self.content_state(content_id)
+
+    def remove_content_state(self, content_id: int, *, status: str) -> StateOfContent:
+        """Clear the state (a new version too, when there was one); its time is kept."""
+        with self.transaction() as db:
+            content = self._stateful(content_id)
+            if self.content_state(content_id).state is not None:
+                db.execute("UPDATE content_states SET state_id = NULL, last_updated = ? WHERE content_id = ?",
+                           (now(), content_id))
+                if status == "current":
+                    self._republish(content)
+        return self.content_state(content_id)
+
+    def _known_state(self, state_id: int) -> ContentState:
+        for known_id, name, color in SPACE_STATES:
+            if known_id == state_id:
+                return ContentState(known_id, name, color)
+        rows = self._query("SELECT * FROM custom_states WHERE id = ?", (state_id,))
+        if not rows:
+            raise ApiError(404, f"Content state with {state_id} id does not exist, or is disabled")
+        return ContentState(rows[0]["id"], rows[0]["name"], rows[0]["color"])
+
+    def _state_by_name(self, name: str | None, color: str | None) -> ContentState:
+        """An existing state of that exact name and colour, or a new custom one, as Cloud does."""
+        if not name:
+            raise ApiError(400, "A content state needs an id, or a name and a color")
+        if len(name) > 20:
+            raise ApiError(400, "Name must be less than or exactly 20 characters")
+        if not color or not _HEX_COLOR.match(color):
+            raise ApiError(400, "color in body of content state must be a 6 hex digit color like #04df03!")
+        known = [ContentState(*item) for item in SPACE_STATES]
+        known += [ContentState(row["id"], row["name"], row["color"]) for row in self._query("SELECT * FROM custom_states")]
+        for state in known:
+            if state.name == name and state.color.lower() == color.lower():
+                return state
+        state_id = self._new_id()
+        self._db.execute("INSERT INTO custom_states(id, name, color) VALUES (?, ?, ?)", (state_id, name, color.lower()))
+        return ContentState(state_id, name, color.lower())
+
+    def _republish(self, content: Content) -> None:
+        """A new version with the same title and body (what a state change makes)."""
+        version = content.version + 1
+        self._db.execute(
+            "INSERT INTO versions(content_id, number, title, body, message, minor_edit, created_at)"
+            " VALUES (?, ?, ?, ?, '', 0, ?)", (content.id, version, content.title, content.body, now()))
+        self._db.execute("UPDATE content SET version = ? WHERE id = ?", (version, content.id))
+
 
 def _check_title_length(title: str) -> None:
     if len(title) > 255:
@@ -1075,6 +1301,7 @@ def _media_type(filename: str, given: str | None) -> str:
 
 
 __all__ = [
-    "ApiError", "Attachment", "BLOGPOST", "Comment", "Content", "FOLDER", "Label", "PAGE", "Property", "Space",
-    "Store", "TREE_KINDS", "validate_storage", "storage_refusal", "normalize_label", "now",
+    "ATTACHMENT", "ApiError", "Attachment", "BLOGPOST", "Comment", "Content", "ContentState", "FOLDER",
+    "InlineComment", "Label", "PAGE", "Property", "SPACE_STATES", "Space", "StateOfContent", "Store", "TREE_KINDS",
+    "TextSelection", "validate_storage", "storage_refusal", "normalize_label", "now",
 ]

@@ -50,6 +50,16 @@ def _fix_body_one_of(node: Any) -> None:
             _fix_body_one_of(value)
 
 
+def _fix_attachment_id_pattern(raw: dict[str, Any]) -> None:
+    """One attachment-id parameter's pattern lost its brackets: '(att)?0-9+' for '(att)?[0-9]+'."""
+    for item in raw["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                if parameter.get("name") == "attachment-id" and schema.get("pattern") == "(att)?0-9+":
+                    schema["pattern"] = "(att)?[0-9]+"
+
+
 @dataclass
 class Document:
     name: str
@@ -68,6 +78,7 @@ def _document(filename: str, server_path: str) -> Document:
     raw = json.loads((SPEC_DIR / filename).read_text(encoding="utf-8"))
     raw["servers"] = [{"url": HOST + server_path}]
     _fix_body_one_of(raw)
+    _fix_attachment_id_pattern(raw)
     api = OpenAPI(SchemaPath.from_dict(raw), config=Config(spec_validator_cls=None))
     operations = []
     for template, item in raw["paths"].items():
