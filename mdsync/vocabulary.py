@@ -60,6 +60,14 @@ class FolderStyle(StrEnum):
     PAGE = "page"  # an empty page titled after the directory (Data Center has no folders)
 
 
+class HomePage(StrEnum):
+    """Whether the docs folder's index file may write the space's home page (home_page), when
+    the tree hangs under it (no parent set)."""
+
+    KEEP = "keep"  # a run that would write it stops and says so
+    WRITE = "write"
+
+
 class ContentKind(StrEnum):
     """The kinds of content a file or directory of the tree stands for."""
 
@@ -76,6 +84,7 @@ class TitleSource(StrEnum):
     HEADING_KEPT = "heading_kept"  # a later H1, which stays in the body
     FILENAME = "filename"
     FOLDER = "folder"  # an index file without H1, or a folder with no file
+    TREE_ROOT = "tree_root"  # the docs folder's own index file: the body of the page holding the tree, which keeps its title
 
 
 class Status(StrEnum):

@@ -33,6 +33,11 @@ def sync_options(command: Any) -> Any:
     return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
 
 
+def allow_home_option(command: Any) -> Any:
+    return click.option("--allow-home", is_flag=True,
+                        help="Let the docs folder's index.md write the space's home page (as home_page: write).")(command)
+
+
 def delete_option(command: Any) -> Any:
     return click.option("--delete", is_flag=True,
                         help="Trash the pages of deleted files (as sync.delete: trash).")(command)
@@ -41,7 +46,7 @@ def delete_option(command: Any) -> Any:
 def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, dry_run: bool = False,
              as_json: bool = False, force: bool = False, delete: bool = False,
              on_conflict: ConflictPolicy | None = None, resync: bool = False, check: bool = False,
-             status: bool = False) -> None:
+             status: bool = False, allow_home: bool = False) -> None:
     """One run of the engine, its report shown (a live progress line on a terminal), its exit code."""
     from mdsync.cli.output import LiveProgress, show
     from mdsync.config import load_config
@@ -55,7 +60,8 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
     console = Console(highlight=False, log_path=False)
     progress = None if as_json or not console.is_terminal else LiveProgress(console)
     options = RunOptions(mode=mode, dry_run=dry_run, force=force, delete=DeletePolicy.TRASH if delete else None,
-                         on_conflict=on_conflict, paths=relative, resync=resync, check=check, status=status)
+                         on_conflict=on_conflict, paths=relative, resync=resync, check=check, status=status,
+                         allow_home=allow_home)
 
     async def go() -> Any:
         cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)

@@ -71,7 +71,8 @@ def run_demo(console: Console, *, serve: bool = False, port: int | None = None, 
         with BackgroundServer(create_sandbox(spaces=("DOCS",)), port=port) as server:
             (work / "mdsync.yaml").write_text(
                 f"confluence:\n  url: {server.url}\n  auth: token\n  email: {DEFAULT_EMAIL}\n  token: {DEFAULT_TOKEN}\n"
-                "space: DOCS\ndocs: docs\n", encoding="utf-8")
+                # The sandbox's home page is the demo's own: the docs' index.md may be its body.
+                "space: DOCS\ndocs: docs\nhome_page: write\n", encoding="utf-8")
             config = parse_config((work / "mdsync.yaml").read_text(encoding="utf-8"), root=work, environ={})
 
             def sync(mode: str, **options: object) -> Report:

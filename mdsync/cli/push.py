@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from mdsync.cli.common import config_option, delete_option, run_sync, sync_options
+from mdsync.cli.common import (
+    allow_home_option,
+    config_option,
+    delete_option,
+    run_sync,
+    sync_options,
+)
 from mdsync.vocabulary import Mode
 
 
@@ -15,7 +21,9 @@ from mdsync.vocabulary import Mode
 @sync_options
 @click.option("--force", is_flag=True, help="Overwrite pages that changed in Confluence since the last sync.")
 @delete_option
+@allow_home_option
 def push(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool, force: bool,
-         delete: bool) -> None:
+         delete: bool, allow_home: bool) -> None:
     """Publish changed files to Confluence (all, or the PATHS given)."""
-    run_sync(Mode.PUSH, config_path, paths, dry_run=dry_run, as_json=as_json, force=force, delete=delete)
+    run_sync(Mode.PUSH, config_path, paths, dry_run=dry_run, as_json=as_json, force=force, delete=delete,
+             allow_home=allow_home)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from mdsync.cli.common import config_option, delete_option, run_sync, sync_options
+from mdsync.cli.common import (
+    allow_home_option,
+    config_option,
+    delete_option,
+    run_sync,
+    sync_options,
+)
 from mdsync.vocabulary import ConflictPolicy, Mode
 
 
@@ -18,8 +24,9 @@ from mdsync.vocabulary import ConflictPolicy, Mode
 @delete_option
 @click.option("--resync", is_flag=True, help="Rebuild .mdsync/state.json from Confluence and the files first.")
 @click.option("--check", is_flag=True, help="Change nothing; exit 4 if the two sides are out of step (for CI).")
+@allow_home_option
 def sync(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool, on_conflict: str | None,
-         delete: bool, resync: bool, check: bool) -> None:
+         delete: bool, resync: bool, check: bool, allow_home: bool) -> None:
     """Both directions in one run: push what changed here, pull what changed in Confluence."""
     run_sync(Mode.SYNC, config_path, paths, dry_run=dry_run, as_json=as_json, delete=delete, resync=resync,
-             on_conflict=ConflictPolicy(on_conflict) if on_conflict else None, check=check)
+             on_conflict=ConflictPolicy(on_conflict) if on_conflict else None, check=check, allow_home=allow_home)

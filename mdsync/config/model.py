@@ -12,7 +12,13 @@ from mdsync.config import schema
 from mdsync.config.schema import ATLASSIAN_GATEWAY, CONFIG_FILENAME, ENV_EMAIL, ENV_URL
 from mdsync.config.values import MASK
 from mdsync.errors import ConfigError
-from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy, FolderStyle
+from mdsync.vocabulary import (
+    AuthMode,
+    ConflictPolicy,
+    DeletePolicy,
+    FolderStyle,
+    HomePage,
+)
 
 
 class Secret:
@@ -138,10 +144,12 @@ class Config:
     include: tuple[str, ...] = ("**/*.md",)
     exclude: tuple[str, ...] = ()
     folders: FolderStyle = FolderStyle.FOLDER
+    home_page: HomePage = HomePage.KEEP
     sync: SyncConfig = field(default_factory=SyncConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folders", FolderStyle(self.folders))
+        object.__setattr__(self, "home_page", HomePage(self.home_page))
 
     @property
     def state_dir(self) -> Path:

@@ -14,7 +14,13 @@ from enum import Enum
 from typing import Any
 
 from mdsync.config import values
-from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy, FolderStyle
+from mdsync.vocabulary import (
+    AuthMode,
+    ConflictPolicy,
+    DeletePolicy,
+    FolderStyle,
+    HomePage,
+)
 
 CONFIG_FILENAME = "mdsync.yaml"
 
@@ -146,6 +152,11 @@ KEYS: tuple[Key, ...] = (
         "What a folder of docs without index.md or README.md becomes in Confluence: folder (a",
         "Confluence folder) or page (an empty page titled after the folder). Folders made before",
         "keep what they are.",
+    )),
+    Key("home_page", values.choice(HomePage), default=HomePage.KEEP, doc=(
+        "The docs folder's own index.md (or README.md) is the body of the page that holds the tree.",
+        "When that is the space's home page (parent: null): keep (a run that would overwrite it",
+        "stops and says so; --allow-home allows it once) or write.",
     )),
     Key("sync.on_conflict", values.choice(ConflictPolicy), default=ConflictPolicy.STOP, init=Written.DEFAULT, doc=(
         "When a page changed on both sides since the last sync:",

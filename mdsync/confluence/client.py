@@ -305,7 +305,7 @@ class ConfluenceClient:
             "body": {"representation": "storage", "value": body},
             "version": {"number": number, "message": message},
         }
-        if page.type == "page":
+        if page.type == "page" and (parent_id or page.parent_id):  # a space's home page has no parent
             payload["parentId"] = parent_id or page.parent_id
         what = f"update the page '{title}'"
         try:

@@ -107,6 +107,17 @@ def error_for(response: httpx.Response, *, what: str, gateway: str | None = None
     if status == 403:
         return PermissionDenied(f"Confluence denied permission to {what}: ask a space admin for the needed "
                                 f"permission{f' ({detail})' if detail else ''}.", status)
+    try:
+        writing = response.request.method in ("POST", "PUT", "DELETE")
+    except RuntimeError:  # a response made without a request (tests)
+        writing = False
+    if status == 404 and writing and "permission" in detail.lower() and "not exist" not in detail.lower():
+        # v2 answers a missing add/edit/delete permission with a 404 (Atlassian's OpenAPI document).
+        return PermissionDenied(f"Confluence denied permission to {what} ({detail}): ask a space admin for the "
+                                "permission to add and edit pages.", status)
+    if status == 404 and writing and detail in ("", "Not Found"):
+        return NotFound(f"Confluence answered 'not found' to {what}: the page may have been deleted, or your "
+                        "account may not edit it (Cloud answers a missing permission so); check both.", status)
     if status == 404:
         if detail in ("", "Not Found"):
             # Confluence Cloud answers a bare 404 to v2 requests without valid credentials.

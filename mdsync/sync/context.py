@@ -38,6 +38,7 @@ class RunOptions:
     check: bool = False  # change nothing; out of step -> exit 4
     status: bool = False  # change nothing; report each file's state
     isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
+    allow_home: bool = False  # the docs folder's index file may write the space's home page (--allow-home)
 
     @property
     def read_only(self) -> bool:
@@ -75,6 +76,8 @@ class Run:
     remote: dict[str, Page] = field(default_factory=dict)  # the tree under the root page, by id
     outside: dict[str, str] = field(default_factory=dict)  # lower-cased title -> id, pages outside the tree
     archived: dict[str, Page] = field(default_factory=dict)  # archived pages of the space, by id
+    root_listed: Page | None = None  # the page holding the tree, as this run's listing has it
+    root_file: str | None = None  # the docs folder's own index file, the body of that page
     docs: dict[str, LocalDoc] = field(default_factory=dict)
     infos: dict[str, FileInfo] = field(default_factory=dict)
     payloads: dict[str, dict[str, carry.Carried]] = field(default_factory=dict)  # per file, once looked up
@@ -106,6 +109,8 @@ class Run:
         return entry.page_id
 
     def remote_page(self, action: planner.Action) -> Page:
+        if self.root_listed is not None and action.page_id == self.root_listed.id:
+            return self.root_listed
         page = self.remote.get(action.page_id or "")
         if page is None:
             raise MdsyncError(f"The page for {action.path} is no longer in the tree in Confluence.")

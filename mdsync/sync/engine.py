@@ -26,7 +26,7 @@ from mdsync.sync.files import compose, fetch_markdown, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
 from mdsync.sync.state import State, after_queued_writes, on_writer
-from mdsync.vocabulary import ActionKind, Mode, Status
+from mdsync.vocabulary import ActionKind, HomePage, Mode, Status
 
 
 async def _agree(run: Run, action: planner.Action) -> Outcome:
@@ -116,6 +116,7 @@ class Engine:
         if not run.root.is_dir():
             raise MdsyncError(f"The docs folder {run.root} does not exist: create it or set 'docs' in mdsync.yaml.")
         local, unreadable = await self._read_sides(run)
+        sides.place_root_file(run, local)
         if options.resync:
             await sides.resync(run, local)
         moves = [] if options.mode == Mode.PUSH or options.paths else \
@@ -128,10 +129,12 @@ class Engine:
                                            "moved in Confluence", new_path=move.new_folder + "/"))
         if moves and not options.read_only:
             local, unreadable = await asyncio.to_thread(sides.read_local, run)  # the plan sees the new layout
+            sides.place_root_file(run, local)
         run.agreed = {} if options.resync else await sides.agreements(run, planner.selector(options.paths))
         run.plan = planner.plan(
             local, sides.remote_for_planner(run), self.state.files, root_id=run.root_id, options=self._options(run),
-            outside_titles=run.outside, archived=run.archived.keys(), unreadable={outcome.path for outcome in unreadable},
+            outside_titles=run.outside, archived=run.archived.keys(), root=sides.root_for_planner(run),
+            unreadable={outcome.path for outcome in unreadable},
             agreed={path: agreement.entry for path, agreement in run.agreed.items()},
             attachments_changed=sides.changed_attachments(run))
         report.problems.extend(run.plan.problems)
@@ -167,7 +170,9 @@ class Engine:
             mode=options.mode, on_conflict=options.on_conflict or settings.on_conflict,
             delete=options.delete or settings.delete, max_delete_share=settings.max_delete_share,
             max_delete_count=settings.max_delete_count, force=options.force, only=options.paths,
-            isolate_problems=options.isolate_problems)
+            isolate_problems=options.isolate_problems, root_file=run.root_file,
+            root_file_allowed=self.config.parent is not None or self.config.home_page == HomePage.WRITE
+            or options.allow_home)
 
     async def _execute(self, run: Run, report: Report) -> None:
         failed_parents: set[str] = set()

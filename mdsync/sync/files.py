@@ -211,6 +211,8 @@ def compose(run: Run, path: str, markdown: str, title: str) -> tuple[str, TitleS
             markdown = body[: len(body) - len(body.lstrip("\n"))] + markdown if front.raw else markdown
         except MdsyncError:
             front = FrontMatter()
+    if source == TitleSource.TREE_ROOT:
+        return join_front_matter(front, markdown), source  # the page holding the tree keeps its own title
     if source == TitleSource.FRONT_MATTER or front.title:
         return join_front_matter(with_updates(front, title=title), markdown), TitleSource.FRONT_MATTER
     if source == TitleSource.HEADING_KEPT:

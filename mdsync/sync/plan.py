@@ -62,6 +62,8 @@ class Options:
     force: bool = False  # push: overwrite pages changed in Confluence
     only: tuple[str, ...] = ()  # limit to these paths (and folders)
     isolate_problems: bool = False  # skip the files at fault instead of stopping the run (watch)
+    root_file: str | None = None  # the docs folder's own index file: the body of the root page
+    root_file_allowed: bool = True  # False: writing it would overwrite the space's home page, not asked for
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class Plan:
 def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState], *,
          root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None,
          unreadable: Collection[str] = (), agreed: Mapping[str, FileState] | None = None,
-         attachments_changed: Collection[str] = (), archived: Collection[str] = ()) -> Plan:
+         attachments_changed: Collection[str] = (), archived: Collection[str] = (),
+         root: Remote | None = None) -> Plan:
     """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
 
     ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
@@ -117,12 +120,23 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     state entry that says so: they are in step (an ``agree`` action records it).
     ``attachments_changed``: files whose attachments changed here though their text did not.
     ``archived``: ids of the space's archived pages (not in the tree, not deleted either).
+    ``root``: the root page itself, whose body ``options.root_file`` is.
     """
     result = Plan()
     for path, entry in sorted((agreed or {}).items()):
         result.actions.append(Action(ActionKind.AGREE, path, entry.page_id,
                                      reason="already the same here and in Confluence"))
     state = {**state, **(agreed or {})}
+    # The file of the root page (tracked as such, or the docs folder's index file) is planned
+    # on its own: the root page is never created, moved, retitled or trashed.
+    root_paths = {path for path, entry in state.items() if entry.page_id == root_id}
+    if options.root_file is not None:
+        root_paths.add(options.root_file)
+    for path in sorted(root_paths):
+        if path not in unreadable and selector(options.only)(path):
+            result.actions.append(_root_action(path, state.get(path), local.get(path), root, root_id, options, result))
+    local = {path: doc for path, doc in local.items() if path not in root_paths}
+    state = {path: entry for path, entry in state.items() if path not in root_paths}
     by_page = {entry.page_id: path for path, entry in state.items()}
     renames = _renames(local, {path: entry for path, entry in state.items() if path not in unreadable}, remote)
     renamed_from = {old for old in renames.values()}
@@ -245,6 +259,38 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     return result
 
 
+def _root_action(path: str, entry: FileState | None, here: Local | None, root: Remote | None, root_id: str,
+                 options: Options, result: Plan) -> Action:
+    if entry is None:
+        if options.mode == "pull":
+            return Action(ActionKind.LOCAL_ONLY, path, root_id, reason="new here; push to write it as the body of "
+                          "the page that holds the tree")
+        if not options.root_file_allowed:
+            result.problems.append(f"{path} is the body of the page that holds the tree, here the space's home page "
+                                   f"'{root.title if root else root_id}': run again with --allow-home to overwrite it "
+                                   "(or set home_page: write in mdsync.yaml), or set 'parent' in mdsync.yaml.")
+        return Action(ActionKind.ADOPT, path, root_id, reason="the body of the page that holds the tree")
+    if here is None:
+        return Action(ActionKind.FORGET, path, root_id, reason="deleted here; the page that holds the tree stays "
+                      "as it is")
+    local_changed = here.md_hash != entry.md_hash
+    remote_changed = root is not None and root.version != entry.version
+    changes = frozenset([Change.HERE] * local_changed + [Change.THERE] * remote_changed)
+    mode = options.mode
+    if local_changed and not remote_changed:
+        action = Action(ActionKind.LOCAL_ONLY, path, root_id, reason="changed here; push to publish") \
+            if mode == "pull" else Action(ActionKind.UPDATE, path, root_id)
+    elif remote_changed and not local_changed:
+        action = Action(ActionKind.PULL, path, root_id, reason="changed in Confluence") if mode != "push" else \
+            Action(ActionKind.UPDATE, path, root_id, reason="overwrites the Confluence change") if options.force \
+            else Action(ActionKind.REMOTE_ONLY, path, root_id, reason="changed in Confluence; pull to get it")
+    elif local_changed:
+        action = _changed_on_both_sides(path, root_id, None, options)
+    else:
+        action = Action(ActionKind.NOOP, path, root_id)
+    return replace(action, changes=changes)
+
+
 def _new_folder_paths(remote: Mapping[str, Remote], root_id: str, by_page: Mapping[str, str],
                       taken: set[str]) -> dict[str, str]:
     """Directories for the folders new in Confluence (page id -> ``name/``), parents first."""
@@ -365,17 +411,23 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
                               move=moved_here)
             return Action("remote_only", path, entry.page_id, parent, reason="changed in Confluence; pull to get it")
         return Action("pull", path, entry.page_id, parent, reason="changed in Confluence")
-    # Changed on both sides.
+    return _changed_on_both_sides(path, entry.page_id, parent, options, moved_here)
+
+
+def _changed_on_both_sides(path: str, page_id: str, parent: str | None, options: Options,
+                           moved_here: bool = False) -> Action:
+    """What the policy says for a file changed here and in Confluence since the last sync."""
+    mode = options.mode
     if mode == "push" and (options.force or options.on_conflict == "local"):
-        return Action("update", path, entry.page_id, parent, reason="overwrites the Confluence change",
+        return Action("update", path, page_id, parent, reason="overwrites the Confluence change",
                       move=moved_here)
     if mode != "push" and options.on_conflict == "local":
-        return Action("update", path, entry.page_id, parent, reason="local wins (on_conflict: local)", move=moved_here)
+        return Action("update", path, page_id, parent, reason="local wins (on_conflict: local)", move=moved_here)
     if mode != "push" and options.on_conflict == "remote":
-        return Action("pull", path, entry.page_id, parent, reason="Confluence wins (on_conflict: remote)")
+        return Action("pull", path, page_id, parent, reason="Confluence wins (on_conflict: remote)")
     if mode != "push" and options.on_conflict == "merge":
-        return Action("merge", path, entry.page_id, parent, reason="changed on both sides")
-    return Action("conflict", path, entry.page_id, parent, reason="changed here and in Confluence")
+        return Action("merge", path, page_id, parent, reason="changed on both sides")
+    return Action("conflict", path, page_id, parent, reason="changed here and in Confluence")
 
 
 def resync_matches(local: Mapping[str, Local], remote: Mapping[str, Remote]) -> dict[str, Remote]:

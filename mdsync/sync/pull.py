@@ -203,7 +203,8 @@ async def conflict(run: Run, action: planner.Action) -> Outcome:
     entry = run.state.files.get(action.path) or (run.state.files.get(action.new_path or "") if action.new_path
                                                  else None)
     message = f"{action.reason}: nothing was overwritten"
-    if entry is not None and entry.page_id in run.remote and not action.path.endswith("/"):
+    if entry is not None and (entry.page_id in run.remote or entry.page_id == run.root_id) and \
+            not action.path.endswith("/"):
         pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
         remote_text, _ = compose(run, action.path, pulled.markdown, pulled.page.title)
         # Beside the file as it is now (a renamed file's new place), never in a folder it left.

@@ -55,6 +55,8 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
         storage, converted, info = convert_file(run, path, remote_body=live)
         digest = storage_digest(storage)
     parent_id = run.page_id(run.docs[path].parent)
+    if page is not None and page.id == run.root_id:
+        parent_id = page.parent_id  # the docs folder's index file: the page holding the tree stays where it is
     entry = run.state.files.get(path)
     if page is None:
         assert run.space is not None
@@ -77,7 +79,7 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
     attachments = await upload_attachments(run, page.id, path, converted, entry)
     labels = await update_labels(run, page.id, converted, entry)
     await on_writer(run.state.record, path, FileState(
-        page_id=page.id, title=info.title, parent_id=parent_id if info.kind == "page" else None,
+        page_id=page.id, title=info.title, parent_id=parent_id if info.kind == ContentKind.PAGE else None,
         version=page.version.number, md_hash=run.docs[path].md_hash, storage_hash=digest, kind=info.kind,
         title_source=info.title_source, attachments=attachments, labels=labels,
         links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage,

@@ -87,6 +87,7 @@ async def read_remote(run: Run) -> None:
         run.site_cache.clear()
         raise MdsyncError(f"The page that holds the tree ({run.root_page.title}, id {run.root_page.id}) is no "
                           "longer in the space: restore it, or set 'parent' in mdsync.yaml.")
+    run.root_listed = next(page for page in current if page.id == run.root_page.id)
     run.remote = _tree([*current, *await _folders(run, current)], run.root_page.id)
     run.archived = {page.id: page for page in listing if page.status == "archived"}
     run.outside = {page.title.lower(): page.id for page in listing if page.id not in run.remote}
@@ -133,6 +134,30 @@ def _folder_from_state(entry: FileState, known: Mapping[str, FileState]) -> Page
     assert entry.parent_id is not None
     return Page(entry.page_id, entry.title, "", entry.parent_id, "current", Version(entry.version),
                 type=ContentKind.FOLDER, parent_type=ContentKind.FOLDER if entry.parent_id in known else "page")
+
+
+def place_root_file(run: Run, local: dict[str, planner.Local]) -> None:
+    """The docs folder's own index file is the body of the page that holds the tree (which
+    keeps its title), not a page beside the folders. One tracked as such a page from before
+    stays one."""
+    assert run.root_listed is not None
+    run.root_file = None
+    for name in INDEX_FILES:
+        if name not in local or name not in run.infos:
+            continue
+        entry = run.state.files.get(name)
+        if entry is not None and entry.page_id != run.root_listed.id:
+            return
+        run.root_file = name
+        run.infos[name] = replace(run.infos[name], title=run.root_listed.title, title_source=TitleSource.TREE_ROOT)
+        local[name] = replace(local[name], title=run.root_listed.title)
+        return
+
+
+def root_for_planner(run: Run) -> planner.Remote:
+    assert run.root_listed is not None
+    root = run.root_listed
+    return planner.Remote(root.id, root.title, root.parent_id, root.version.number)
 
 
 async def read_blog_posts(run: Run) -> None:
@@ -264,12 +289,15 @@ async def resync(run: Run, local: dict[str, planner.Local]) -> None:
     is recorded as synced, what differs as changed on both sides."""
     run.state.files = {}
     matches = planner.resync_matches(local, remote_for_planner(run))
+    if run.root_file is not None:
+        matches[run.root_file] = root_for_planner(run)  # the docs folder's index file is the root's body
     for path in sorted(local):
         match = matches.get(path)
         if match is None:
             run.state.drop_copies(path)  # an earlier state's copies would mislead the next push
             continue
-        page = run.remote[match.id]
+        page = run.root_listed if match.id == run.root_id else run.remote[match.id]
+        assert page is not None
         if page.type == ContentKind.FOLDER:
             run.state.drop_copies(path)
             run.state.files[path] = FileState(

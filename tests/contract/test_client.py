@@ -34,6 +34,7 @@ from mdsync.confluence.errors import (
     ConfluenceError,
     GatewayError,
     NotFound,
+    PermissionDenied,
     RateLimited,
     TitleTaken,
     Unreachable,
@@ -1065,3 +1066,26 @@ def test_no_exception_from_any_failure_path_contains_the_token(sb: RunningSandbo
                                          VersionConflict, GatewayError}
     for error in caught:
         assert_no_secret(error)
+
+
+def test_a_write_refused_for_a_missing_permission_is_permission_denied(sb: RunningSandbox) -> None:
+    """v2 answers a missing add/edit permission with a 404 (Atlassian's OpenAPI document); the
+    user is told it is a permission, not that the page is gone."""
+    refused: list[BaseException] = []
+
+    async def scenario() -> None:
+        async with connected(sb, "token") as client:
+            space = await client.space("DOCS")
+            page = await client.create_page(space.id, f"Locked {uuid.uuid4().hex[:8]}", "<p>x</p>", space.homepage_id)
+            sb.box.read_only_spaces = {"DOCS"}
+            try:
+                await client.update_page(page, title=page.title, body="<p>y</p>")
+            except PermissionDenied as error:
+                refused.append(error)
+            finally:
+                sb.box.read_only_spaces = set()
+
+    run(scenario())
+    [error] = refused
+    assert "permission" in str(error) and "space admin" in str(error)
+    assert_no_secret(error)

@@ -46,9 +46,15 @@ def test_the_newcomer_path(sandbox: RunningSandbox, tmp_path: Path) -> None:
     check = mdsync(tmp_path, "check", token=None)  # offline: no token needed
     assert check.returncode == 0, check.stdout + check.stderr
 
+    # index.md is the body of the page that holds the tree: here the space's home page, which
+    # the first push does not overwrite without being told to, and says how.
     push = mdsync(tmp_path, "push", "--json")
+    assert push.returncode == 1, push.stdout + push.stderr
+    [problem] = json.loads(push.stdout)["problems"]
+    assert "index.md" in problem and "--allow-home" in problem
+    push = mdsync(tmp_path, "push", "--json", "--allow-home")
     assert push.returncode == 0, push.stdout + push.stderr
-    assert json.loads(push.stdout)["counts"] == {"create": 2}
+    assert json.loads(push.stdout)["counts"] == {"adopt": 1, "create": 1}
 
     status = mdsync(tmp_path, "status", "--check")
     assert status.returncode == 0, status.stdout

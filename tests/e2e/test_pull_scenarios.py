@@ -44,7 +44,7 @@ def _editor_save_everything(world: World, changes: dict[str, tuple[str, str]]) -
 
 def test_pull_after_the_cloud_editor_saves_every_page_changes_only_the_edit(world: World) -> None:
     _with_sample_docs(world)
-    assert world.push().code == 0
+    assert world.push("--allow-home").code == 0  # sample_docs/index.md is the home page's body
     before = _files(world.docs)
     assert OLD_SENTENCE in before[EDITED]
     _editor_save_everything(world, {EDITED: (OLD_SENTENCE, "or later. If your shell cannot find")})
@@ -107,7 +107,7 @@ def test_a_re_saved_folder_page_stays_a_folder(world: World) -> None:
 
 def test_resync_on_a_fresh_clone_of_a_pulled_tree_finds_no_conflict(world: World, tmp_path: Path) -> None:
     _with_sample_docs(world)
-    assert world.push().code == 0
+    assert world.push("--allow-home").code == 0  # sample_docs/index.md is the home page's body
     _editor_save_everything(world, {})
     assert world.pull().code == 0
     shutil.rmtree(world.root / ".mdsync")  # a fresh clone: the files, no state

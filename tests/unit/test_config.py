@@ -196,7 +196,7 @@ def test_example_file_documents_every_key() -> None:
         assert above.startswith("#") or "#" in line, f"{match.group(1)} has no comment"
     assert sorted(keys) == sorted(
         ["confluence", "url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "gateway", "space",
-         "parent", "docs", "include", "exclude", "folders", "sync", "on_conflict", "delete", "max_delete", "concurrency"]
+         "parent", "docs", "include", "exclude", "folders", "home_page", "sync", "on_conflict", "delete", "max_delete", "concurrency"]
     )
 
 

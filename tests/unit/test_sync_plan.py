@@ -335,3 +335,32 @@ def test_a_file_whose_page_was_archived_is_kept_and_reported_never_removed_or_re
     result = plan({**local, "new.md": here("new.md", "Child")}, {}, {}, root_id=ROOT, options=Options(),
                   archived={"2"}, outside_titles={"child": "2"})
     assert any("'new.md'" in problem and "archived" in problem for problem in result.problems)
+
+
+# -- the docs folder's own index file: the root page's body ----------------------------------------
+
+
+def test_the_root_index_file_writes_the_root_page_and_is_never_moved_trashed_or_title_checked() -> None:
+    root = Remote(ROOT, "DOCS Home", None, 4)
+    local = {"index.md": here("index.md", "DOCS Home"), "a.md": here("a.md", "A")}
+    # New: the root page is adopted (its body written), unless it is the home page not asked for.
+    result = plan(local, {}, {}, root_id=ROOT, options=Options(root_file="index.md"), root=root,
+                  outside_titles={"docs home": ROOT})
+    assert not result.problems and kinds(result) == {"index.md": "adopt", "a.md": "create"}
+    refused = plan(local, {}, {}, root_id=ROOT, options=Options(root_file="index.md", root_file_allowed=False),
+                   root=root, outside_titles={"docs home": ROOT})
+    [problem] = refused.problems
+    assert "index.md" in problem and "--allow-home" in problem and "'DOCS Home'" in problem
+    # Tracked: a change on either side is an update or a pull, never a move; deleting the file forgets it.
+    state = {"index.md": FileState(page_id=ROOT, title="DOCS Home", parent_id=None, version=4, md_hash="h-index.md",
+                                   storage_hash="s", title_source="tree_root")}
+    edited = {"index.md": here("index.md", "DOCS Home", md_hash="edited")}
+    assert kinds(plan(edited, {}, state, root_id=ROOT, options=Options(root_file="index.md"), root=root)) == \
+        {"index.md": "update"}
+    changed_there = replace(root, version=5)
+    assert kinds(plan({"index.md": here("index.md", "DOCS Home")}, {}, state, root_id=ROOT,
+                      options=Options(root_file="index.md"), root=changed_there)) == {"index.md": "pull"}
+    assert kinds(plan(edited, {}, state, root_id=ROOT, options=Options(root_file="index.md"), root=changed_there)) \
+        == {"index.md": "conflict"}
+    gone = plan({}, {}, state, root_id=ROOT, options=Options(delete="trash"), root=root)
+    assert kinds(gone) == {"index.md": "forget"} and not gone.of("trash")
