@@ -212,6 +212,7 @@ class FileInfo:
     kind: str  # page | blogpost (front matter "type")
     page_id: str | None  # front matter "page_id", if the file names its page
     text: str | None  # the file's text, once read
+    order: int | None = None  # front matter "order", the page's place among its siblings
 
 
 def title_of(text: str, doc: LocalDoc) -> FileInfo:
@@ -223,16 +224,16 @@ def title_of(text: str, doc: LocalDoc) -> FileInfo:
 
     front, body = split_front_matter(text)
     if front.title:
-        return FileInfo(front.title, TitleSource.FRONT_MATTER, front.type, front.page_id, text)
+        return FileInfo(front.title, TitleSource.FRONT_MATTER, front.type, front.page_id, text, front.order)
     heading, first = first_heading(body)
     if heading:
         # An opening H1 is the title and leaves the body; a later one stays in it.
         source = TitleSource.HEADING if first else TitleSource.HEADING_KEPT
-        return FileInfo(heading, source, front.type, front.page_id, text)
+        return FileInfo(heading, source, front.type, front.page_id, text, front.order)
     if doc.folder is not None:
-        return FileInfo(posixpath.basename(doc.folder), TitleSource.FOLDER, front.type, front.page_id, text)
+        return FileInfo(posixpath.basename(doc.folder), TitleSource.FOLDER, front.type, front.page_id, text, front.order)
     return FileInfo(posixpath.splitext(posixpath.basename(doc.path))[0] or "Untitled", TitleSource.FILENAME,
-                    front.type, front.page_id, text)
+                    front.type, front.page_id, text, front.order)
 
 
 def folder_title(doc: LocalDoc) -> str:

@@ -112,6 +112,8 @@ class Standing(StrEnum):
     MOVED_THERE = "moved in Confluence"
     DELETED_THERE = "deleted in Confluence"
     ARCHIVED_THERE = "archived in Confluence"
+    REORDERED_HERE = "order changed here"
+    REORDERED_THERE = "order changed in Confluence"
     CHANGED_BOTH = "changed here and in Confluence"
     GONE = "gone on both sides"
     UNREADABLE = "unreadable"
@@ -152,6 +154,8 @@ class ActionKind(StrEnum):
     AGREE = "agree"
     MOVE_FOLDER = "move_folder"
     ARCHIVED = "archived"
+    REORDER = "reorder"  # put sibling pages in the order their files say
+    PULL_ORDER = "pull_order"  # write the order Confluence has into the files
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,8 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
     ActionKind.MERGE: ActionSpec(3, Standing.CHANGED_BOTH, Side.BOTH),
     ActionKind.PULL: ActionSpec(3, Standing.CHANGED_THERE, Side.LOCAL),
     ActionKind.NEW_FILE: ActionSpec(4, Standing.NEW_THERE, Side.LOCAL),
+    ActionKind.REORDER: ActionSpec(5, Standing.REORDERED_HERE, Side.REMOTE),  # once the pages exist
+    ActionKind.PULL_ORDER: ActionSpec(5, Standing.REORDERED_THERE, Side.LOCAL),
     ActionKind.REMOVE_FILE: ActionSpec(5, Standing.DELETED_THERE, Side.LOCAL),
     ActionKind.TRASH: ActionSpec(6, Standing.DELETED_HERE, Side.REMOTE),
     ActionKind.CONFLICT: ActionSpec(7, Standing.CHANGED_BOTH, Side.LOCAL),  # Confluence's side goes beside the file

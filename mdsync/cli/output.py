@@ -30,6 +30,7 @@ LABELS = {
     "remote_only": "changed in Confluence", "local_only": "changed here", "skip": "skipped", "noop": "in step",
     "agree": "already the same on both sides", "move_folder": "folder moved",
     "archived": "archived in Confluence (file kept)",
+    "reorder": "reordered", "pull_order": "order taken from Confluence",
 }
 STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
                 "planned": "cyan", "reported": "dim"}

@@ -296,6 +296,17 @@ class ConfluenceClient:
                 continue
         return None
 
+    async def child_positions(self, parent_id: str, *, parent_kind: str = "page") -> dict[str, int | None]:
+        """The direct children of a page or folder (pages and folders), id -> position, in order."""
+        return {str(item["id"]): item.get("childPosition") async for item in self.paged(
+            f"{V2}/{_collection(parent_kind)}/{parent_id}/direct-children", what=f"list the children of {parent_id}",
+            params={"sort": "child-position"})}
+
+    async def move_page(self, page_id: str, where: str, target_id: str) -> None:
+        """Put a page before or after a sibling (v1: v2 has no call to reorder); no new version."""
+        await self.expect("PUT", f"{V1}/content/{page_id}/move/{where}/{target_id}",
+                          what=f"move page {page_id} {where} {target_id}")
+
     async def update_page(self, page: Page, *, title: str, body: str, message: str = "",
                           parent_id: str | None = None) -> Page:
         """Write a new version (version + 1). A lost answer is recognised, not written twice."""

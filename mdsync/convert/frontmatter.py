@@ -76,6 +76,7 @@ class FrontMatter:
     page_id: str | None = None
     parent: str | None = None
     type: str = "page"
+    order: int | None = None  # the page's place among its siblings
     problems: tuple[str, ...] = ()
     # The fences exactly as written (BOM and line ending included), so join can restore
     # them byte for byte; a block made from scratch gets plain "---" lines.
@@ -203,6 +204,7 @@ def _build(raw: str, opening: str, closing: str) -> FrontMatter:
         page_id=views.page_id,
         parent=views.parent,
         type=views.type,
+        order=views.order,
         problems=tuple(message for _, message in sorted(views.problems, key=lambda p: p[0])),
         opening_fence=opening,
         closing_fence=closing,
@@ -308,6 +310,7 @@ class _Views:
         self.page_id: str | None = None
         self.parent: str | None = None
         self.type = "page"
+        self.order: int | None = None
         keys = {entry.key for entry in entries}
         label_key = "labels" if "labels" in keys else "tags"
         for entry in entries:
@@ -322,6 +325,8 @@ class _Views:
                 self.parent = self._text(key, line, node, "a page title")
             elif key == "type":
                 self.type = self._type(line, node)
+            elif key == "order":
+                self.order = self._order(line, node)
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append((line, f"front matter line {line}: {message}"))
@@ -334,6 +339,16 @@ class _Views:
             if node.tag in _TEXTUAL:
                 return node.value.strip() or None
         self.problem(line, f"{key} must be {expected}, got {_describe(node)}.")
+        return None
+
+    def _order(self, line: int, node: yaml.Node) -> int | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+            return None
+        value = self.document.value(node) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
+            return value
+        self.problem(line, f"order must be a whole number (0 or more) that places the page among its siblings, "
+                           f"got {_describe(node)}.")
         return None
 
     def _title(self, line: int, node: yaml.Node) -> str | None:

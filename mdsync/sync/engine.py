@@ -67,6 +67,8 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.NEW_FILE: pull.new_file,
     ActionKind.REMOVE_FILE: pull.remove_file,
     ActionKind.TRASH: push.trash,
+    ActionKind.REORDER: push.reorder,
+    ActionKind.PULL_ORDER: pull.pull_order,
     ActionKind.CONFLICT: pull.conflict,
     ActionKind.KEEP: _report,
     ActionKind.REMOTE_ONLY: _report,

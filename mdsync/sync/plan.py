@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from mdsync.docs import INDEX_FILES, folder_of, same_titles
+from mdsync.sync import siblings
 from mdsync.sync.names import safe_stem, unique_path
 from mdsync.sync.state import FileState
 from mdsync.vocabulary import (
@@ -38,6 +39,7 @@ class Local:
     title: str
     page_id: str | None = None  # from front matter, if the file names its page
     kind: str = "page"
+    order: int | None = None  # front matter 'order:'
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Remote:
     version: int
     kind: str = "page"
     source: str | None = None  # the file mdsync last wrote it from (from the version message)
+    position: int | None = None  # its place among its siblings
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Action:
     # Adopt the page only if it holds what the file converts to (checked as the action runs):
     # a page of the file's title under its parent, which no version message ties to the file.
     needs_same_body: bool = False
+    order: tuple[str, ...] = ()  # reorder, pull_order: the sibling files in the order to give their pages or files
 
     @property
     def writes_remote(self) -> bool:
@@ -251,12 +255,59 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         if selected(path):
             result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
 
+    result.actions.extend(_order_actions(local, remote, state, renames, root_id, options, selected))
     _check_titles(result, local, state, renames, outside_titles or {}, options)
     _check_deletes(result, state, options)
     new_parents = {action.path: action.parent for action in result.actions}  # once: per action it was N²
     result.actions = [replace(action, depth=_depth(action, local, new_parents)) for action in result.actions]
     result.actions.sort(key=_order)
     return result
+
+
+def _order_actions(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState],
+                   renames: Mapping[str, str], root_id: str, options: Options,
+                   selected: Callable[[str], bool]) -> list[Action]:
+    """Sibling order, for each folder where a file says a place (``siblings``): the pages
+    are put in that order when it changed here (or was never agreed), and the files take the
+    order Confluence has when only that changed. An order in step costs nothing."""
+    groups: dict[str | None, list[str]] = {}
+    for path, doc in local.items():
+        if doc.kind == ContentKind.PAGE:
+            groups.setdefault(doc.parent, []).append(path)
+    actions = []
+    for parent, members in sorted(groups.items(), key=lambda item: item[0] or ""):
+        places = {path: siblings.place_of(path, local[path].order) for path in members}
+        if all(place is None for place in places.values()) or not any(selected(path) for path in members):
+            continue
+        wanted = siblings.in_order(members, places)
+        parent_id = parent_id_of(parent, local, state, root_id)
+        entries = {path: state[renames.get(path, path)] for path in members if renames.get(path, path) in state}
+        placed = {path: remote[entry.page_id] for path, entry in entries.items() if entry.page_id in remote
+                  and remote[entry.page_id].parent_id == parent_id and remote[entry.page_id].position is not None}
+        now = sorted(placed, key=lambda path: placed[path].position or 0)
+        unplaced = len(placed) < len(members)  # new here, moving in, or never placed
+        if not unplaced and now == [path for path in wanted if path in placed]:
+            continue
+        agreed = [path for path in sorted(placed, key=lambda path: entries[path].position or 0)
+                  if entries[path].position is not None]
+        reordered_there = agreed != [path for path in now if path in agreed]
+        reordered_here = unplaced or len(entries) < len(members) or any(
+            places[path] != siblings.place_of(renames.get(path, path), entries[path].order) for path in entries)
+        label = (folder_of(parent) + "/") if parent else "./"
+        if reordered_there and not reordered_here and not (options.mode == "push" and options.force):
+            if options.mode == "push":
+                actions.append(Action(ActionKind.REMOTE_ONLY, label, parent_id, parent,
+                                      reason="the order of these pages changed in Confluence; pull to take it"))
+            else:
+                actions.append(Action(ActionKind.PULL_ORDER, label, parent_id, parent, order=tuple(now),
+                                      reason="the pages were reordered in Confluence"))
+        elif options.mode == "pull":
+            actions.append(Action(ActionKind.LOCAL_ONLY, label, parent_id, parent,
+                                  reason="the order of these files changed here; push to apply it"))
+        else:
+            actions.append(Action(ActionKind.REORDER, label, parent_id, parent, order=tuple(wanted),
+                                  reason="in the order the files say"))
+    return actions
 
 
 def _root_action(path: str, entry: FileState | None, here: Local | None, root: Remote | None, root_id: str,

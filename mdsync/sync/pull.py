@@ -11,9 +11,15 @@ import posixpath
 from dataclasses import replace
 
 from mdsync.confluence.models import Page
+from mdsync.convert.frontmatter import (
+    join_front_matter,
+    split_front_matter,
+    with_updates,
+)
 from mdsync.docs import FileInfo, LocalDoc, conflict_copy, file_hash, title_of
 from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
+from mdsync.sync import siblings
 from mdsync.sync.context import Run
 from mdsync.sync.files import (
     Pulled,
@@ -65,7 +71,8 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
         page_id=page.id, title=page.title, parent_id=page.parent_id if kind == "page" else None,
         version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
         storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
-        attachments=attachments), base=text, storage=page.body or "",
+        attachments=attachments, order=entry.order if entry is not None else None,
+        position=entry.position if entry is not None else None), base=text, storage=page.body or "",
         kept=kept_for(run, path, text, pulled.payloads))
     remove_conflict_copy(run.root, target)
     return Outcome(ActionKind.PULL, path, Status.DONE, "file updated from Confluence", page.id,
@@ -192,7 +199,7 @@ async def merge(run: Run, action: planner.Action) -> Outcome:
         page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number,
         md_hash=file_hash(remote_text.encode("utf-8")), storage_hash=storage_digest(page.body or ""),
         kind=entry.kind, title_source=entry.title_source, attachments=entry.attachments, labels=entry.labels,
-        links=entry.links), base=remote_text, storage=page.body or "", kept=kept)
+        links=entry.links, order=entry.order, position=entry.position), base=remote_text, storage=page.body or "", kept=kept)
     outcome = await publish(run, action, action.path, page)
     outcome.message = "merged both sides and pushed the result"
     return outcome
@@ -216,3 +223,24 @@ async def conflict(run: Run, action: planner.Action) -> Outcome:
                 **run.state.kept(here), **kept_for(run, here, remote_text, pulled.payloads)})
         message += f"; Confluence's version is in {conflict_copy(here)}"
     return Outcome(ActionKind.CONFLICT, action.path, Status.CONFLICT, message, action.page_id)
+
+
+async def pull_order(run: Run, action: planner.Action) -> Outcome:
+    """The siblings were reordered in Confluence: each file whose place would not give that
+    order gets it as front matter ``order:`` (1, 2, 3...); the others are left as they are."""
+    rewritten = []
+    for index, path in enumerate(action.order, 1):
+        entry = run.state.files[path]
+        position = run.remote[entry.page_id].position if entry.page_id in run.remote else entry.position
+        if siblings.place_of(path, run.infos[path].order) == index or not run.docs[path].has_file:
+            await on_writer(run.state.update, path, position=position)
+            continue
+        front, body = split_front_matter(run.text(path))
+        text = join_front_matter(with_updates(front, order=index), body)
+        await on_writer(atomic_write, run.root / path, text)
+        await on_writer(run.state.record, path, replace(entry, md_hash=file_hash(text.encode("utf-8")), order=index,
+                                                        position=position), base=text)
+        rewritten.append(path)
+    return Outcome(ActionKind.PULL_ORDER, action.path, Status.DONE,
+                   f"reordered in Confluence: 'order:' written into {', '.join(rewritten)}" if rewritten
+                   else "reordered in Confluence", action.page_id)

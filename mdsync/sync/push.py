@@ -17,6 +17,7 @@ from mdsync.docs import file_hash
 from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 from mdsync.sync import plan as planner
+from mdsync.sync import siblings
 from mdsync.sync.context import Run
 from mdsync.sync.files import (
     convert_file,
@@ -82,7 +83,8 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
         page_id=page.id, title=info.title, parent_id=parent_id if info.kind == ContentKind.PAGE else None,
         version=page.version.number, md_hash=run.docs[path].md_hash, storage_hash=digest, kind=info.kind,
         title_source=info.title_source, attachments=attachments, labels=labels,
-        links=tuple(converted.links) if converted is not None else ()), base=info.text, storage=storage,
+        links=tuple(converted.links) if converted is not None else (), order=info.order,
+        position=entry.position if entry is not None else None), base=info.text, storage=storage,
         kept=kept_for(run, path, info.text, run.payloads.get(path, {})) if info.text is not None else None)
     remove_conflict_copy(run.root, path)
     warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
@@ -196,3 +198,23 @@ async def trash(run: Run, action: planner.Action) -> Outcome:
     await run.client.delete_page(entry.page_id, kind=entry.kind)
     run.state.forget(action.path)
     return Outcome(ActionKind.TRASH, action.path, Status.DONE, "page moved to the trash", entry.page_id)
+
+
+async def reorder(run: Run, action: planner.Action) -> Outcome:
+    """Put the sibling pages in the order the plan gives, with the fewest v1 moves; then
+    record where each page now stands, so the next run can tell a reorder in Confluence."""
+    parent_id = run.page_id(action.parent)
+    parent_kind = run.state.files[action.parent].kind if action.parent in run.state.files else ContentKind.PAGE
+    pages = {path: run.state.files[path].page_id for path in action.order if path in run.state.files}
+    positions = await run.client.child_positions(parent_id, parent_kind=parent_kind)
+    moved = siblings.moves(list(positions), [pages[path] for path in action.order if path in pages])
+    for page_id, where, target in moved:  # one at a time: each target is already in its place
+        await run.client.move_page(page_id, where, target)
+    if moved:
+        positions = await run.client.child_positions(parent_id, parent_kind=parent_kind)
+    for path, page_id in pages.items():
+        await on_writer(run.state.update, path, position=positions.get(page_id))
+    return Outcome(ActionKind.REORDER, action.path, Status.DONE,
+                   f"{len(moved)} page(s) moved into the order the files say" if moved else "already in that order",
+                   parent_id)
+

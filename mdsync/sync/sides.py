@@ -47,7 +47,7 @@ def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
             unreadable.append(Outcome(ActionKind.SKIP, path, Status.FAILED, error.message))
             continue
         run.infos[path] = info
-        local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind)
+        local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind, info.order)
     return local, unreadable
 
 
@@ -57,7 +57,7 @@ def _info(run: Run, doc: LocalDoc) -> FileInfo:
         return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER,
                         _folder_kind(run, doc, entry), None, None)
     if entry is not None and entry.md_hash == doc.md_hash:  # unchanged: no need to read it
-        return FileInfo(entry.title, TitleSource(entry.title_source), entry.kind, None, None)
+        return FileInfo(entry.title, TitleSource(entry.title_source), entry.kind, None, None, entry.order)
     return title_of(run.text(doc.path), doc)
 
 
@@ -171,7 +171,7 @@ async def read_blog_posts(run: Run) -> None:
 
 def remote_for_planner(run: Run) -> dict[str, planner.Remote]:
     return {page.id: planner.Remote(page.id, page.title, page.parent_id, page.version.number, page.type,
-                                    _source(page)) for page in run.remote.values()}
+                                    _source(page), page.position) for page in run.remote.values()}
 
 
 async def _root_page(run: Run) -> Page:

@@ -76,11 +76,16 @@ class FileState:
     attachments: dict[str, AttachmentState] = field(default_factory=dict)
     labels: tuple[str, ...] = ()
     links: tuple[str, ...] = ()  # paths of the files this one links to
+    order: int | None = None  # the file's front matter 'order:' as last synced
+    position: int | None = None  # the page's place among its siblings in Confluence, as last agreed
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["labels"] = list(self.labels)
         data["links"] = list(self.links)
+        for unset in ("order", "position"):  # left out when unused: state.json stays as it was
+            if data[unset] is None:
+                del data[unset]
         return data
 
     @classmethod

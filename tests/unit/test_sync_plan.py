@@ -364,3 +364,39 @@ def test_the_root_index_file_writes_the_root_page_and_is_never_moved_trashed_or_
         == {"index.md": "conflict"}
     gone = plan({}, {}, state, root_id=ROOT, options=Options(delete="trash"), root=root)
     assert kinds(gone) == {"index.md": "forget"} and not gone.of("trash")
+
+
+# -- sibling order -------------------------------------------------------------------------------
+
+
+def _ordered(positions: dict[str, int], recorded: dict[str, int | None]) -> tuple[dict, dict, dict]:
+    paths = {"1": "01-a.md", "2": "02-b.md", "3": "03-c.md"}
+    local = {path: here(path, path[3:4].upper()) for path in paths.values()}
+    state = {path: replace(synced(path, page_id, path[3:4].upper()), position=recorded[page_id])
+             for page_id, path in paths.items()}
+    remote = {page_id: Remote(page_id, path[3:4].upper(), ROOT, 1, position=positions[page_id])
+              for page_id, path in paths.items()}
+    return local, remote, state
+
+
+def test_an_order_in_step_is_no_action_and_one_never_agreed_is_pushed() -> None:
+    local, remote, state = _ordered({"1": 1, "2": 2, "3": 3}, {"1": None, "2": None, "3": None})
+    assert kinds(plan(local, remote, state, root_id=ROOT, options=Options())) == \
+        {"01-a.md": "noop", "02-b.md": "noop", "03-c.md": "noop"}
+    local, remote, state = _ordered({"1": 3, "2": 1, "3": 2}, {"1": None, "2": None, "3": None})
+    [reorder] = plan(local, remote, state, root_id=ROOT, options=Options()).of("reorder")
+    assert (reorder.path, reorder.order) == ("./", ("01-a.md", "02-b.md", "03-c.md"))
+
+
+def test_a_reorder_in_confluence_is_pulled_and_a_push_leaves_it_alone() -> None:
+    # Agreed as a, b, c; a colleague moved c to the top.
+    local, remote, state = _ordered({"1": 2, "2": 3, "3": 1}, {"1": 1, "2": 2, "3": 3})
+    [pulled] = plan(local, remote, state, root_id=ROOT, options=Options()).of("pull_order")
+    assert pulled.order == ("03-c.md", "01-a.md", "02-b.md")
+    pushed = plan(local, remote, state, root_id=ROOT, options=Options(mode="push"))
+    assert not pushed.of("reorder") and [a.path for a in pushed.of("remote_only")] == ["./"]
+    assert plan(local, remote, state, root_id=ROOT, options=Options(mode="push", force=True)).of("reorder")
+    # Reordered on both sides: the files' order wins (it is what the docs say).
+    local = {**local, "01-a.md": replace(local["01-a.md"], order=9)}
+    [reorder] = plan(local, remote, state, root_id=ROOT, options=Options()).of("reorder")
+    assert reorder.order == ("02-b.md", "03-c.md", "01-a.md")
