@@ -278,13 +278,14 @@ class ConfluenceClient:
             except MaybeSent:
                 await asyncio.sleep(self.retry.backoff(attempt))
                 if parent_id:
-                    landed = await self._child_folder(parent_id, title)
+                    landed = await self.child_folder(parent_id, title)
                     if landed is not None:
                         log.info("%s: the first attempt landed (folder %s)", what, landed)
                         return await self.get_page(landed, body=False, kind="folder")
         raise Unreachable(f"Could not {what}: Confluence kept failing; nothing was created. Run again later.")
 
-    async def _child_folder(self, parent_id: str, title: str) -> str | None:
+    async def child_folder(self, parent_id: str, title: str) -> str | None:
+        """The id of the folder of this title right under a page or folder, if there is one."""
         for collection in ("pages", "folders"):  # the parent may be either
             try:
                 async for item in self.paged(f"{V2}/{collection}/{parent_id}/direct-children",

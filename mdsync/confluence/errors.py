@@ -130,6 +130,9 @@ def error_for(response: httpx.Response, *, what: str, gateway: str | None = None
         return VersionConflict(f"The page changed in Confluence while mdsync was writing it (Confluence has "
                                f"version {current}, mdsync sent {provided}): run the command again to pick up "
                                "the change.", current, provided)
+    if status == 400 and "folder exists with the same title" in detail.lower():
+        return TitleTaken(f"A folder with that title already exists in the space ({what}): rename the directory, "
+                          "or move that folder into the tree in Confluence.", status)
     if status == 400 and "title already exists" in detail.lower():
         return TitleTaken(f"Another page in the space already has that title ({what}): give the page a "
                           "different title (front matter 'title:' or its first heading).", status)

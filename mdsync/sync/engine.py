@@ -26,7 +26,7 @@ from mdsync.sync.files import compose, fetch_markdown, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
 from mdsync.sync.state import State, after_queued_writes, on_writer
-from mdsync.vocabulary import ActionKind, HomePage, Mode, Status
+from mdsync.vocabulary import ActionKind, Mode, Status
 
 
 async def _agree(run: Run, action: planner.Action) -> Outcome:
@@ -78,8 +78,9 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.NOOP: _noop,
 }
 
-# Actions whose children, made in the same phase, wait for them (a page is created under its parent).
-_PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.NEW_FILE)
+# Actions whose children, in the same phase, wait for them (a page is created under its parent; a
+# file renamed into a moved folder waits for that folder's rename).
+_PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.NEW_FILE, ActionKind.RENAME)
 # What converts a file; a rename's inputs change when it runs (its copies move), so it is not
 # converted in advance.
 _PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.MOVE, ActionKind.UPDATE)
@@ -173,16 +174,16 @@ class Engine:
             delete=options.delete or settings.delete, max_delete_share=settings.max_delete_share,
             max_delete_count=settings.max_delete_count, force=options.force, only=options.paths,
             isolate_problems=options.isolate_problems, root_file=run.root_file,
-            root_file_allowed=self.config.parent is not None or self.config.home_page == HomePage.WRITE
-            or options.allow_home)
+            root_file_allowed=sides.may_write_root(run))
 
     async def _execute(self, run: Run, report: Report) -> None:
         failed_parents: set[str] = set()
         phases: list[list[planner.Action]] = []
         current_key: tuple[int, int] | None = None
         for action in run.plan.actions:
-            # One phase per kind; trashing goes children first, depth by depth.
-            depth = -action.path.rstrip("/").count("/") if action.kind == ActionKind.TRASH else 0
+            # One phase per kind; trashing and removing go children first, depth by depth.
+            depth = -action.path.rstrip("/").count("/") if action.kind in (ActionKind.TRASH, ActionKind.REMOVE_FILE) \
+                else 0
             key = (planner.order(action), depth)
             if key != current_key:
                 phases.append([])
@@ -205,8 +206,8 @@ class Engine:
                 if outcome.status in (Status.FAILED, Status.SKIPPED):
                     failed_parents.add(outcome.path)
             finally:
-                if action.path in finished:
-                    finished[action.path].set()
+                if (action.new_path or action.path) in finished:
+                    finished[action.new_path or action.path].set()
             self.progress.advance(outcome)
             return outcome
 
@@ -215,7 +216,8 @@ class Engine:
         try:
             run.conversions = start_conversions(run, publishing) if publishing else None
             for phase in phases:
-                finished = {action.path: asyncio.Event() for action in phase} if phase[0].kind in _PARENTS_FIRST else {}
+                finished = {action.new_path or action.path: asyncio.Event() for action in phase} \
+                    if any(action.kind in _PARENTS_FIRST for action in phase) else {}
                 report.outcomes.extend(await asyncio.gather(*(one(action, finished) for action in phase)))
         finally:
             if run.conversions is not None:

@@ -208,8 +208,13 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             chosen.add(parent)
             new_files.append(parent)
             parent = local[parent].parent
+    only_archived = _holding_only_archived(local, state, archived) if archived else set()
     for path in sorted(new_files, key=lambda path: (_depth_of(path, local), path)):
         doc = local[path]
+        if path in only_archived:
+            result.actions.append(Action(ActionKind.ARCHIVED, path, reason="holds only pages archived in Confluence: "
+                                         "not made again there"))
+            continue
         if options.mode == "pull":
             result.actions.append(Action("local_only", path, reason="new here; push to create its page"))
             continue
@@ -357,6 +362,25 @@ def _new_folder_paths(remote: Mapping[str, Remote], root_id: str, by_page: Mappi
         taken.add(path.lower())
         paths[page.id] = path
     return paths
+
+
+def _holding_only_archived(local: Mapping[str, Local], state: Mapping[str, FileState],
+                           archived: Collection[str]) -> set[str]:
+    """Folder entries (``x/``) whose files are all tracked pages now archived: what is left
+    here of a folder or page trashed in Confluence, which must not be made again."""
+    files: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for path in local:
+        if path.endswith("/"):
+            continue
+        gone = path in state and state[path].page_id in archived
+        folder = posixpath.dirname(path)
+        while folder:
+            files[folder] = files.get(folder, 0) + 1
+            kept[folder] = kept.get(folder, 0) + gone
+            folder = posixpath.dirname(folder)
+    return {path for path in local if path.endswith("/") and files.get(path.rstrip("/"), 0)
+            and kept.get(path.rstrip("/"), 0) == files[path.rstrip("/")]}
 
 
 def _files_under(local: Iterable[str]) -> dict[str, int]:
@@ -541,6 +565,12 @@ def _renames(local: Mapping[str, Local], state: Mapping[str, FileState],
     new_titles = _unique_keys((doc.title.strip().lower(), path) for path, doc in new.items())
     by_folder = {folder_of(path): path for path in gone
                  if posixpath.basename(path) in INDEX_FILES}
+    # A Cloud folder whose directory moved: by its name, where one gone folder and one new
+    # directory have it.
+    moved_folders = _unique_keys((posixpath.basename(path.rstrip("/")).lower(), path) for path, entry in gone.items()
+                                 if entry.kind == ContentKind.FOLDER)
+    new_folders = _unique_keys((posixpath.basename(path.rstrip("/")).lower(), path) for path, doc in new.items()
+                               if doc.kind == ContentKind.FOLDER)
     found: dict[str, str] = {}
     for path, doc in new.items():
         old = by_page.get(doc.page_id or "")
@@ -551,6 +581,9 @@ def _renames(local: Mapping[str, Local], state: Mapping[str, FileState],
             old = by_title.get(title)
         if old is None and doc.md_hash is None:  # a folder page with no file of its own
             old = by_folder.get(path.rstrip("/"))
+        name = posixpath.basename(path.rstrip("/")).lower()
+        if old is None and doc.kind == ContentKind.FOLDER and new_folders.get(name) == path:
+            old = moved_folders.get(name)
         if old is not None and old not in found.values() and state[old].kind == doc.kind:
             found[path] = old
     return found

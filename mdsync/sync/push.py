@@ -11,7 +11,7 @@ import mimetypes
 from dataclasses import replace
 from typing import Any
 
-from mdsync.confluence.errors import PermissionDenied
+from mdsync.confluence.errors import PermissionDenied, TitleTaken
 from mdsync.confluence.models import Page
 from mdsync.docs import file_hash
 from mdsync.errors import MdsyncError
@@ -98,10 +98,19 @@ async def publish_folder(run: Run, action: planner.Action, path: str, folder: Pa
     title = run.infos[path].title
     if folder is None:
         assert run.space is not None
-        folder, wrote = await run.client.create_folder(run.space.id, title, parent_id), "created"
-    elif folder.parent_id != parent_id:
+        try:
+            folder, wrote = await run.client.create_folder(run.space.id, title, parent_id), "created"
+        except TitleTaken:
+            # An empty folder of this name where the directory is (no listing shows it): that one.
+            found = await run.client.child_folder(parent_id, title)
+            if found is None:
+                raise
+            folder, wrote = await run.client.get_page(found, body=False, kind=ContentKind.FOLDER), "adopted"
+    elif folder.parent_id != parent_id and \
+            (folder := await run.client.get_page(folder.id, body=False, kind=ContentKind.FOLDER)).parent_id != parent_id:
+        # Checked afresh: the user may have moved it in Confluence since, as this asks.
         raise MdsyncError(f"{path} moved here, but Confluence's API cannot move a folder: move the folder "
-                          f"'{folder.title}' in Confluence, or give {path} an index.md to make it a page.")
+                          f"'{folder.title}' there in Confluence (mdsync then follows), or move {path} back.")
     else:
         wrote = "adopted" if action.kind == ActionKind.ADOPT else "unchanged"
     await on_writer(run.state.record, path, FileState(
@@ -195,6 +204,12 @@ async def rename(run: Run, action: planner.Action) -> Outcome:
 
 async def trash(run: Run, action: planner.Action) -> Outcome:
     entry = run.state.files[action.path]
+    staying = sorted(path for path, other in run.state.files.items() if other.parent_id == entry.page_id
+                     and path != action.path)
+    if staying:
+        # Confluence would archive what is still under it (a child whose move out failed).
+        raise MdsyncError(f"{action.path} was not trashed: {staying[0]} is still under its page in Confluence; "
+                          "once that has moved, run again.")
     await run.client.delete_page(entry.page_id, kind=entry.kind)
     run.state.forget(action.path)
     return Outcome(ActionKind.TRASH, action.path, Status.DONE, "page moved to the trash", entry.page_id)

@@ -9,8 +9,10 @@ resync, which file stands for which page.
 from __future__ import annotations
 
 import asyncio
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from mdsync.confluence.errors import NotFound
 from mdsync.confluence.models import Page, Version
@@ -30,12 +32,20 @@ from mdsync.sync.context import Agreement, Run
 from mdsync.sync.files import compose, convert_file, fetch_markdown, kept_for, restyled
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import FileState, atomic_write
-from mdsync.vocabulary import ActionKind, ContentKind, FolderStyle, Status, TitleSource
+from mdsync.vocabulary import (
+    ActionKind,
+    ContentKind,
+    FolderStyle,
+    HomePage,
+    Status,
+    TitleSource,
+)
 
 
 def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
     """The docs folder as the planner sees it, and the files that cannot be read now."""
     run.docs = scan(run.root, run.config.include, run.config.exclude)
+    _keep_empty_folders(run)
     run.infos = {}
     run.links = None
     unreadable: list[Outcome] = []
@@ -49,6 +59,23 @@ def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
         run.infos[path] = info
         local[path] = planner.Local(path, doc.parent, doc.md_hash, info.title, info.page_id, info.kind, info.order)
     return local, unreadable
+
+
+def _keep_empty_folders(run: Run) -> None:
+    """A tracked Cloud folder whose directory is still here but holds no file (its pages were
+    moved out in Confluence) is in step, not deleted here: the scan lists only files."""
+    gone = [path for path, entry in run.state.files.items() if entry.kind == ContentKind.FOLDER
+            and path not in run.docs and (run.root / path).is_dir()]
+    empty = sorted((path for path in gone if not any(doc.startswith(path) for doc in run.docs)),
+                   key=lambda path: path.count("/"))  # a directory that now has an index file is that page
+    for path in empty:
+        above = posixpath.dirname(path.rstrip("/"))
+        parent = next((candidate for candidate in (*(posixpath.join(above, name) for name in INDEX_FILES),
+                                                   above + ".md", above + "/") if above and candidate in run.docs),
+                      None)
+        if above and parent is None:
+            continue  # its place in the tree is gone too: the plan sees it deleted here
+        run.docs[path] = LocalDoc(path, parent, None, path.rstrip("/"))
 
 
 def _info(run: Run, doc: LocalDoc) -> FileInfo:
@@ -88,9 +115,38 @@ async def read_remote(run: Run) -> None:
         raise MdsyncError(f"The page that holds the tree ({run.root_page.title}, id {run.root_page.id}) is no "
                           "longer in the space: restore it, or set 'parent' in mdsync.yaml.")
     run.root_listed = next(page for page in current if page.id == run.root_page.id)
-    run.remote = _tree([*current, *await _folders(run, current)], run.root_page.id)
+    folders = await _folders(run, current)
+    run.remote = _tree([*current, *folders], run.root_page.id)
+    _remember_outside_folders(run, folders)
     run.archived = {page.id: page for page in listing if page.status == "archived"}
+    run.archived.update(_under_archived(current, run.archived, run.remote))
     run.outside = {page.title.lower(): page.id for page in listing if page.id not in run.remote}
+
+
+def _under_archived(current: list[Page], archived: Mapping[str, Page], tree: Mapping[str, Page]) -> dict[str, Page]:
+    """Current pages cut off from the tree by an archived page above them (Cloud archives the
+    children of a trashed page, not their children): they count as archived too."""
+    by_id = {page.id: page for page in current}
+    cut_off: dict[str, bool] = {}
+
+    def below_archived(page_id: str) -> bool:
+        chain = []
+        while page_id not in cut_off:
+            if page_id in archived:
+                cut_off[page_id] = True
+                break
+            page = by_id.get(page_id)
+            if page is None or page.id in tree or page.parent_id is None:
+                cut_off[page_id] = False
+                break
+            chain.append(page_id)
+            page_id = page.parent_id
+        for link in chain:
+            cut_off[link] = cut_off[page_id]
+        return cut_off[page_id]
+
+    return {page.id: page for page in current if page.id not in tree and page.parent_id is not None
+            and below_archived(page.parent_id)}
 
 
 async def _folders(run: Run, pages: list[Page]) -> list[Page]:
@@ -118,16 +174,33 @@ async def _folders(run: Run, pages: list[Page]) -> list[Page]:
         return {child.parent_id for child in children if child.parent_type == ContentKind.FOLDER and child.parent_id
                 and child.parent_id not in listed and child.parent_id not in found and child.parent_id not in missing}
 
+    cached = {} if run.options.resync else run.state.outside_folders
     wanted = parents_wanted(pages)
     while wanted:
-        from_state = {folder_id for folder_id in wanted if folder_id in known and not run.options.resync}
+        from_state = {folder_id for folder_id in wanted if (folder_id in known or folder_id in cached)
+                      and not run.options.resync}
         for folder_id in from_state:
-            found[folder_id] = _folder_from_state(known[folder_id], known)
+            found[folder_id] = _folder_from_state(known[folder_id], known) if folder_id in known else \
+                _folder_from_cache(folder_id, cached[folder_id])
         await asyncio.gather(*(read(folder_id) for folder_id in wanted - from_state))
         wanted = parents_wanted(found[folder_id] for folder_id in wanted if folder_id in found)
     await asyncio.gather(*(read(folder_id) for folder_id in known if folder_id not in found and
                            folder_id not in missing))
     return list(found.values())
+
+
+def _remember_outside_folders(run: Run, folders: list[Page]) -> None:
+    """Keep the folders outside the tree that pages sit in, so the next run need not read them."""
+    outside = {folder.id: {"title": folder.title, "parent_id": folder.parent_id, "parent_type": folder.parent_type}
+               for folder in folders if folder.id not in run.remote}
+    if outside != run.state.outside_folders:
+        run.state.outside_folders = outside
+        run.site_changed = True  # saved with the state (a dry run leaves .mdsync alone)
+
+
+def _folder_from_cache(folder_id: str, cached: Mapping[str, Any]) -> Page:
+    return Page(folder_id, str(cached.get("title") or ""), "", cached.get("parent_id"), "current", Version(0),
+                type=ContentKind.FOLDER, parent_type=cached.get("parent_type"))
 
 
 def _folder_from_state(entry: FileState, known: Mapping[str, FileState]) -> Page:
@@ -152,6 +225,13 @@ def place_root_file(run: Run, local: dict[str, planner.Local]) -> None:
         run.infos[name] = replace(run.infos[name], title=run.root_listed.title, title_source=TitleSource.TREE_ROOT)
         local[name] = replace(local[name], title=run.root_listed.title)
         return
+
+
+def may_write_root(run: Run) -> bool:
+    """May the docs folder's index file write the root page? Always, unless that is the space's
+    home page (however mdsync.yaml names it) and neither home_page: write nor --allow-home says so."""
+    assert run.space is not None
+    return run.root_id != run.space.homepage_id or run.config.home_page == HomePage.WRITE or run.options.allow_home
 
 
 def root_for_planner(run: Run) -> planner.Remote:
@@ -307,6 +387,9 @@ async def resync(run: Run, local: dict[str, planner.Local]) -> None:
         full = await run.client.get_page(page.id, kind=page.type)
         storage, converted, info = convert_file(run, path, remote_body=full.body or "")
         same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
+        if page.id == run.root_id and not same and not may_write_root(run):
+            run.state.drop_copies(path)
+            continue  # left new: the plan then asks for --allow-home before the home page is written
         run.state.files[path] = FileState(
             page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number if same else 0,
             md_hash=run.docs[path].md_hash if same else None, storage_hash=storage_digest(full.body or ""),

@@ -102,6 +102,9 @@ class State:
     directory: Path
     files: dict[str, FileState] = field(default_factory=dict)
     site: dict[str, Any] = field(default_factory=dict)
+    # Cloud folders outside the tree that its listing meets (id -> title, parent_id, parent_type):
+    # known, they are not read again each run. A resync reads them afresh.
+    outside_folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     _journal: Any = field(default=None, repr=False, compare=False)
     # record() may run in worker threads (file I/O off the event loop): journal lines stay whole.
     _journal_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -134,6 +137,7 @@ class State:
                 raise ValueError(f"version {data.get('version')}")
             state.files = {path: FileState.from_json(entry) for path, entry in data.get("files", {}).items()}
             state.site = dict(data.get("site") or {})
+            state.outside_folders = {str(key): dict(value) for key, value in (data.get("outside_folders") or {}).items()}
         except (ValueError, TypeError, KeyError) as error:
             raise StateError(f"{state.path} cannot be read ({error}): run 'mdsync sync --resync' to rebuild it from "
                              "Confluence and the docs folder.") from None
@@ -196,8 +200,10 @@ class State:
 
     def save(self) -> None:
         """Write the whole state.json (folding in the journal) atomically."""
-        data = {"version": STATE_VERSION, "site": self.site,
-                "files": {path: self.files[path].to_json() for path in sorted(self.files)}}
+        data: dict[str, Any] = {"version": STATE_VERSION, "site": self.site,
+                                "files": {path: self.files[path].to_json() for path in sorted(self.files)}}
+        if self.outside_folders:
+            data["outside_folders"] = self.outside_folders
         self._sync_copies()
         atomic_write(self.path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         self.close_journal()

@@ -6,7 +6,7 @@ The real CLI against a sandbox; see tests/support/world.py.
 
 from __future__ import annotations
 
-from tests.support.world import World, assert_nothing_to_do, pushed, replace_text
+from tests.support.world import World, assert_nothing_to_do, pushed, replace_text, writes
 
 
 def _under_a_parent_page(world: World) -> str:
@@ -68,3 +68,43 @@ def test_the_home_page_is_written_only_when_asked(world: World) -> None:
     run = world.push()
     assert run.code == 0 and run.paths("update") == {"README.md"}, run
     assert "second edition" in world.body(world.home_id)
+
+
+def test_resync_with_a_root_index_changes_nothing(world: World) -> None:
+    parent = _under_a_parent_page(world)
+    world.write("index.md", "# Overview\n\nHow the tree is laid out.\n")
+    world.write("notes/a.md", "# Note A\n\nFirst.\n")
+    world.write("faq.md", "# FAQ\n\nQuestions.\n")
+    pushed(world)
+    version = world.version(parent)
+    world.reset_stats()
+    run = world.sync("--resync")
+    assert run.code == 0, run
+    assert world.stats()["writes"] == 0, (writes(world.stats()), run.actions())
+    assert world.version(parent) == version
+    assert world.page_id("index.md") == parent
+    assert_nothing_to_do(world, world.sync)
+
+
+def test_resync_never_writes_the_home_page_unasked(world: World) -> None:
+    world.write("README.md", "The docs of the DOCS space.\n")
+    world.write("intro.md", "# Introduction\n\nWelcome.\n")
+    assert world.push("--allow-home").code == 0
+    world.edit(world.home_id, replace_text("The docs of the DOCS space.", "Edited on the home page."))
+    world.write("README.md", "The docs, edited here.\n")
+    # The state is lost; a resync under on_conflict: local must not write the home page unasked.
+    run = world.sync("--resync", "--on-conflict", "local")
+    assert "Edited on the home page." in world.body(world.home_id), run.actions()
+
+
+def test_the_home_page_named_as_parent_is_guarded_too(world: World) -> None:
+    """parent: names the space's home page itself (by title): the tree hangs under the home page
+    all the same, so index.md must not overwrite it without --allow-home / home_page: write."""
+    home = world.page(world.home_id)
+    config = (world.root / "mdsync.yaml").read_text(encoding="utf-8")
+    (world.root / "mdsync.yaml").write_text(config + f"parent: {world.home_id}\n", encoding="utf-8")
+    world.write("index.md", "# Our docs\n\nOverwrites the home page.\n")
+    world.write("intro.md", "# Introduction\n\nWelcome.\n")
+    run = world.push()
+    assert world.version(world.home_id) == home["version"]["number"], run.actions()
+    assert run.code == 1 and "--allow-home" in " ".join(run.report["problems"]), run  # type: ignore[index]
