@@ -37,12 +37,15 @@ def _share(name: str, what: str) -> Any:
 @_share("lost-response", "are handled but lose their response")
 @click.option("--retry-after", type=int, default=None, metavar="S", help="Retry-After seconds sent with 429 and 503.")
 @click.option("--fault-seed", type=int, default=None, metavar="N", help="Seed that makes injected faults repeatable.")
+@click.option("--real-auth-errors", is_flag=True,
+              help="Refuse wrong credentials as Cloud does: a bare 404 from v2, a v1 403 'caller cannot access "
+                   "Confluence' (default: 401).")
 @click.option("--maton-rps", type=float, default=10.0, show_default=True,
               help="Requests per second the Maton gateway form allows (0 = no limit).")
 def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, ...], email: str | None,
                   token: str | None, latency_ms: float | None, rate_limit_share: float | None,
                   unavailable_share: float | None, drop_share: float | None, lost_response_share: float | None,
-                  retry_after: int | None, fault_seed: int | None, maton_rps: float) -> None:
+                  retry_after: int | None, fault_seed: int | None, real_auth_errors: bool, maton_rps: float) -> None:
     """Serve the sandbox until Ctrl-C. Faults can also be set with MDSYNC_SANDBOX_* variables."""
     from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
     from mdsync.sandbox.faults import Faults
@@ -51,7 +54,8 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
 
     faults = Faults.from_env(latency_ms=latency_ms, rate_limit_share=rate_limit_share,
                              unavailable_share=unavailable_share, drop_share=drop_share,
-                             lost_response_share=lost_response_share, retry_after=retry_after, seed=fault_seed)
+                             lost_response_share=lost_response_share, retry_after=retry_after, seed=fault_seed,
+                             cloud_sign_in_errors=True if real_auth_errors else None)
     try:
         store = Store(db_path) if db_path else Store()
         box = create_sandbox(store, email=email or DEFAULT_EMAIL, token=token or DEFAULT_TOKEN, faults=faults,

@@ -295,6 +295,18 @@ def test_db_file_keeps_pages_across_a_restart(serve_cli: Any, tmp_path: Path) ->
     assert httpx.get(f"{second.url}/_edge/tenant_info").json()["cloudId"] == cloud_id
 
 
+def test_real_auth_errors_refuse_wrong_credentials_as_cloud_does(serve_cli: Any) -> None:
+    served = serve_cli("--real-auth-errors")
+    wrong = ("someone@example.com", "not-the-token")
+    space = httpx.get(f"{served.url}/wiki/api/v2/spaces", params={"keys": "DOCS"}, auth=wrong)
+    assert space.status_code == 404 and space.json()["errors"][0]["title"] == "Not Found"
+    v1 = httpx.get(f"{served.url}/wiki/rest/api/space", auth=wrong)
+    assert v1.status_code == 403 and "cannot access Confluence" in v1.text
+    assert httpx.get(f"{served.url}/wiki/api/v2/spaces", auth=BASIC).status_code == 200  # the right ones still work
+    plain = serve_cli()
+    assert httpx.get(f"{plain.url}/wiki/api/v2/spaces", auth=wrong).status_code == 401  # without the flag
+
+
 def test_spaces_and_custom_credentials(serve_cli: Any) -> None:
     email, token = "writer@example.org", f"tok-{uuid.uuid4().hex}"
     served = serve_cli("--space", "ALPHA", "--space", "BETA", "--email", email, "--token", token)
