@@ -15,7 +15,7 @@ demo: $(VENV)/.sandbox
 # is cached under .venv even where PYTHONDONTWRITEBYTECODE is set, or every CLI run the tests
 # start would compile mdsync again.
 WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
-test: $(VENV)/.test
+test: $(VENV)/.test $(VENV)/.clients
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
 	  $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
 
@@ -42,6 +42,14 @@ $(VENV)/.sandbox: $(VENV)/.python pyproject.toml
 $(VENV)/.test: $(VENV)/.python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[sandbox,test]'
 	@touch $@ $(VENV)/.sandbox
+
+# A third-party Cloud v2 client, in a virtualenv of its own, that a test drives against the
+# sandbox (tests/e2e/test_third_party_client.py): the sandbox must serve other tools too.
+MD2CONF := markdown-to-confluence==0.6.5
+$(VENV)/.clients: $(VENV)/.python
+	$(PYTHON) -m venv $(VENV)/clients/md2conf
+	$(VENV)/clients/md2conf/bin/python -m pip install --quiet '$(MD2CONF)'
+	@touch $@
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
