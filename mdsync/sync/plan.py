@@ -260,7 +260,11 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
         if selected(path):
             result.actions.append(Action("new_file", path, page.id, parent_path, reason="created in Confluence"))
 
-    result.actions.extend(_order_actions(local, remote, state, renames, root_id, options, selected))
+    pulled_new = {action.path: (action.parent, remote[action.page_id]) for action in result.actions
+                  if action.kind == ActionKind.NEW_FILE and action.page_id in remote
+                  and remote[action.page_id].kind == ContentKind.PAGE}
+    result.actions.extend(_order_actions(local, remote, state, renames, root_id, options, selected, archived,
+                                         pulled_new))
     _check_titles(result, local, state, renames, outside_titles or {}, options)
     _check_deletes(result, state, options)
     new_parents = {action.path: action.parent for action in result.actions}  # once: per action it was N²
@@ -270,48 +274,71 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
 
 
 def _order_actions(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mapping[str, FileState],
-                   renames: Mapping[str, str], root_id: str, options: Options,
-                   selected: Callable[[str], bool]) -> list[Action]:
-    """Sibling order, for each folder where a file says a place (``siblings``): the pages
-    are put in that order when it changed here (or was never agreed), and the files take the
-    order Confluence has when only that changed. An order in step costs nothing."""
+                   renames: Mapping[str, str], root_id: str, options: Options, selected: Callable[[str], bool],
+                   archived: Collection[str], pulled_new: Mapping[str, tuple[str | None, Remote]]) -> list[Action]:
+    """Sibling order, for each folder where a file says a place (``siblings``). Files and pages
+    take part; a directory without an index file (it has no file to say a place in) and a page
+    archived in Confluence do not. Against the order last agreed (positions in the state):
+    changed here only (a file's place changed, or a file is new or moved in), the pages are
+    put in the files' order; changed in Confluence only (pages dragged, or a page made there),
+    the files take Confluence's order; both, a conflict the policy settles. In step: nothing,
+    and no request."""
     groups: dict[str | None, list[str]] = {}
     for path, doc in local.items():
-        if doc.kind == ContentKind.PAGE:
+        entry = state.get(renames.get(path, path))
+        if doc.kind == ContentKind.PAGE and not path.endswith("/") and not (entry and entry.page_id in archived):
             groups.setdefault(doc.parent, []).append(path)
+    for path, (parent, _) in pulled_new.items():  # pages new in Confluence: their files come this run
+        groups.setdefault(parent, []).append(path)
     actions = []
     for parent, members in sorted(groups.items(), key=lambda item: item[0] or ""):
-        places = {path: siblings.place_of(path, local[path].order) for path in members}
+        places = {path: siblings.place_of(path, local[path].order) if path in local else None for path in members}
         if all(place is None for place in places.values()) or not any(selected(path) for path in members):
             continue
-        wanted = siblings.in_order(members, places)
         parent_id = parent_id_of(parent, local, state, root_id)
         entries = {path: state[renames.get(path, path)] for path in members if renames.get(path, path) in state}
-        placed = {path: remote[entry.page_id] for path, entry in entries.items() if entry.page_id in remote
-                  and remote[entry.page_id].parent_id == parent_id and remote[entry.page_id].position is not None}
-        now = sorted(placed, key=lambda path: placed[path].position or 0)
-        unplaced = len(placed) < len(members)  # new here, moving in, or never placed
-        if not unplaced and now == [path for path in wanted if path in placed]:
+        current = {path: remote[entry.page_id] for path, entry in entries.items() if entry.page_id in remote}
+        current.update({path: page for path, (_, page) in pulled_new.items() if path in places})
+        placed = {path: page.position for path, page in current.items()
+                  if page.parent_id == parent_id and page.position is not None}
+        now = sorted(placed, key=lambda path: placed[path] or 0)
+        wanted = siblings.in_order([path for path in members if path not in pulled_new], places)
+        agreed = sorted((path for path in placed if path in entries and entries[path].position is not None),
+                        key=lambda path: entries[path].position or 0)
+        reordered_there = bool(pulled_new.keys() & set(members)) or agreed != [path for path in now if path in agreed]
+        reordered_here = any(places[path] != siblings.place_of(renames.get(path, path), entries[path].order)
+                             for path in entries)
+        unplaced = [path for path in wanted if path not in placed]
+        if not unplaced and not reordered_there and now == wanted:
             continue
-        agreed = [path for path in sorted(placed, key=lambda path: entries[path].position or 0)
-                  if entries[path].position is not None]
-        reordered_there = agreed != [path for path in now if path in agreed]
-        reordered_here = unplaced or len(entries) < len(members) or any(
-            places[path] != siblings.place_of(renames.get(path, path), entries[path].order) for path in entries)
-        label = (folder_of(parent) + "/") if parent else "./"
-        if reordered_there and not reordered_here and not (options.mode == "push" and options.force):
-            if options.mode == "push":
+        label = (folder_of(parent) + "/*") if parent else "*"
+        pull_order = Action(ActionKind.PULL_ORDER, label, parent_id, parent, order=tuple(now),
+                            reason="the pages were reordered in Confluence")
+        reorder = Action(ActionKind.REORDER, label, parent_id, parent, order=tuple(wanted),
+                         reason="in the order the files say")
+        if reordered_there and reordered_here:
+            policy = ConflictPolicy.LOCAL if options.mode == "push" and options.force else options.on_conflict
+            if policy == ConflictPolicy.LOCAL and options.mode != "pull":
+                actions.append(replace(reorder, reason="the files' order wins (on_conflict: local)"))
+            elif policy == ConflictPolicy.REMOTE and options.mode != "push":
+                actions.append(replace(pull_order, reason="Confluence's order wins (on_conflict: remote)"))
+            else:
+                actions.append(Action(ActionKind.CONFLICT, label, parent_id, parent, reason=(
+                    "the order of these pages changed here and in Confluence: 'mdsync push --force' keeps the "
+                    "files' order, 'mdsync sync --on-conflict remote' takes Confluence's")))
+        elif reordered_there:
+            if options.mode == "push" and not options.force:
                 actions.append(Action(ActionKind.REMOTE_ONLY, label, parent_id, parent,
                                       reason="the order of these pages changed in Confluence; pull to take it"))
+            elif options.mode == "push":
+                actions.append(replace(reorder, reason="overwrites the order changed in Confluence"))
             else:
-                actions.append(Action(ActionKind.PULL_ORDER, label, parent_id, parent, order=tuple(now),
-                                      reason="the pages were reordered in Confluence"))
+                actions.append(pull_order)
         elif options.mode == "pull":
             actions.append(Action(ActionKind.LOCAL_ONLY, label, parent_id, parent,
                                   reason="the order of these files changed here; push to apply it"))
         else:
-            actions.append(Action(ActionKind.REORDER, label, parent_id, parent, order=tuple(wanted),
-                                  reason="in the order the files say"))
+            actions.append(reorder)
     return actions
 
 

@@ -72,7 +72,7 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
         version=page.version.number, md_hash=file_hash(text.encode("utf-8")),
         storage_hash=storage_digest(page.body or ""), kind=kind, title_source=source,
         attachments=attachments, order=entry.order if entry is not None else None,
-        position=entry.position if entry is not None else None), base=text, storage=page.body or "",
+        position=entry.position if entry is not None else page.position), base=text, storage=page.body or "",
         kept=kept_for(run, path, text, pulled.payloads))
     remove_conflict_copy(run.root, target)
     return Outcome(ActionKind.PULL, path, Status.DONE, "file updated from Confluence", page.id,
@@ -227,20 +227,38 @@ async def conflict(run: Run, action: planner.Action) -> Outcome:
 
 async def pull_order(run: Run, action: planner.Action) -> Outcome:
     """The siblings were reordered in Confluence: each file whose place would not give that
-    order gets it as front matter ``order:`` (1, 2, 3...); the others are left as they are."""
+    order gets it as front matter ``order:`` (1, 2, 3...); the others are left as they are.
+    Only the order is taken in: a file also changed here stays changed here (its edit is not
+    made the agreed version), and the file keeps its line endings and BOM."""
     rewritten = []
     for index, path in enumerate(action.order, 1):
-        entry = run.state.files[path]
+        entry = run.state.files.get(path)
+        file = run.root / path
+        if entry is None or not file.is_file():
+            continue
         position = run.remote[entry.page_id].position if entry.page_id in run.remote else entry.position
-        if siblings.place_of(path, run.infos[path].order) == index or not run.docs[path].has_file:
+        info = run.infos.get(path)
+        if siblings.place_of(path, info.order if info is not None else entry.order) == index:
             await on_writer(run.state.update, path, position=position)
             continue
-        front, body = split_front_matter(run.text(path))
-        text = join_front_matter(with_updates(front, order=index), body)
-        await on_writer(atomic_write, run.root / path, text)
-        await on_writer(run.state.record, path, replace(entry, md_hash=file_hash(text.encode("utf-8")), order=index,
-                                                        position=position), base=text)
+        raw = file.read_bytes()
+        text = with_order(raw.decode("utf-8"), index)
+        await on_writer(atomic_write, file, text)
+        if file_hash(raw) == entry.md_hash:  # unchanged here: the new text is what is agreed
+            await on_writer(run.state.record, path, replace(entry, md_hash=file_hash(text.encode("utf-8")),
+                                                            order=index, position=position), base=text)
+        else:
+            await on_writer(run.state.update, path, order=index, position=position)
         rewritten.append(path)
     return Outcome(ActionKind.PULL_ORDER, action.path, Status.DONE,
                    f"reordered in Confluence: 'order:' written into {', '.join(rewritten)}" if rewritten
                    else "reordered in Confluence", action.page_id)
+
+
+def with_order(text: str, order: int) -> str:
+    """The file's text with front matter ``order:`` set, in the file's own line endings."""
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    crlf = "\r\n" in text
+    front, body = split_front_matter(text[len(bom):].replace("\r\n", "\n"))
+    updated = join_front_matter(with_updates(front, order=order), body)
+    return bom + (updated.replace("\n", "\r\n") if crlf else updated)

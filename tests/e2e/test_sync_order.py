@@ -27,7 +27,7 @@ def _guides(world: World) -> None:
 def test_sibling_order_is_pushed_and_an_order_in_step_costs_nothing(world: World) -> None:
     _guides(world)
     run = pushed(world)
-    assert run.paths("reorder") == {"guides/"}, run
+    assert run.paths("reorder") == {"guides/*"}, run
     guides = world.page_id("guides/index.md")
     assert _children(world, guides) == ["Intro", "Install", "FAQ", "Notes"]
     assert_nothing_to_do(world, world.push)
@@ -53,10 +53,10 @@ def test_a_reorder_in_confluence_is_pulled_into_the_files(world: World) -> None:
     assert _children(world, guides) == ["FAQ", "Intro", "Install", "Notes"]
 
     push = world.push()
-    assert push.code == 0 and "guides/" in push.paths("remote_only"), push  # push never undoes it quietly
+    assert push.code == 0 and "guides/*" in push.paths("remote_only"), push  # push never undoes it quietly
     assert _children(world, guides) == ["FAQ", "Intro", "Install", "Notes"]
     run = world.pull()
-    assert run.code == 0 and run.paths("pull_order") == {"guides/"}, run
+    assert run.code == 0 and run.paths("pull_order") == {"guides/*"}, run
     assert world.read("guides/10-faq.md") == "---\norder: 1\n---\n# FAQ\n\nTenth.\n"
     assert world.read("guides/01-intro.md") == "---\ntitle: Intro\norder: 2\n---\nFirst.\n"
     assert world.read("guides/02-install.md") == "---\norder: 3\n---\n# Install\n\nSecond.\n"

@@ -385,7 +385,7 @@ def test_an_order_in_step_is_no_action_and_one_never_agreed_is_pushed() -> None:
         {"01-a.md": "noop", "02-b.md": "noop", "03-c.md": "noop"}
     local, remote, state = _ordered({"1": 3, "2": 1, "3": 2}, {"1": None, "2": None, "3": None})
     [reorder] = plan(local, remote, state, root_id=ROOT, options=Options()).of("reorder")
-    assert (reorder.path, reorder.order) == ("./", ("01-a.md", "02-b.md", "03-c.md"))
+    assert (reorder.path, reorder.order) == ("*", ("01-a.md", "02-b.md", "03-c.md"))
 
 
 def test_a_reorder_in_confluence_is_pulled_and_a_push_leaves_it_alone() -> None:
@@ -394,9 +394,13 @@ def test_a_reorder_in_confluence_is_pulled_and_a_push_leaves_it_alone() -> None:
     [pulled] = plan(local, remote, state, root_id=ROOT, options=Options()).of("pull_order")
     assert pulled.order == ("03-c.md", "01-a.md", "02-b.md")
     pushed = plan(local, remote, state, root_id=ROOT, options=Options(mode="push"))
-    assert not pushed.of("reorder") and [a.path for a in pushed.of("remote_only")] == ["./"]
+    assert not pushed.of("reorder") and [a.path for a in pushed.of("remote_only")] == ["*"]
     assert plan(local, remote, state, root_id=ROOT, options=Options(mode="push", force=True)).of("reorder")
-    # Reordered on both sides: the files' order wins (it is what the docs say).
+    # Reordered on both sides: a conflict, unless the policy says which side wins.
     local = {**local, "01-a.md": replace(local["01-a.md"], order=9)}
-    [reorder] = plan(local, remote, state, root_id=ROOT, options=Options()).of("reorder")
+    [conflict] = plan(local, remote, state, root_id=ROOT, options=Options()).of("conflict")
+    assert conflict.path == "*" and "push --force" in conflict.reason
+    [reorder] = plan(local, remote, state, root_id=ROOT, options=Options(on_conflict="local")).of("reorder")
     assert reorder.order == ("02-b.md", "03-c.md", "01-a.md")
+    [pulled] = plan(local, remote, state, root_id=ROOT, options=Options(on_conflict="remote")).of("pull_order")
+    assert pulled.order == ("03-c.md", "01-a.md", "02-b.md")
