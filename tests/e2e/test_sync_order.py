@@ -7,29 +7,21 @@ The real CLI against a sandbox; see tests/support/world.py.
 
 from __future__ import annotations
 
-from tests.support.world import World, assert_nothing_to_do, pushed, writes
-
-
-def _children(world: World, parent_id: str) -> list[str]:
-    response = world.api.get(f"/wiki/api/v2/pages/{parent_id}/direct-children", params={"sort": "child-position"})
-    assert response.status_code == 200, response.text
-    return [row["title"] for row in response.json()["results"]]
-
-
-def _guides(world: World) -> None:
-    world.write("guides/index.md", "# Guides\n\nAll of them.\n")
-    world.write("guides/02-install.md", "# Install\n\nSecond.\n")
-    world.write("guides/notes.md", "# Notes\n\nNo place: after the placed ones.\n")
-    world.write("guides/10-faq.md", "# FAQ\n\nTenth.\n")
-    world.write("guides/01-intro.md", "---\ntitle: Intro\n---\nFirst.\n")
+from tests.support.world import (
+    World,
+    assert_nothing_to_do,
+    ordered_guides,
+    pushed,
+    writes,
+)
 
 
 def test_sibling_order_is_pushed_and_an_order_in_step_costs_nothing(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     run = pushed(world)
     assert run.paths("reorder") == {"guides/*"}, run
     guides = world.page_id("guides/index.md")
-    assert _children(world, guides) == ["Intro", "Install", "FAQ", "Notes"]
+    assert world.children(guides) == ["Intro", "Install", "FAQ", "Notes"]
     assert_nothing_to_do(world, world.push)
     assert_nothing_to_do(world, world.sync)
 
@@ -37,38 +29,38 @@ def test_sibling_order_is_pushed_and_an_order_in_step_costs_nothing(world: World
     world.write("guides/notes.md", "---\norder: 0\n---\n# Notes\n\nNow first.\n")
     world.reset_stats()
     run = pushed(world)
-    assert _children(world, guides) == ["Notes", "Intro", "Install", "FAQ"], run
+    assert world.children(guides) == ["Notes", "Intro", "Install", "FAQ"], run
     moves = [path for method, path in writes(world.stats()) if "/move/" in path]
     assert len(moves) == 1, writes(world.stats())  # the fewest moves: only the page that changed place
     assert_nothing_to_do(world, world.sync)
 
 
 def test_a_reorder_in_confluence_is_pulled_into_the_files(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
     faq, intro = world.page_id("guides/10-faq.md"), world.page_id("guides/01-intro.md")
     moved = world.api.put(f"/wiki/rest/api/content/{faq}/move/before/{intro}")  # dragged in the page tree
     assert moved.status_code == 200, moved.text
-    assert _children(world, guides) == ["FAQ", "Intro", "Install", "Notes"]
+    assert world.children(guides) == ["FAQ", "Intro", "Install", "Notes"]
 
     push = world.push()
     assert push.code == 0 and "guides/*" in push.paths("remote_only"), push  # push never undoes it quietly
-    assert _children(world, guides) == ["FAQ", "Intro", "Install", "Notes"]
+    assert world.children(guides) == ["FAQ", "Intro", "Install", "Notes"]
     run = world.pull()
     assert run.code == 0 and run.paths("pull_order") == {"guides/*"}, run
     assert world.read("guides/10-faq.md") == "---\norder: 1\n---\n# FAQ\n\nTenth.\n"
     assert world.read("guides/01-intro.md") == "---\ntitle: Intro\norder: 2\n---\nFirst.\n"
     assert world.read("guides/02-install.md") == "---\norder: 3\n---\n# Install\n\nSecond.\n"
     assert_nothing_to_do(world, world.sync)
-    assert _children(world, guides) == ["FAQ", "Intro", "Install", "Notes"]
+    assert world.children(guides) == ["FAQ", "Intro", "Install", "Notes"]
 
 
 def test_a_folder_where_no_file_says_a_place_keeps_confluences_order(world: World) -> None:
     world.write("b.md", "# Bravo\n\nB.\n")
     world.write("a.md", "# Alpha\n\nA.\n")
     pushed(world)
-    before = _children(world, world.home_id)
+    before = world.children(world.home_id)
     alpha, bravo = world.page_id("a.md"), world.page_id("b.md")
     first, second = (alpha, bravo) if before.index("Alpha") < before.index("Bravo") else (bravo, alpha)
     assert world.api.put(f"/wiki/rest/api/content/{second}/move/before/{first}").status_code == 200

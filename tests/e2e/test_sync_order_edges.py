@@ -12,50 +12,32 @@ import pytest
 from tests.support.world import (
     World,
     assert_nothing_to_do,
+    ordered_guides,
     pushed,
     replace_text,
     writes,
 )
 
 
-def _children(world: World, parent_id: str, kind: str = "pages") -> list[str]:
-    response = world.api.get(f"/wiki/api/v2/{kind}/{parent_id}/direct-children", params={"sort": "child-position"})
-    assert response.status_code == 200, response.text
-    return [row["title"] for row in response.json()["results"]]
-
-
-def _move(world: World, page: str, where: str, target: str) -> None:
-    moved = world.api.put(f"/wiki/rest/api/content/{page}/move/{where}/{target}")
-    assert moved.status_code == 200, moved.text
-
-
-def _guides(world: World) -> None:
-    world.write("guides/index.md", "# Guides\n\nAll of them.\n")
-    world.write("guides/02-install.md", "# Install\n\nSecond.\n")
-    world.write("guides/notes.md", "# Notes\n\nNo place: after the placed ones.\n")
-    world.write("guides/10-faq.md", "# FAQ\n\nTenth.\n")
-    world.write("guides/01-intro.md", "---\ntitle: Intro\n---\nFirst.\n")
-
-
 def test_a_page_a_colleague_adds_among_ordered_siblings_keeps_its_place(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
     intro = world.page_id("guides/01-intro.md")
     setup = world.create("Setup", "<p>Between intro and install.</p>", parent=guides)
-    _move(world, setup["id"], "after", intro)
-    assert _children(world, guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
+    world.reorder(setup["id"], "after", intro)
+    assert world.children(guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
 
     run = world.sync()
     assert run.code == 0 and "guides/Setup.md" in run.paths("new_file"), run
     world.sync()  # whatever a second run has to settle
     # The colleague put it after Intro: no run may move it back without saying so.
-    assert _children(world, guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
+    assert world.children(guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
     assert_nothing_to_do(world, world.sync)
 
 
 def test_after_pulling_a_new_page_the_next_push_writes_nothing(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
     world.create("Appendix", "<p>Added last in Confluence.</p>", parent=guides)  # appended, as Cloud does
@@ -65,24 +47,24 @@ def test_after_pulling_a_new_page_the_next_push_writes_nothing(world: World) -> 
 
 
 def test_a_new_file_here_does_not_undo_a_colleagues_reorder(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     world.write("guides/zz-extra.md", "# Extra\n\nA new, unrelated file.\n")
 
     run = world.sync()
     assert run.code == 0, run
-    children = _children(world, guides)
+    children = world.children(guides)
     assert children.index("FAQ") < children.index("Intro"), (children, run.stdout)  # the colleague's move stands
 
 
 def test_a_pull_that_writes_order_into_a_file_edited_here_keeps_the_edit_to_push(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     install = world.page_id("guides/02-install.md")
     world.write("guides/02-install.md", "# Install\n\nSecond, edited here.\n")
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     run = world.pull()
     assert run.code == 0, run
     assert "edited here" in world.read("guides/02-install.md")
@@ -92,10 +74,10 @@ def test_a_pull_that_writes_order_into_a_file_edited_here_keeps_the_edit_to_push
 
 
 def test_a_pulled_order_keeps_a_crlf_file_crlf(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     world.write("guides/02-install.md", b"# Install\r\n\r\nSecond.\r\n\r\nMore.\r\n")
     pushed(world)
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     run = world.pull()
     assert run.code == 0 and run.paths("pull_order") == {"guides/*"}, run
     data = (world.docs / "guides/02-install.md").read_bytes()
@@ -111,18 +93,18 @@ def test_a_cloud_folder_among_ordered_pages_keeps_its_place_and_the_pages_are_or
     world.write("2_stuff/thing.md", "# Thing\n\nIn a Cloud folder.\n")
     run = pushed(world)
     assert world.state()["2_stuff/"]["kind"] == "folder"
-    children = [title for title in _children(world, world.home_id) if title in ("Alpha", "Bravo")]
+    children = [title for title in world.children(world.home_id) if title in ("Alpha", "Bravo")]
     assert children == ["Bravo", "Alpha"], (children, run.stdout)
     assert_nothing_to_do(world, world.sync)
 
 
 def test_a_conflict_in_a_reordered_folder_keeps_the_edit_here(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     install = world.page_id("guides/02-install.md")
     world.write("guides/02-install.md", "# Install\n\nSecond, edited here.\n")
     world.edit(install, replace_text("Second.", "Second, edited there."))
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     first = world.sync()
     assert first.paths("conflict") == {"guides/02-install.md"}, first
     second = world.sync()
@@ -146,13 +128,13 @@ def test_archived_pages_in_an_ordered_folder_do_not_fail_every_sync(world: World
 
 
 def test_both_sides_reordered_is_not_settled_silently(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     world.write("guides/notes.md", "---\norder: 5\n---\n# Notes\n\nNow between install and faq.\n")
     run = world.sync()
-    children = _children(world, guides)
+    children = world.children(guides)
     # Either the colleague's move stands, or the run says it undid it (a conflict).
     assert children.index("FAQ") < children.index("Intro") or run.actions("conflict"), (children, run.stdout)
 
@@ -165,19 +147,19 @@ def test_a_pulled_order_with_a_folder_page_sibling_converges(world: World) -> No
     world.write("top/a.md", "---\norder: 3\n---\n# Alpha\n\nA.\n")
     pushed(world)
     top = world.page_id("top/index.md")
-    pages = [title for title in _children(world, top) if title != "2_stuff"]
+    pages = [title for title in world.children(top) if title != "2_stuff"]
     assert pages == ["Bravo", "Alpha"]
-    _move(world, world.page_id("top/a.md"), "before", world.page_id("top/b.md"))
+    world.reorder(world.page_id("top/a.md"), "before", world.page_id("top/b.md"))
     run = world.sync()
     assert run.code == 0 and run.paths("pull_order") == {"top/*"}, run
     assert world.read("top/a.md").startswith("---\norder: 1\n---\n")
     assert_nothing_to_do(world, world.sync)
-    assert [title for title in _children(world, top) if title != "2_stuff"] == ["Alpha", "Bravo"]
+    assert [title for title in world.children(top) if title != "2_stuff"] == ["Alpha", "Bravo"]
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "true", "1.5", "1000000000", "[1]", "'3'", "99999999999999999999"])
 def test_an_invalid_order_is_reported_naming_the_file(world: World, value: str) -> None:
-    _guides(world)
+    ordered_guides(world)
     world.write("guides/notes.md", f"---\norder: {value}\n---\n# Notes\n\nBad order.\n")
     run = world.run("push")
     assert "Traceback" not in run.stderr
@@ -185,22 +167,22 @@ def test_an_invalid_order_is_reported_naming_the_file(world: World, value: str) 
 
 
 def test_renaming_the_number_prefix_converges(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
     (world.docs / "guides/02-install.md").rename(world.docs / "guides/20-install.md")
     run = pushed(world)
-    assert _children(world, guides) == ["Intro", "FAQ", "Install", "Notes"], run
+    assert world.children(guides) == ["Intro", "FAQ", "Install", "Notes"], run
     assert_nothing_to_do(world, world.push)
     assert_nothing_to_do(world, world.sync)
     (world.docs / "guides/20-install.md").rename(world.docs / "guides/05-install.md")
     run = pushed(world)
-    assert _children(world, guides) == ["Intro", "Install", "FAQ", "Notes"], run
+    assert world.children(guides) == ["Intro", "Install", "FAQ", "Notes"], run
     assert_nothing_to_do(world, world.sync)
 
 
 def test_a_file_moved_here_into_another_ordered_folder_converges(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     world.write("other/index.md", "# Other\n\nOther.\n")
     world.write("other/01-one.md", "# One\n\n1.\n")
     world.write("other/03-three.md", "# Three\n\n3.\n")
@@ -208,29 +190,29 @@ def test_a_file_moved_here_into_another_ordered_folder_converges(world: World) -
     other = world.page_id("other/index.md")
     (world.docs / "guides/02-install.md").rename(world.docs / "other/02-install.md")
     run = pushed(world)
-    assert _children(world, other) == ["One", "Install", "Three"], run
+    assert world.children(other) == ["One", "Install", "Three"], run
     assert_nothing_to_do(world, world.push)
     assert_nothing_to_do(world, world.sync)
 
 
 def test_a_page_moved_in_confluence_into_an_ordered_folder_converges(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     world.write("other/index.md", "# Other\n\nOther.\n")
     world.write("other/01-one.md", "# One\n\n1.\n")
     world.write("other/03-three.md", "# Three\n\n3.\n")
     pushed(world)
     other = world.page_id("other/index.md")
-    _move(world, world.page_id("guides/02-install.md"), "after", world.page_id("other/01-one.md"))
+    world.reorder(world.page_id("guides/02-install.md"), "after", world.page_id("other/01-one.md"))
     run = world.sync()
     assert run.code == 0, run
     world.sync()
-    assert _children(world, other) == ["One", "Install", "Three"]
+    assert world.children(other) == ["One", "Install", "Three"]
     assert_nothing_to_do(world, world.sync)
 
 
 def test_deleting_a_file_from_an_ordered_folder_converges(world: World) -> None:
     world.configure(sync="  max_delete: 50%\n  delete: trash\n")
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     (world.docs / "guides/02-install.md").unlink()
     run = pushed(world)
@@ -247,9 +229,9 @@ def test_index_file_order_and_root_level(world: World) -> None:
     world.write("a.md", "---\norder: 3\n---\n# Alpha\n\nA.\n")
     run = world.push("--allow-home")
     assert run.code == 0, run
-    assert _children(world, world.home_id) == ["Bravo", "Guides", "Alpha"], run
+    assert world.children(world.home_id) == ["Bravo", "Guides", "Alpha"], run
     assert_nothing_to_do(world, world.push)
-    _move(world, world.page_id("a.md"), "before", world.page_id("b.md"))
+    world.reorder(world.page_id("a.md"), "before", world.page_id("b.md"))
     run = world.pull()
     assert run.code == 0 and run.paths("pull_order") == {"*"}, run
     assert world.read("a.md").startswith("---\norder: 1\n---\n")
@@ -258,9 +240,9 @@ def test_index_file_order_and_root_level(world: World) -> None:
 
 
 def test_status_and_dry_run_after_a_reorder_there(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     before = world.snapshot()
     world.reset_stats()
     status = world.run("status")
@@ -273,13 +255,13 @@ def test_status_and_dry_run_after_a_reorder_there(world: World) -> None:
 
 
 def test_push_force_undoes_a_reorder_there_and_then_is_quiet(world: World) -> None:
-    _guides(world)
+    ordered_guides(world)
     pushed(world)
     guides = world.page_id("guides/index.md")
-    _move(world, world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
+    world.reorder(world.page_id("guides/10-faq.md"), "before", world.page_id("guides/01-intro.md"))
     run = world.push("--force")
     assert run.code == 0 and run.paths("reorder") == {"guides/*"}, run
-    assert _children(world, guides) == ["Intro", "Install", "FAQ", "Notes"]
+    assert world.children(guides) == ["Intro", "Install", "FAQ", "Notes"]
     assert_nothing_to_do(world, world.push)
     assert_nothing_to_do(world, world.sync)
 
@@ -290,11 +272,11 @@ def test_order_inside_a_cloud_folder_both_ways(world: World) -> None:
     world.write("stuff/c.md", "---\norder: 1\n---\n# Charlie\n\nC.\n")
     run = pushed(world)
     folder = world.page_id("stuff/")
-    assert _children(world, folder, "folders") == ["Charlie", "Bravo", "Alpha"], run
+    assert world.children(folder, "folders") == ["Charlie", "Bravo", "Alpha"], run
     assert_nothing_to_do(world, world.sync)
-    _move(world, world.page_id("stuff/a.md"), "before", world.page_id("stuff/c.md"))
+    world.reorder(world.page_id("stuff/a.md"), "before", world.page_id("stuff/c.md"))
     run = world.sync()
     assert run.code == 0 and run.paths("pull_order") == {"stuff/*"}, run
     assert world.read("stuff/a.md").startswith("---\norder: 1\n---\n")
     assert_nothing_to_do(world, world.sync)
-    assert _children(world, folder, "folders") == ["Alpha", "Charlie", "Bravo"]
+    assert world.children(folder, "folders") == ["Alpha", "Charlie", "Bravo"]

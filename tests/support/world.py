@@ -215,6 +215,17 @@ class World:
     def trash(self, page_id: str) -> None:
         assert self.api.delete(f"{V2}/pages/{page_id}").status_code == 204
 
+    def children(self, parent_id: str, kind: str = "pages") -> list[str]:
+        """The titles right under a page or folder, in Confluence's order."""
+        response = self.api.get(f"{V2}/{kind}/{parent_id}/direct-children", params={"sort": "child-position"})
+        assert response.status_code == 200, response.text
+        return [row["title"] for row in response.json()["results"]]
+
+    def reorder(self, page_id: str, where: str, target_id: str) -> None:
+        """A colleague drags a page before or after a sibling (or into a page: append)."""
+        moved = self.api.put(f"/wiki/rest/api/content/{page_id}/move/{where}/{target_id}")
+        assert moved.status_code == 200, moved.text
+
     def create_folder(self, title: str, parent: str | None = None) -> dict[str, Any]:
         """A colleague makes a folder in the page tree (Cloud's 'Create > Folder')."""
         payload: dict[str, Any] = {"spaceId": self.space_id, "title": title}
@@ -277,3 +288,12 @@ def replace_text(old: str, new: str) -> Callable[[str], str]:
         return body.replace(old, new)
 
     return change
+
+
+def ordered_guides(world: World) -> None:
+    """guides/ whose files say their places: Intro (front matter title), Install, FAQ, then Notes."""
+    world.write("guides/index.md", "# Guides\n\nAll of them.\n")
+    world.write("guides/02-install.md", "# Install\n\nSecond.\n")
+    world.write("guides/notes.md", "# Notes\n\nNo place: after the placed ones.\n")
+    world.write("guides/10-faq.md", "# FAQ\n\nTenth.\n")
+    world.write("guides/01-intro.md", "---\ntitle: Intro\n---\nFirst.\n")
