@@ -667,18 +667,31 @@ def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, 
     result.actions.extend(Action("skip", path, reason=message) for path, message in sorted(blocked.items()))
 
 
+SMALL_TREE = 10  # below this many files, a share says little: removing a few files is allowed
+SMALL_TREE_REMOVALS = 2
+
+
 def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Options) -> None:
-    trashing = len(result.of("trash"))
+    """The safety stop, for pages a run would trash and for local files it would remove alike
+    (a listing that leaves pages out, as view restrictions or a proxy can, looks like their
+    deletion in Confluence)."""
     total = max(1, len(state))
-    if not trashing:
-        return
-    too_many_share = options.max_delete_share is not None and trashing / total > options.max_delete_share
-    too_many_count = options.max_delete_count is not None and trashing > options.max_delete_count
-    if too_many_share or too_many_count:
-        limit = (f"{options.max_delete_share:.0%} of the pages" if options.max_delete_share is not None
-                 else f"{options.max_delete_count} pages")
-        result.problems.append(f"This run would trash {trashing} of {len(state)} pages, more than sync.max_delete "
-                               f"({limit}): if that is right, raise sync.max_delete or delete in smaller steps.")
+    for kind, things, where in (("trash", "pages", "trash"), ("remove_file", "files", "remove")):
+        count = sum(1 for action in result.of(kind) if not action.path.endswith("/"))
+        if not count:
+            continue
+        if kind == "remove_file" and total < SMALL_TREE and count <= SMALL_TREE_REMOVALS:
+            continue  # a colleague trashing a page of a small tree is no emergency
+        too_many_share = options.max_delete_share is not None and count / total > options.max_delete_share
+        too_many_count = options.max_delete_count is not None and count > options.max_delete_count
+        if too_many_share or too_many_count:
+            limit = (f"{options.max_delete_share:.0%} of the {things}" if options.max_delete_share is not None
+                     else f"{options.max_delete_count} {things}")
+            advice = "delete in smaller steps" if kind == "trash" else \
+                "check that Confluence still shows those pages to you (view restrictions hide them)"
+            result.problems.append(f"This run would {where} {count} of {len(state)} {things}, more than "
+                                   f"sync.max_delete ({limit}): if that is right, raise sync.max_delete; "
+                                   f"else {advice}.")
 
 
 def selector(only: tuple[str, ...]) -> Callable[[str], bool]:

@@ -10,6 +10,7 @@ import os
 import posixpath
 from dataclasses import replace
 
+from mdsync.confluence.errors import NotFound
 from mdsync.confluence.models import Page
 from mdsync.convert.frontmatter import (
     join_front_matter,
@@ -160,6 +161,17 @@ async def new_file(run: Run, action: planner.Action) -> Outcome:
 
 
 async def remove_file(run: Run, action: planner.Action) -> Outcome:
+    entry = run.state.files.get(action.path)
+    if entry is not None:
+        # The listing's word alone removes no file: the page itself is asked first.
+        try:
+            page = await run.client.get_page(entry.page_id, body=False, kind=entry.kind)
+        except NotFound:
+            page = None
+        if page is not None and page.status in ("current", "archived", "draft"):
+            return Outcome(ActionKind.REMOVE_FILE, action.path, Status.REPORTED,
+                           "its page is not in the tree's listing but still exists in Confluence (moved out of the "
+                           "tree, or hidden from you by a restriction): the file is kept", action.page_id)
     file = run.root / action.path
     if file.is_file():
         file.unlink()

@@ -58,3 +58,44 @@ def test_trashing_more_than_max_delete_stops_and_changes_nothing(world: World) -
     assert world.stats()["writes"] == 0
     assert world.snapshot() == before
     assert len(world.pages()) == 6 and len(world.pages("trashed")) == 0
+
+
+# -- files a pull would remove --------------------------------------------------------------------------
+
+
+def test_a_pull_that_would_remove_more_files_than_max_delete_stops_and_keeps_them(world: World) -> None:
+    """Pages missing from the listing (view restrictions or a proxy can hide them) look
+    trashed: past sync.max_delete the run stops before removing a single file."""
+    world.configure("  max_delete: 20%\n")
+    for number in range(10):
+        world.write(f"part/page-{number}.md", f"# Page {number}\n\nText.\n")
+    pushed(world)
+    for number in range(3):
+        world.trash(world.page_id(f"part/page-{number}.md"))
+    run = world.pull()
+    assert run.code == 1, run
+    [problem] = run.report["problems"]  # type: ignore[index]
+    assert "would remove 3 of" in problem and "sync.max_delete" in problem
+    assert all(world.exists(f"part/page-{number}.md") for number in range(10))
+    world.configure("  max_delete: 50%\n")
+    run = world.pull()
+    assert run.code == 0 and run.paths("remove_file") == {f"part/page-{n}.md" for n in range(3)}, run
+    assert not world.exists("part/page-0.md") and world.exists("part/page-5.md")
+
+
+def test_a_page_gone_from_the_listing_but_still_in_confluence_keeps_its_file(world: World) -> None:
+    """The page is asked for before its file is removed: one moved out of the tree (or hidden
+    by a restriction) is reported, and its file stays."""
+    small_tree(world)
+    outside = world.create("Elsewhere", "<p>Outside the tree.</p>", root_level=True)
+    pushed(world)
+    faq = world.page_id("faq.md")
+    world.move(faq, str(outside["id"]))  # out of the tree, still current
+    run = world.pull()
+    assert run.code == 0, run
+    [kept] = run.actions("remove_file")
+    assert kept["path"] == "faq.md" and kept["status"] == "reported" and "the file is kept" in kept["message"]
+    assert world.read("faq.md") == "# FAQ\n\nQuestions and answers.\n" and "faq.md" in world.state()
+    world.trash(faq)  # now it is really gone: the file goes
+    run = world.pull()
+    assert run.code == 0 and not world.exists("faq.md"), run

@@ -404,3 +404,15 @@ def test_a_reorder_in_confluence_is_pulled_and_a_push_leaves_it_alone() -> None:
     assert reorder.order == ("02-b.md", "03-c.md", "01-a.md")
     [pulled] = plan(local, remote, state, root_id=ROOT, options=Options(on_conflict="remote")).of("pull_order")
     assert pulled.order == ("03-c.md", "01-a.md", "02-b.md")
+
+
+def test_files_a_pull_would_remove_count_against_max_delete_like_pages_trashed() -> None:
+    # A listing that leaves every page out (a restriction, a proxy) must not empty the docs folder.
+    state = {f"p{n}.md": synced(f"p{n}.md", str(n), f"P{n}") for n in range(30)}
+    local = {path: here(path, entry.title) for path, entry in state.items()}
+    for mode in ("pull", "sync"):
+        result = plan(local, {}, state, root_id=ROOT, options=Options(mode=mode))
+        assert len(result.of("remove_file")) == 30
+        [problem] = result.problems
+        assert "would remove 30 of 30 files" in problem and "view restrictions" in problem
+    assert not plan(local, {}, state, root_id=ROOT, options=Options(mode="pull", max_delete_share=None)).problems
