@@ -30,8 +30,10 @@ from mdsync.confluence.errors import (
     NotFound,
     Unreachable,
     VersionConflict,
+    bad_shape,
     detail_of,
     error_for,
+    html_page,
 )
 from mdsync.confluence.models import (
     Attachment,
@@ -93,11 +95,12 @@ class ConfluenceClient:
 
     async def request(self, method: str, path: str, *, what: str, params: Any = None, json_body: Any = None,
                       files: Any = None, data: Any = None, headers: dict[str, str] | None = None,
-                      idempotent: bool = True, absolute: bool = False) -> httpx.Response:
+                      idempotent: bool = True, absolute: bool = False, expect_json: bool = True) -> httpx.Response:
         """Send a request with retries; return the response or raise a ConfluenceError.
 
         ``idempotent=False`` requests are not resent after a failure that may have reached
-        the server: they raise ``MaybeSent`` and the caller checks before trying again.
+        the server: they raise ``MaybeSent`` and the caller checks before trying again. An
+        HTML page where JSON is expected (a login or proxy page) raises ``BadAnswer``.
         """
         connection = await self.open()
         url = path if absolute else f"{connection.api_base}{path}"
@@ -121,6 +124,9 @@ class ConfluenceClient:
                 log.info("%s: %s; retrying in %.1fs", what, type(error).__name__, delay)
             else:
                 if response.status_code not in RETRY_STATUSES:
+                    if expect_json and response.status_code < 300 and \
+                            "html" in response.headers.get("content-type", "").lower():
+                        raise html_page(response, what=what)  # someone else answering in Confluence's place
                     return response
                 last = response
                 if response.status_code != 429 and not idempotent:
@@ -150,8 +156,14 @@ class ConfluenceClient:
         query = {"limit": PAGE_SIZE, **(params or {})}
         response = await self.expect("GET", path, what=what, params=query)
         while True:
-            body = response.json()
-            for item in body.get("results", []):
+            try:
+                body = response.json()
+            except ValueError:
+                raise bad_shape(what, "not JSON") from None
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+                raise bad_shape(what, "no list of results")
+            for item in results:
                 yield item
             following = (body.get("_links") or {}).get("next")
             if not following:
@@ -170,7 +182,13 @@ class ConfluenceClient:
             raise self._credentials_refused()
         if response.status_code != 200:
             raise error_for(response, what=what, gateway=self.connection.auth if self.connection else None)
-        for item in response.json().get("results", []):
+        try:
+            results = response.json().get("results")
+        except (ValueError, AttributeError):
+            results = None
+        if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+            raise bad_shape(what, "no list of spaces")
+        for item in results:
             if str(item.get("key", "")).lower() == key.lower():
                 return Space(id=str(item["id"]), key=str(item["key"]), name=str(item.get("name") or key),
                              homepage_id=str(item["homepageId"]) if item.get("homepageId") else None)
@@ -201,8 +219,15 @@ class ConfluenceClient:
         params: dict[str, Any] = {"status": list(statuses)}
         if bodies:
             params["body-format"] = "storage"
-        return [page_from(item) async for item in
-                self.paged(f"{V2}/spaces/{space_id}/pages", what="list the space's pages", params=params)]
+        what = "list the space's pages"
+        pages = []
+        async for item in self.paged(f"{V2}/spaces/{space_id}/pages", what=what, params=params):
+            # A row without these would read as a page moved or deleted, and cost a file.
+            missing = [name for name in ("id", "status", "title", "parentId", "version") if name not in item]
+            if missing or not isinstance(item["version"], dict) or "number" not in item["version"]:
+                raise bad_shape(what, f"a page comes without {', '.join(missing) or 'version.number'}")
+            pages.append(page_from(item))
+        return pages
 
     async def page_tree(self, space_id: str, root_id: str, *, bodies: bool = False) -> list[Page]:
         """The pages under ``root_id`` (the root included), from one listing of the space."""
@@ -443,15 +468,16 @@ class ConfluenceClient:
             raise NotFound(f"Confluence gave no download link for {attachment.title}.", 404)
         link = attachment.download_link
         url = link if link.startswith("http") else f"{connection.api_base}{link}"
-        response = await self.request("GET", url, what=f"download {attachment.title}", absolute=True)
+        response = await self.request("GET", url, what=f"download {attachment.title}", absolute=True,
+                                      expect_json=False)
         hops = 0
         while response.status_code in (301, 302, 303, 307, 308) and hops < 5:
             target = httpx.URL(url).join(response.headers["location"])
             same_host = target.host == httpx.URL(connection.api_base).host
             # Credentials go only where they came from; a media store gets none.
             url = str(target)
-            response = await (self.request("GET", url, what=f"download {attachment.title}", absolute=True)
-                              if same_host else self._http.get(url))
+            response = await (self.request("GET", url, what=f"download {attachment.title}", absolute=True,
+                                           expect_json=False) if same_host else self._http.get(url))
             hops += 1
         if response.status_code != 200:
             raise error_for(response, what=f"download {attachment.title}")

@@ -58,6 +58,21 @@ class Unreachable(ConfluenceError):
     """The network or the service failed beyond the retry budget."""
 
 
+class BadAnswer(ConfluenceError):
+    """An answer that is not what Confluence sends: an HTML page, JSON of the wrong shape."""
+
+
+def html_page(response: httpx.Response, *, what: str) -> BadAnswer:
+    return BadAnswer(f"Confluence answered {what} with an HTML page, not JSON (probably a login or proxy page) "
+                     f"from {response.url.host}: check confluence.url, and sign in to any proxy or single sign-on in "
+                     "front of the site.", response.status_code)
+
+
+def bad_shape(what: str, problem: str) -> BadAnswer:
+    return BadAnswer(f"Confluence's answer to {what} is not what Confluence sends ({problem}): a proxy may be in the "
+                     "way; check confluence.url and run again.", 200)
+
+
 class GatewayError(ConfluenceError):
     """The Maton or Atlassian gateway refused the request for its own reasons."""
 
