@@ -10,38 +10,20 @@ p95. Before `serve` named TCP on its listener, each answer waited ~40 ms for a d
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
 import time
 
 import httpx
+from sync_benchmark import sandbox_process  # the same `mdsync sandbox serve` process, on a free port
 
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "mdsync", "sandbox", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/_edge/tenant_info", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with sandbox_process() as url:
         with httpx.Client(base_url=url, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN)) as client:
             home = client.get("/wiki/api/v2/spaces", params={"keys": "DOCS"}).json()["results"][0]["homepageId"]
             path, params = f"/wiki/api/v2/pages/{home}", {"body-format": "storage"}
@@ -55,9 +37,6 @@ def main() -> None:
         samples.sort()
         print(f"GET /wiki/api/v2/pages/{{id}} (body-format=storage): median {statistics.median(samples):.2f} ms, "
               f"p95 {samples[int(len(samples) * 0.95)]:.2f} ms over {len(samples)} keep-alive requests")
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 if __name__ == "__main__":
