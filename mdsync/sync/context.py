@@ -78,6 +78,7 @@ class Run:
     archived: dict[str, Page] = field(default_factory=dict)  # archived pages of the space, by id
     root_listed: Page | None = None  # the page holding the tree, as this run's listing has it
     root_file: str | None = None  # the docs folder's own index file, the body of that page
+    under: dict[str, list[str]] | None = None  # parent id -> tracked paths, made at the first trash
     docs: dict[str, LocalDoc] = field(default_factory=dict)
     infos: dict[str, FileInfo] = field(default_factory=dict)
     payloads: dict[str, dict[str, carry.Carried]] = field(default_factory=dict)  # per file, once looked up

@@ -204,8 +204,8 @@ async def rename(run: Run, action: planner.Action) -> Outcome:
 
 async def trash(run: Run, action: planner.Action) -> Outcome:
     entry = run.state.files[action.path]
-    staying = sorted(path for path, other in run.state.files.items() if other.parent_id == entry.page_id
-                     and path != action.path)
+    staying = sorted(path for path in _tracked_under(run).get(entry.page_id, ()) if path != action.path
+                     and path in run.state.files and run.state.files[path].parent_id == entry.page_id)
     if staying:
         # Confluence would archive what is still under it (a child whose move out failed).
         raise MdsyncError(f"{action.path} was not trashed: {staying[0]} is still under its page in Confluence; "
@@ -213,6 +213,17 @@ async def trash(run: Run, action: planner.Action) -> Outcome:
     await run.client.delete_page(entry.page_id, kind=entry.kind)
     run.state.forget(action.path)
     return Outcome(ActionKind.TRASH, action.path, Status.DONE, "page moved to the trash", entry.page_id)
+
+
+def _tracked_under(run: Run) -> dict[str, list[str]]:
+    """Parent id -> tracked paths, made once per run at its first trash (trashes come after
+    every move; a page trashed since is no longer in the state, which the caller checks)."""
+    if run.under is None:
+        run.under = {}
+        for path, entry in run.state.files.items():
+            if entry.parent_id is not None:
+                run.under.setdefault(entry.parent_id, []).append(path)
+    return run.under
 
 
 async def reorder(run: Run, action: planner.Action) -> Outcome:
