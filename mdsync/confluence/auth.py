@@ -42,6 +42,12 @@ class Connection:
     auth: str
     headers: dict[str, str]
 
+    def owns(self, url: httpx.URL) -> bool:
+        """Whether a URL is on the origin (scheme, host, port) the credentials are for: the
+        site, or the gateway that stands for it. Nothing else ever gets them."""
+        base = httpx.URL(self.api_base)
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
     @property
     def root(self) -> str:
         """What Confluence's site-relative links (/wiki/api/v2/...) are appended to."""
@@ -55,10 +61,17 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode("utf-8")).decode("ascii")
 
 
-def _check_transport(url: str) -> None:
+def insecure(url: str) -> bool:
+    """Whether a URL is not https, nor plain http to a loopback host (the sandbox): what
+    mdsync sends nothing over, credentials or not (a media link carries its own token)."""
     parts = urlsplit(url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
-        raise ConfigError(f"mdsync will not send credentials over plain http to {parts.hostname}: use https://.")
+    return parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname or ""))
+
+
+def _check_transport(url: str) -> None:
+    if insecure(url):
+        raise ConfigError(f"mdsync will not send credentials over plain http to {urlsplit(url).hostname}: "
+                          "use https://.")
 
 
 async def connect(config: ConfluenceConfig, http: httpx.AsyncClient, *, cloud_id: str | None = None) -> Connection:

@@ -22,10 +22,11 @@ import httpx
 
 from mdsync import __version__
 from mdsync.config import ConfluenceConfig
-from mdsync.confluence.auth import Connection, connect
+from mdsync.confluence.auth import Connection, connect, insecure
 from mdsync.confluence.errors import (
     API_TOKENS_PAGE,
     AuthenticationFailed,
+    BadAnswer,
     ConfluenceError,
     NotFound,
     Unreachable,
@@ -53,6 +54,8 @@ V2 = "/api/v2"
 V1 = "/rest/api"
 PAGE_SIZE = 250
 XSRF = {"X-Atlassian-Token": "no-check"}
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_HOPS = 5
 
 
 class ConfluenceClient:
@@ -68,6 +71,11 @@ class ConfluenceClient:
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout, event_hooks=dict(event_hooks or {}),
                                        headers={"User-Agent": f"mdsync/{__version__}", "Accept": "application/json"},
                                        follow_redirects=False)
+        # For other origins (a media store): a client of its own, so no header, cookie or
+        # credential of the site's can ride along.
+        self._elsewhere = httpx.AsyncClient(transport=transport, timeout=timeout,
+                                            event_hooks=dict(event_hooks or {}),
+                                            headers={"User-Agent": f"mdsync/{__version__}"}, follow_redirects=False)
         self.connection: Connection | None = None
         self.requests = 0  # sent, counting retries: for tests and benchmarks
 
@@ -85,6 +93,7 @@ class ConfluenceClient:
 
     async def close(self) -> None:
         await self._http.aclose()
+        await self._elsewhere.aclose()
 
     @property
     def cloud_id(self) -> str | None:
@@ -95,24 +104,33 @@ class ConfluenceClient:
 
     async def request(self, method: str, path: str, *, what: str, params: Any = None, json_body: Any = None,
                       files: Any = None, data: Any = None, headers: dict[str, str] | None = None,
-                      idempotent: bool = True, absolute: bool = False, expect_json: bool = True) -> httpx.Response:
+                      idempotent: bool = True, absolute: bool = False, expect_json: bool = True,
+                      elsewhere: bool = False) -> httpx.Response:
         """Send a request with retries; return the response or raise a ConfluenceError.
 
         ``idempotent=False`` requests are not resent after a failure that may have reached
         the server: they raise ``MaybeSent`` and the caller checks before trying again. An
         HTML page where JSON is expected (a login or proxy page) raises ``BadAnswer``.
+
+        Credentials go only to the connection's own origin. A URL elsewhere (from an answer:
+        ``absolute``) raises ``BadAnswer``, unless ``elsewhere`` allows it: then it is sent
+        with nothing of ours, and only over https (or plain http to a loopback host).
         """
         connection = await self.open()
-        url = path if absolute else f"{connection.api_base}{path}"
+        url = httpx.URL(path if absolute else f"{connection.api_base}{path}")
+        ours = connection.owns(url)
+        if not ours:
+            _check_elsewhere(url, what=what, allowed=elsewhere, connection=connection)
+        http = self._http if ours else self._elsewhere
+        sent = {**connection.headers, **(headers or {})} if ours else {}
         waited = 0.0
         last: httpx.Response | None = None
         for attempt in range(self.retry.attempts):
             try:
                 async with self.throttle:
                     self.requests += 1
-                    response = await self._http.request(
-                        method, url, params=params, json=json_body, files=files, data=data,
-                        headers={**connection.headers, **(headers or {})})
+                    response = await http.request(method, url, params=params, json=json_body, files=files,
+                                                  data=data, headers=sent)
             except UNCERTAIN as error:
                 if not idempotent:
                     raise MaybeSent(f"the connection broke while waiting for Confluence to {what}") from error
@@ -168,8 +186,9 @@ class ConfluenceClient:
             following = (body.get("_links") or {}).get("next")
             if not following:
                 return
-            # Next links are site-relative and start with /wiki, also through a gateway.
-            response = await self.expect("GET", f"{connection.root}{following}", what=what, absolute=True)
+            # Next links are site-relative and start with /wiki, also through a gateway. One
+            # on another origin is refused (request()): it would get the credentials.
+            response = await self.expect("GET", resolve(connection.root, str(following)), what=what, absolute=True)
 
     # -- spaces ------------------------------------------------------------------------------------
 
@@ -462,25 +481,21 @@ class ConfluenceClient:
         raise Unreachable(f"Could not {what}: Confluence kept failing. Run again later.")
 
     async def download(self, attachment: Attachment) -> bytes:
-        """The file's bytes (following Confluence's redirect to its media store, without credentials)."""
+        """The file's bytes. Links and redirects are followed wherever they lead (Cloud sends
+        downloads on to its media store, whose link carries its own token), but the
+        credentials go only to the site (request())."""
         connection = await self.open()
         if not attachment.download_link:
             raise NotFound(f"Confluence gave no download link for {attachment.title}.", 404)
-        link = attachment.download_link
-        url = link if link.startswith("http") else f"{connection.api_base}{link}"
-        response = await self.request("GET", url, what=f"download {attachment.title}", absolute=True,
-                                      expect_json=False)
-        hops = 0
-        while response.status_code in (301, 302, 303, 307, 308) and hops < 5:
-            target = httpx.URL(url).join(response.headers["location"])
-            same_host = target.host == httpx.URL(connection.api_base).host
-            # Credentials go only where they came from; a media store gets none.
-            url = str(target)
-            response = await (self.request("GET", url, what=f"download {attachment.title}", absolute=True,
-                                           expect_json=False) if same_host else self._http.get(url))
-            hops += 1
+        what = f"download {attachment.title}"
+        url = resolve(connection.api_base, attachment.download_link)
+        for _hop in range(MAX_HOPS + 1):
+            response = await self.request("GET", url, what=what, absolute=True, expect_json=False, elsewhere=True)
+            if response.status_code not in REDIRECTS or "location" not in response.headers:
+                break
+            url = str(httpx.URL(url).join(response.headers["location"]))
         if response.status_code != 200:
-            raise error_for(response, what=f"download {attachment.title}")
+            raise error_for(response, what=what)
         return response.content
 
     async def delete_attachment(self, attachment_id: str) -> None:
@@ -500,6 +515,32 @@ class ConfluenceClient:
 
 class MaybeSent(Exception):
     """A non-idempotent request failed in a way that may have reached Confluence."""
+
+
+def resolve(base: str, link: str) -> str:
+    """A link from an answer as a URL: a path is appended to ``base`` (Confluence's links are
+    relative to the site's /wiki or its root, also through a gateway); any other link is
+    resolved as a browser would, so ``//host/x`` and ``https://host/x`` keep their host
+    (and meet the origin check), never glued onto ours."""
+    if link.startswith("/") and not link.startswith("//"):
+        return base + link
+    return str(httpx.URL(base + "/").join(link))
+
+
+def _check_elsewhere(url: httpx.URL, *, what: str, allowed: bool, connection: Connection) -> None:
+    """Refuse a URL on another origin where none is expected, or one that is not https."""
+    if not allowed:
+        raise BadAnswer(f"Confluence's answer to {what} points to {_origin(url)}, not to "
+                        f"{_origin(httpx.URL(connection.api_base))}, and mdsync sends the credentials nowhere else: a "
+                        "proxy may be rewriting Confluence's links; check confluence.url and run again.")
+    if insecure(str(url)):
+        raise BadAnswer(f"Confluence's answer to {what} points to {_origin(url)}, which is not https: "
+                        "mdsync fetches nothing over plain http except from a loopback host; check the site (or a "
+                        "proxy rewriting its links).")
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
 
 
 def attachment_comment(data: bytes) -> str:
