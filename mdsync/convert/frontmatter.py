@@ -46,6 +46,7 @@ _CLOSING = re.compile(r"(?:---|\.\.\.)[ \t]*\r?\n?")
 # Characters Confluence refuses in a label (besides whitespace).
 _LABEL_FORBIDDEN = frozenset("!#&()*,.:;<>?@[]^")
 _TRAILING_COMMENT = re.compile(r"[ \t]+#[^\r\n]*")
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a UTF-16 pair: not a character UTF-8 can encode
 
 _STR = strict_yaml.STR
 _NULL = strict_yaml.NULL
@@ -194,6 +195,7 @@ def _build(raw: str, opening: str, closing: str) -> FrontMatter:
         failure = exc
     if failure is not None:
         raise _refusal(failure)
+    _refuse_lone_surrogates(document, entries)
     views = _Views(document, entries)
     return FrontMatter(
         data=data,
@@ -224,6 +226,38 @@ def _top_entries(document: strict_yaml.Document) -> list[strict_yaml.Entry]:
             f"the block must be a mapping of keys such as 'title: ...', got {_describe(root)}.",
         )
     return document.entries(root, document.key_text)
+
+
+def _refuse_lone_surrogates(document: strict_yaml.Document, entries: list[strict_yaml.Entry]) -> None:
+    """A YAML escape such as "\\uD800" makes half a UTF-16 pair, which no UTF-8 request (nor
+    file) can hold: the file is refused by name, not left to fail the whole run."""
+    for entry in entries:
+        found = _lone_surrogate(entry.key_node) or _lone_surrogate(entry.node)
+        if found is not None:
+            node, character = found
+            key = str(entry.key)
+            what = "a key" if _LONE_SURROGATE.search(key) else f"{key!r}"
+            raise _fail(document.node_line(node), f"{what} has a character that cannot be sent: a lone surrogate "
+                                                  f"U+{ord(character):04X}; fix the front matter (write the character "
+                                                  "itself, not an escape of half of it).")
+
+
+def _lone_surrogate(node: yaml.Node) -> tuple[yaml.Node, str] | None:
+    """The first scalar under ``node`` holding a lone surrogate, and that character."""
+    pending, seen = [node], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue  # an alias met again
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            if (match := _LONE_SURROGATE.search(current.value)) is not None:
+                return current, match.group()
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            pending.extend(item for pair in reversed(current.value) for item in reversed(pair))
+    return None
 
 
 def _fail(line: int, message: str) -> FrontMatterError:

@@ -1,0 +1,38 @@
+"""A file that holds what UTF-8 cannot (a lone surrogate) is refused by name, and the rest
+of the tree is pushed; ``check`` reports it, as text and as JSON."""
+
+from __future__ import annotations
+
+from tests.support.world import World
+
+SURROGATE_TITLE = '---\ntitle: "\\uD800 x"\n---\nBody.\n'
+
+
+def test_a_title_with_a_lone_surrogate_is_refused_by_name_and_the_rest_is_pushed(world: World) -> None:
+    world.write("bad.md", SURROGATE_TITLE)
+    world.write("good.md", "# Good\n\nA reference to half a pair: &#xD800; stays a visible mark.\n")
+    run = world.push()
+    assert run.code == 1, run
+    (failed,) = [action for action in run.actions() if action["status"] == "failed"]
+    assert failed["path"] == "bad.md"
+    assert "'title' has a character that cannot be sent: a lone surrogate U+D800" in failed["message"]
+    assert "fix the front matter" in failed["message"]
+    assert run.paths("create") == {"good.md"}
+    pages = world.by_title()
+    assert "\ufffd" in world.body(pages["Good"]["id"])
+    assert not [title for title in pages if title.endswith(" x")]  # no page for the refused file
+
+
+def test_check_reports_the_lone_surrogate_as_text_and_as_json(world: World) -> None:
+    world.write("bad.md", SURROGATE_TITLE)
+    world.write("good.md", "# Good\n\nText.\n")
+    text = world.run("check")
+    assert text.code == 1, text
+    assert "bad.md:2: front matter line 2: 'title' has a character that cannot be sent: a lone surrogate U+D800" \
+        in text.stdout, text
+    assert "Traceback" not in text.stderr
+    as_json = world.run("check", "--json")
+    assert as_json.code == 1 and as_json.report is not None, as_json
+    (problem,) = as_json.report["problems"]
+    assert (problem["path"], problem["line"], problem["kind"]) == ("bad.md", 2, "broken")
+    assert "lone surrogate U+D800" in problem["message"]
