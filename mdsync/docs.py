@@ -9,7 +9,11 @@ The one model of the folder that the sync, ``mdsync check`` and ``mdsync convert
 - **Titles.** Front matter's ``title``, else the first H1, else the folder's name (for an
   index file), else the file's name; and where it came from (``TitleSource``).
 - **Links.** A relative link to a page's file (or its folder) is a link to that page; to
-  another file, an attachment; nothing outside the docs folder is either.
+  another file, an attachment; nothing outside the docs folder is either, but for what
+  mdsync.yaml's ``include_outside`` lists.
+- **Reach.** Nothing outside the repository (the folder of mdsync.yaml) is read, but for
+  what ``include_outside`` lists: a file, image or folder whose symbolic links lead out
+  is refused by name, never read (``Reach``).
 - **The title rule.** Confluence holds one page per title in a space, ignoring case.
 """
 
@@ -52,10 +56,57 @@ class LocalDoc:
     parent: str | None
     md_hash: str | None
     folder: str | None = None  # for folder pages: the folder they stand for
+    refused: str | None = None  # why the file (or linked folder) is not read: it leads outside the reach
 
     @property
     def has_file(self) -> bool:
         return not self.path.endswith("/")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a push may read: the repository (the folder of mdsync.yaml), the docs folder, and
+    what mdsync.yaml's ``include_outside`` lists (``shared``). Paths are compared with their
+    symbolic links followed, so neither a link nor a ``..`` leads anywhere else."""
+
+    folders: tuple[Path, ...]
+    shared: tuple[Path, ...] = ()
+
+    @classmethod
+    def of(cls, repository: Path, docs: Path, shared: Iterable[Path] = ()) -> Reach:
+        return cls((_real(repository), _real(docs)), tuple(_real(path) for path in shared))
+
+    def allows(self, path: Path) -> bool:
+        real = _real(path)
+        return any(real.is_relative_to(folder) for folder in (*self.folders, *self.shared))
+
+    def shares(self, path: Path) -> bool:
+        """Whether ``path`` is in what ``include_outside`` lists (may be attached from outside the docs)."""
+        real = _real(path)
+        return any(real.is_relative_to(folder) for folder in self.shared)
+
+    def refusal(self, path: Path, shown: str) -> str | None:
+        """Why ``path`` (named ``shown``) may not be read, if it may not: a symbolic link that
+        leads out of the reach, or nowhere."""
+        link = os.path.islink(path)
+        if link:
+            try:
+                os.stat(path)
+            except FileNotFoundError:
+                return f"{shown} is a symbolic link to {os.readlink(path)}, which does not exist: restore it or " \
+                       "remove the link."
+            except OSError:
+                return f"{shown} is a symbolic link that leads round in a loop: remove the link."
+        if self.allows(path):
+            return None
+        what = "is a symbolic link to" if link else "leads to"
+        way_out = "remove the link" if shown.endswith("/") else \
+            "remove the link, or list its target under include_outside in mdsync.yaml to share it"
+        return f"{shown} {what} {_real(path)}, outside the repository: mdsync never reads it for a push ({way_out})."
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def file_hash(data: bytes) -> str:
@@ -90,24 +141,39 @@ def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
     return any(_glob(pattern).match(path) for pattern in patterns)
 
 
-def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str, ...] = ()) -> dict[str, LocalDoc]:
-    """Every page of the docs folder, keyed by path."""
+def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str, ...] = (),
+         reach: Reach | None = None) -> dict[str, LocalDoc]:
+    """Every page of the docs folder, keyed by path. With a ``reach``, a file whose symbolic
+    link leads out of it (or nowhere) is listed ``refused``, unread; so is a linked folder
+    that leads out (linked folders are never walked: the tree would hold their files twice,
+    or for ever in a loop)."""
     files: list[str] = []
     folders: set[str] = set()
+    refused: dict[str, str] = {}
     for current, dirnames, filenames in os.walk(root):
         relative_dir = Path(current).relative_to(root).as_posix()
         relative_dir = "" if relative_dir == "." else relative_dir
         # Hidden folders (.git, .mdsync) and attachment folders are not part of the tree.
         dirnames[:] = sorted(name for name in dirnames if not name.startswith(".") and not name.endswith(".assets")
                              and not matches(posixpath.join(relative_dir, name) + "/", exclude))
+        for name in dirnames if reach is not None else ():
+            path = posixpath.join(relative_dir, name) + "/"
+            if os.path.islink(Path(current, name)) and (why := reach.refusal(Path(current, name), path)):
+                refused[path] = why
         for name in sorted(filenames):
             path = posixpath.join(relative_dir, name) if relative_dir else name
             if not name.lower().endswith(".md") or name.endswith(CONFLICT_SUFFIX) or name.startswith("."):
                 continue
             if matches(path, include) and not matches(path, exclude):
+                if reach is not None and (why := reach.refusal(root / path, path)):
+                    refused[path] = why
+                    continue
                 files.append(path)
                 folders.update(_ancestors(path))
-    return _build(root, files, folders)
+    docs = _build(root, files, folders)
+    for path, why in refused.items():
+        docs[path] = LocalDoc(path, None, None, refused=why)
+    return docs
 
 
 def _ancestors(path: str) -> list[str]:
@@ -174,9 +240,13 @@ class InputError(MdsyncError):
     """A file that cannot be converted as it is."""
 
 
-def read_markdown(path: Path, shown: str | None = None) -> str:
-    """The text of a Markdown file, or InputError saying what is wrong with it."""
+def read_markdown(path: Path, shown: str | None = None, reach: Reach | None = None) -> str:
+    """The text of a Markdown file, or InputError saying what is wrong with it (one a symbolic
+    link leads out of ``reach`` is not read)."""
     name = shown or str(path)
+    refused = reach.refusal(path, name) if reach is not None else None
+    if refused:
+        raise InputError(refused)
     try:
         size = path.stat().st_size
         if size > MAX_MARKDOWN_BYTES:
@@ -269,11 +339,12 @@ class Links:
     """
 
     def __init__(self, root: Path, docs: Mapping[str, LocalDoc], title: Callable[[str], str],
-                 text: Callable[[str], str]) -> None:
+                 text: Callable[[str], str], reach: Reach | None = None) -> None:
         self.root = root
         self.docs = docs
         self.title = title
         self.text = text
+        self.reach = reach  # None: files are attached from the docs folder only (``mdsync convert``)
         self._folders = {doc.folder: doc for doc in docs.values() if doc.folder is not None}
         self._anchors: dict[str, dict[str, str]] = {}
 
@@ -281,7 +352,7 @@ class Links:
         from mdsync.convert.to_storage import LinkTarget
 
         doc = self.docs.get(target) or self._folders.get(target.rstrip("/"))
-        if doc is not None:
+        if doc is not None and doc.refused is None:
             anchor, missing = fragment, False
             try:
                 if fragment and doc.has_file:
@@ -290,16 +361,26 @@ class Links:
                 return LinkTarget("page", title=self.title(doc.path), anchor=anchor, anchor_missing=missing)
             except MdsyncError:
                 return None  # a file that cannot be read is no target (it gets its own report)
-        file = self.root / target
-        if not target.lower().endswith(".md") and file.is_file() and inside(self.root, file):
-            return LinkTarget("attachment", path=target)
-        return None
+        return None if target.lower().endswith(".md") else self.file(target)
 
     def image(self, target: str) -> LinkTarget | None:
+        return self.file(target)
+
+    def file(self, target: str) -> LinkTarget | None:
+        """A file to attach (``target`` relative to the docs root, ``..`` for one outside it), as
+        far as the reach allows: kind "outside" for one outside the repository; None for one that
+        is missing, or outside the docs folder and not shared through ``include_outside``."""
         from mdsync.convert.to_storage import LinkTarget
 
         file = self.root / target
-        return LinkTarget("attachment", path=target) if file.is_file() and inside(self.root, file) else None
+        leaves = target == ".." or target.startswith("../")
+        if self.reach is None:
+            allowed = not leaves and inside(self.root, file)
+        elif not self.reach.allows(file):
+            return LinkTarget("outside", path=target)
+        else:
+            allowed = not leaves or self.reach.shares(file)
+        return LinkTarget("attachment", path=target) if allowed and file.is_file() else None
 
     def anchors(self, path: str) -> dict[str, str]:
         """GitHub slug -> Confluence anchor for the headings of a page's file (read once)."""
@@ -310,13 +391,13 @@ class Links:
         return self._anchors[path]
 
 
-def folder_links(root: Path, docs: Mapping[str, LocalDoc]) -> Links:
+def folder_links(root: Path, docs: Mapping[str, LocalDoc], reach: Reach | None = None) -> Links:
     """Links answered from the files themselves (``check``, ``convert``)."""
     def text(path: str) -> str:
-        return read_markdown(root / path, path)
+        return read_markdown(root / path, path, reach)
 
     def title(path: str) -> str:
         doc = docs[path]
         return folder_title(doc) if not doc.has_file else title_of(text(path), doc).title
 
-    return Links(root, docs, title, text)
+    return Links(root, docs, title, text, reach)

@@ -3,7 +3,8 @@
 Every file of the docs folder is read and converted as a push would convert it, with
 links, images and anchors resolved against the folder. A problem is one line
 ``path:line: message``. Broken things (unreadable files, bad front matter, links to
-missing files or anchors, missing images, two files with one title) always count;
+missing files or anchors, missing images, two files with one title) always count, and so
+does what a push refuses (a file, link or image leading outside the repository);
 constructs that Confluence shows differently count unless ``allow_degraded``.
 """
 
@@ -21,6 +22,7 @@ from mdsync.cli.common import config_option, promise_json
 from mdsync.convert import convert_markdown
 from mdsync.convert.frontmatter import FrontMatterError
 from mdsync.docs import (
+    Reach,
     folder_links,
     folder_title,
     read_markdown,
@@ -37,7 +39,7 @@ class Problem:
     path: str
     line: int | None
     message: str
-    kind: str  # broken | degraded
+    kind: str  # broken | refused (outside the repository) | degraded
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line or 1}: {self.message}"
@@ -47,23 +49,29 @@ class Problem:
 
 
 def check_docs(root: Path, *, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str, ...] = (),
-               selected: Callable[[str], bool] = lambda path: True, state_dir: Path | None = None) -> list[Problem]:
+               selected: Callable[[str], bool] = lambda path: True, state_dir: Path | None = None,
+               reach: Reach | None = None) -> list[Problem]:
     """The problems of the selected files (titles are compared across the whole folder).
 
     ``state_dir`` (``.mdsync``) holds what pulled files' carried regions refer to; without
-    it, those regions are reported as a push without the state would push them.
+    it, those regions are reported as a push without the state would push them. ``reach``:
+    where a push may read (without it, symbolic links are not looked into).
     """
-    docs = scan(root, include, exclude)
-    links = folder_links(root, docs)
+    docs = scan(root, include, exclude, reach)
+    links = folder_links(root, docs, reach)
     state = State(state_dir) if state_dir is not None else None
     problems: list[Problem] = []
     titles: list[tuple[str, str]] = []  # (path, title) as a push titles each page
     for path, doc in sorted(docs.items()):
+        if doc.refused is not None:
+            if selected(path):
+                problems.append(Problem(path, None, doc.refused, "refused"))
+            continue
         if not doc.has_file:
             titles.append((path, folder_title(doc)))
             continue
         try:
-            text = read_markdown(root / path, path)
+            text = read_markdown(root / path, path, reach)
             titles.append((path, title_of(text, doc).title))
             converted = convert_markdown(text, path=path, resolve_link=links.link, resolve_image=links.image,
                                          payloads=state.kept(path) if state is not None else None)
@@ -136,11 +144,16 @@ def check(config_path: Path | None, paths: tuple[Path, ...], docs_folder: Path |
                              "--docs DIR (or --config FILE).")
         config = load_config(config_path)
         docs_folder, include, exclude, state_dir = config.docs, config.include, config.exclude, config.state_dir
+        reach = Reach.of(config.root, config.docs, config.include_outside)
+    else:
+        # Without mdsync.yaml the repository is the folder check runs in, if the docs are in it.
+        here = Path.cwd()
+        reach = Reach.of(here if docs_folder.resolve().is_relative_to(here.resolve()) else docs_folder, docs_folder)
     if not docs_folder.is_dir():
         raise UsageError(f"The docs folder {docs_folder} does not exist.")
     problems = check_docs(docs_folder, include=include, exclude=exclude, selected=selector(docs_folder, paths),
-                          state_dir=state_dir)
-    failing = [problem for problem in problems if problem.kind == "broken" or not allow_degraded]
+                          state_dir=state_dir, reach=reach)
+    failing = [problem for problem in problems if problem.kind != "degraded" or not allow_degraded]
     code = 1 if failing else 0
     if as_json:
         click.echo(json.dumps({"exit_code": code, "problems": [problem.as_dict() for problem in problems]},

@@ -143,6 +143,7 @@ class Config:
     docs: Path
     include: tuple[str, ...] = ("**/*.md",)
     exclude: tuple[str, ...] = ()
+    include_outside: tuple[Path, ...] = ()  # absolute; what a push may read outside the repository
     folders: FolderStyle = FolderStyle.FOLDER
     home_page: HomePage = HomePage.KEEP
     sync: SyncConfig = field(default_factory=SyncConfig)

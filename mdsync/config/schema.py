@@ -148,6 +148,11 @@ KEYS: tuple[Key, ...] = (
     Key("exclude", values.glob_patterns(at_least_one=False), default=(), doc=(
         'Glob patterns, relative to docs, of the included files to leave alone, e.g. ["drafts/**"].',
     )),
+    Key("include_outside", values.FOLDERS, default=(), doc=(
+        "Files and folders outside this file's folder (the repository) that a push may read,",
+        'relative to this file, e.g. ["../shared-assets"]: images and linked files there are',
+        "uploaded. Nothing else outside the repository is ever read, symbolic links included.",
+    )),
     Key("folders", values.choice(FolderStyle), default=FolderStyle.FOLDER, doc=(
         "What a folder of docs without index.md or README.md becomes in Confluence: folder (a",
         "Confluence folder) or page (an empty page titled after the folder). Folders made before",

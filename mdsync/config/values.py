@@ -227,6 +227,10 @@ URL = Kind("an https:// URL", _url)
 SPACE_KEY = Kind("a space key such as DOCS", _space_key)
 PAGE = Kind("a page id or page title", _page)
 FOLDER = Kind("a folder path", text("a folder path").parse, show=str, place=_folder)
+# A list of paths (files or folders), each placed as FOLDER is: include_outside.
+FOLDERS = Kind("a list of paths", text("a path").parse, show=lambda paths: [str(path) for path in paths],
+               place=lambda paths, root: tuple(_folder(path, root) for path in paths), item=text("a path"),
+               noun="path")
 SECRET = Kind("a string", _secret, show=lambda value: MASK if value else None, secret=True)
 SHARE_OR_COUNT = Kind("a share like '20%' or a whole number of pages", _share_or_count, show=_show_share_or_count)
 GLOB = text("a glob pattern string")

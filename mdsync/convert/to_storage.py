@@ -52,6 +52,9 @@ _WIDTH = re.compile(r"^\s*(\d{1,5})\s*(?:px)?\s*$")
 _ALIGN_STYLE = re.compile(r"text-align\s*:\s*(left|center|right)")
 # An opening "# Title" of plain words, as most files start: no character inline rules act on, and no
 # "|" (a delimiter row below would make the line a table's header).
+# What is said of a link or image to a file outside the repository (Links answers "outside").
+_OUTSIDE = ("leads outside the repository, and mdsync never reads a file there for a push (list it under "
+            "include_outside in mdsync.yaml to share it)")
 _PLAIN_OPENING_H1 = re.compile(r"(?:[ \t]*\n)*[ ]{0,3}#[ \t]+([^\n\r\x00\\`*_\[\]!<>&~{}$|]*)(?:\n|\Z)")
 
 
@@ -64,10 +67,11 @@ class LinkTarget:
 
     ``kind`` page: another page (``title``, optional ``space_key`` and ``anchor``, the
     Confluence anchor of a heading on it). ``kind`` attachment: a local file uploaded to this
-    page under ``filename`` from ``path``. ``kind`` url: an ordinary URL.
+    page under ``filename`` from ``path``. ``kind`` url: an ordinary URL. ``kind`` outside: a
+    file outside the repository, which a push never reads (the file referring to it is refused).
     """
 
-    kind: Literal["page", "attachment", "url"]
+    kind: Literal["page", "attachment", "url", "outside"]
     title: str | None = None
     space_key: str | None = None
     anchor: str | None = None
@@ -95,7 +99,8 @@ class ConversionWarning:
     message: str
     # "degraded": shown differently in Confluence, nothing lost. "broken": a link, image,
     # anchor or front matter that points nowhere or cannot be read (what `mdsync check` fails on).
-    kind: Literal["degraded", "broken"] = "degraded"
+    # "refused": a link or image to a file outside the repository: a push refuses the whole file.
+    kind: Literal["degraded", "broken", "refused"] = "degraded"
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}" if self.line else self.message
@@ -232,7 +237,7 @@ class Converter:
         return StorageResult(self._serialize(root), title_heading, list(self.attachments.values()),
                              self.links, self.warnings, self.unresolved)
 
-    def warn(self, message: str, kind: Literal["degraded", "broken"] = "degraded") -> None:
+    def warn(self, message: str, kind: Literal["degraded", "broken", "refused"] = "degraded") -> None:
         self.warnings.append(ConversionWarning(self._line, message, kind))
 
     def _too_deep(self, text: str) -> StorageResult:
@@ -642,18 +647,23 @@ class Converter:
             return "plain", None
         if relative.startswith("/"):
             return "url", LinkTarget("url", url=href)  # site-absolute: not a file of ours
-        target = self._local_path(relative)
-        if target is None:
+        target, leaves = self._local_path(relative)
+        is_page = target.lower().endswith(_MARKDOWN_SUFFIXES) or relative.endswith("/")
+        if leaves and (is_page or self.resolve_link is None):
             self.warn(f"link to '{href}' leaves the docs folder; it is kept as a plain link", "broken")
             return "plain", None
-        is_page = target.lower().endswith(_MARKDOWN_SUFFIXES) or relative.endswith("/")
         if is_page:
             self.links.append(target)
         if self.resolve_link is not None:
             resolved = self.resolve_link(target, fragment)
+            if resolved is not None and resolved.kind == "outside":
+                self.warn(f"link to '{href}' {_OUTSIDE}", "refused")
+                return "plain", None
             if resolved is None:
                 if is_page:
                     self.warn(f"link to '{href}': no page for that file; it is kept as a plain link", "broken")
+                elif leaves:
+                    self.warn(f"link to '{href}' leaves the docs folder; it is kept as a plain link", "broken")
                 return "plain", None
             if resolved.kind == "attachment":
                 return "attachment", self.attach(resolved.path or target, resolved.filename)
@@ -676,26 +686,30 @@ class Converter:
         relative = unquote(urlsplit(src).path)
         if relative.startswith("/"):
             return LinkTarget("url", url=src)
-        target = self._local_path(relative)
-        if target is None:
+        target, leaves = self._local_path(relative)
+        if leaves and self.resolve_image is None:
             self.warn(f"image '{src}' is outside the docs folder; only its description is shown", "broken")
             return None
         if self.resolve_image is not None:
             resolved = self.resolve_image(target)
+            if resolved is not None and resolved.kind == "outside":
+                self.warn(f"image '{src}' {_OUTSIDE}", "refused")
+                return None
             if resolved is None:
-                self.warn(f"image '{src}' was not found; only its description is shown", "broken")
+                where = "is outside the docs folder" if leaves else "was not found"
+                self.warn(f"image '{src}' {where}; only its description is shown", "broken")
                 return None
             if resolved.kind == "attachment":
                 return self.attach(resolved.path or target, resolved.filename)
             return resolved
         return self.attach(target)
 
-    def _local_path(self, relative: str) -> str | None:
+    def _local_path(self, relative: str) -> tuple[str, bool]:
+        """The path relative to the docs root, and whether it leaves the docs folder (the
+        resolver decides whether what it reaches may be attached)."""
         base = posixpath.dirname(self.path or "")
         joined = posixpath.normpath(posixpath.join(base, relative))
-        if joined == ".." or joined.startswith("../") or joined.startswith("/"):
-            return None
-        return joined
+        return joined, joined == ".." or joined.startswith("../") or joined.startswith("/")
 
     def attach(self, path: str, filename: str | None = None) -> LinkTarget:
         """Record a file for upload under a name unique on this page."""

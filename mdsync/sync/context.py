@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,7 +16,7 @@ from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
 from mdsync.confluence.models import Page, Space
 from mdsync.convert import carry
-from mdsync.docs import FileInfo, Links, LocalDoc, read_markdown
+from mdsync.docs import FileInfo, Links, LocalDoc, Reach, read_markdown
 from mdsync.errors import MdsyncError
 from mdsync.sync import plan as planner
 from mdsync.sync.report import Outcome
@@ -97,8 +98,13 @@ class Run:
         assert self.root_page is not None
         return self.root_page.id
 
+    @cached_property
+    def reach(self) -> Reach:
+        """Where the run may read: the repository, the docs folder, what include_outside lists."""
+        return Reach.of(self.config.root, self.config.docs, self.config.include_outside)
+
     def text(self, path: str) -> str:
-        return read_markdown(self.root / path, path)
+        return read_markdown(self.root / path, path, self.reach)
 
     def page_id(self, path: str | None) -> str:
         """The page id of a file's page (None: the tree's root)."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from mdsync.convert import carry, convert_markdown
 from mdsync.convert.reapply import reapply
 from mdsync.convert.to_storage import Converted
-from mdsync.docs import Links, LocalDoc, read_markdown
+from mdsync.docs import Links, LocalDoc, Reach, read_markdown
 from mdsync.errors import MdsyncError
 from mdsync.storage.canonical import storage_digest
 
@@ -68,9 +68,11 @@ class Tree:
     root: Path
     docs: Mapping[str, LocalDoc]
     titles: Mapping[str, str]
+    reach: Reach | None = None  # None: attachments from the docs folder only
 
     def links(self) -> Links:
-        return Links(self.root, self.docs, self.titles.__getitem__, lambda path: read_markdown(self.root / path, path))
+        return Links(self.root, self.docs, self.titles.__getitem__,
+                     lambda path: read_markdown(self.root / path, path, self.reach), self.reach)
 
 
 def convert(job: Job, links: Links) -> Converting:

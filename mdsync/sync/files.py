@@ -102,7 +102,7 @@ def start_conversions(run: Run, publishing: list[str]) -> conversions.Conversion
 
 def link_tree(run: Run) -> conversions.Tree:
     readable = {path: doc for path, doc in run.docs.items() if path in run.infos}  # an unreadable file is no target
-    return conversions.Tree(run.root, readable, {path: run.infos[path].title for path in readable})
+    return conversions.Tree(run.root, readable, {path: run.infos[path].title for path in readable}, run.reach)
 
 
 def tree_links(run: Run) -> Links:
@@ -110,7 +110,7 @@ def tree_links(run: Run) -> Links:
     if run.links is None:
         tree = link_tree(run)
         run.links = Links(tree.root, tree.docs, lambda path: run.infos[path].title,
-                          lambda path: run.infos[path].text or run.text(path))
+                          lambda path: run.infos[path].text or run.text(path), tree.reach)
     return run.links
 
 

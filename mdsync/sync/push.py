@@ -56,6 +56,7 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
         storage, converted, info = convert_file(run, path, remote_body=live)
         digest = storage_digest(storage)
     parent_id = run.page_id(run.docs[path].parent)
+    refuse_outside(run, path, converted)
     if page is not None and page.id == run.root_id:
         parent_id = page.parent_id  # the docs folder's index file: the page holding the tree stays where it is
     entry = run.state.files.get(path)
@@ -89,6 +90,18 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
     remove_conflict_copy(run.root, path)
     warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
     return Outcome(action.kind, path, Status.DONE, f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+
+def refuse_outside(run: Run, path: str, converted: Any) -> None:
+    """A file that refers to a file outside the repository is not published at all (before any
+    write): its page would miss what the file shows, and the file there is never read."""
+    if converted is None:
+        return
+    refused = [str(warning) for warning in converted.warnings if warning.kind == "refused"]
+    refused += [f"'{ref.path}' is outside the repository" for ref in converted.attachments
+                if not run.reach.allows(run.root / ref.path)]  # what the links resolved, checked once more
+    if refused:
+        raise MdsyncError(f"{path} was not published: {'; '.join(refused)}.")
 
 
 async def publish_folder(run: Run, action: planner.Action, path: str, folder: Page | None) -> Outcome:

@@ -19,6 +19,7 @@ from mdsync.confluence.models import Page, Version
 from mdsync.docs import (
     INDEX_FILES,
     FileInfo,
+    InputError,
     LocalDoc,
     file_hash,
     folder_title,
@@ -44,7 +45,7 @@ from mdsync.vocabulary import (
 
 def read_local(run: Run) -> tuple[dict[str, planner.Local], list[Outcome]]:
     """The docs folder as the planner sees it, and the files that cannot be read now."""
-    run.docs = scan(run.root, run.config.include, run.config.exclude)
+    run.docs = scan(run.root, run.config.include, run.config.exclude, run.reach)
     _keep_empty_folders(run)
     run.infos = {}
     run.links = None
@@ -79,6 +80,8 @@ def _keep_empty_folders(run: Run) -> None:
 
 
 def _info(run: Run, doc: LocalDoc) -> FileInfo:
+    if doc.refused is not None:
+        raise InputError(doc.refused)  # a link out of the repository: left alone, as an unreadable file is
     entry = run.state.files.get(doc.path)
     if not doc.has_file:  # a folder (or a folder's page) keeps the title it has in Confluence
         return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER,
@@ -358,7 +361,7 @@ def changed_attachments(run: Run) -> set[str]:
     for path, entry in run.state.files.items():
         for attachment in entry.attachments.values():
             file = run.root / attachment.path
-            if file.is_file() and file_hash(file.read_bytes()) != attachment.hash:
+            if run.reach.allows(file) and file.is_file() and file_hash(file.read_bytes()) != attachment.hash:
                 changed.add(path)
                 break
     return changed

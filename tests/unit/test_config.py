@@ -138,6 +138,18 @@ def test_docs_may_be_absolute_or_climb_out_of_root() -> None:
     assert parse("space: D\ndocs: ./docs/\n").docs == ROOT / "docs"
 
 
+def test_include_outside_lists_paths_relative_to_the_config_file() -> None:
+    assert parse("space: DOCS\n").include_outside == ()
+    config = parse("space: DOCS\ninclude_outside: [../shared-assets, /srv/logos/logo.png, art]\n")
+    assert config.include_outside == (Path("/srv/shared-assets"), Path("/srv/logos/logo.png"), ROOT / "art")
+    assert parse("space: DOCS\ninclude_outside: ../shared-assets\n").include_outside == (Path("/srv/shared-assets"),)
+    assert config.redacted()["include_outside"] == ["/srv/shared-assets", "/srv/logos/logo.png", "/srv/project/art"]
+    text = "space: DOCS\ninclude_outside: [../ok, 3, '']\n"
+    message = error(text)
+    assert "include_outside[1] must be a path, got 3 (line 2)" in message
+    assert "include_outside[2] must be a non-empty path (line 2)" in message
+
+
 def test_parent_integer_is_stored_as_text_as_typed() -> None:
     assert parse("space: D\nparent: 98765\n").parent == "98765"
     # YAML 1.1 would read 0123 as octal 83; the page id is what was typed.
@@ -196,7 +208,8 @@ def test_example_file_documents_every_key() -> None:
         assert above.startswith("#") or "#" in line, f"{match.group(1)} has no comment"
     assert sorted(keys) == sorted(
         ["confluence", "url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "gateway", "space",
-         "parent", "docs", "include", "exclude", "folders", "home_page", "sync", "on_conflict", "delete", "max_delete", "concurrency"]
+         "parent", "docs", "include", "exclude", "include_outside", "folders", "home_page", "sync", "on_conflict",
+         "delete", "max_delete", "concurrency"]
     )
 
 
