@@ -165,6 +165,10 @@ def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str
             if not name.lower().endswith(".md") or name.endswith(CONFLICT_SUFFIX) or name.startswith("."):
                 continue
             if matches(path, include) and not matches(path, exclude):
+                if (shown := _name_not_utf8(path)) is not None:  # kept under its shown name: no surrogate travels
+                    refused[shown] = f"{shown} has a name that is not UTF-8 (the bytes shown as \\xNN), so " \
+                                     "Confluence and mdsync's state cannot hold it: rename it."
+                    continue
                 if reach is not None and (why := reach.refusal(root / path, path)):
                     refused[path] = why
                     continue
@@ -174,6 +178,20 @@ def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str
     for path, why in refused.items():
         docs[path] = LocalDoc(path, None, None, refused=why)
     return docs
+
+
+def _name_not_utf8(path: str) -> str | None:
+    """For a path whose bytes are not UTF-8 (Python reads them as lone surrogates), the path
+    with those bytes written as ``\\xff``; None for a path that is UTF-8."""
+    try:
+        path.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        pass
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte (not from a Linux file name)
+        return path.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _ancestors(path: str) -> list[str]:
