@@ -32,6 +32,7 @@ from mdsync.storage.canonical import storage_digest
 from mdsync.sync import conversions
 from mdsync.sync.context import Run
 from mdsync.sync.merge import has_conflict_markers, merge_markdown
+from mdsync.sync.names import OutsideDocs, docs_file, safe_file_name
 from mdsync.vocabulary import TitleSource
 
 FOLDER_BODY = '<ac:structured-macro ac:name="children" />'
@@ -183,7 +184,8 @@ def page_link(run: Run, path: str) -> Callable[[str, str | None, str | None], st
 
 
 def attachment_link(run: Run, path: str) -> Callable[[str, str | None], str | None]:
-    """An attachment of the page as a path from ``path``: where it was, else ``NAME.assets/``."""
+    """An attachment of the page as a path from ``path``: where it was, else ``NAME.assets/``
+    under a name safe as a file name (Confluence's may hold ``/``, ``..`` or a drive)."""
     entry = run.state.files.get(path)
     known = entry.attachments if entry is not None else {}
     folder = posixpath.dirname(path)
@@ -192,7 +194,8 @@ def attachment_link(run: Run, path: str) -> Callable[[str, str | None], str | No
     def resolve(filename: str, owner: str | None) -> str | None:
         if owner:
             return None
-        target = known[filename].path if filename in known else posixpath.join(folder, f"{stem}.assets", filename)
+        target = known[filename].path if filename in known else \
+            posixpath.join(folder, f"{stem}.assets", safe_file_name(filename))
         return posixpath.relpath(target, folder or ".")
 
     return resolve
@@ -254,6 +257,9 @@ def restyled(run: Run, path: str, remote_text: str, title: str) -> str:
 
 def remove_conflict_copy(root: Path, path: str) -> None:
     """Once a file is back in step, Confluence's copy from an earlier conflict is stale."""
-    copy = root / conflict_copy(path)
+    try:
+        copy = docs_file(root, conflict_copy(path))
+    except OutsideDocs:
+        return  # never a copy of ours
     if copy.is_file():
         copy.unlink()

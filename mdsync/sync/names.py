@@ -1,4 +1,5 @@
-"""File names made from page titles: safe on every OS, never outside the docs root.
+"""File names made from page titles and attachment names: safe on every OS, never outside
+the docs root; and the check every path from Confluence or the state passes before a write.
 
 Unicode is kept; ``/ \\ : * ? " < > |`` and control characters become ``-``; leading and
 trailing dots and spaces go; Windows' reserved names (CON, NUL, COM1...) get a ``-page``
@@ -10,25 +11,35 @@ copy) and ``NAME.assets`` (an attachment folder), which the scan would skip or m
 
 from __future__ import annotations
 
+import hashlib
+import os
 import posixpath
 import re
 import unicodedata
 from collections.abc import Collection
+from pathlib import Path
+
+from mdsync.errors import MdsyncError
 
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$", re.IGNORECASE)
+_DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_NAME = 120
 _INDEX_STEMS = ("index", "readme")  # docs.INDEX_FILES, compared without case
 
 
-def safe_stem(title: str) -> str:
-    """A file-name stem for a title (without extension)."""
+class OutsideDocs(MdsyncError):
+    """A path from Confluence or from the state would land outside the docs root: nothing is written."""
+
+
+def safe_stem(title: str, empty: str = "page") -> str:
+    """A file-name stem for a title (without extension); ``empty`` when nothing of it is left."""
     name = unicodedata.normalize("NFC", title)
     name = _FORBIDDEN.sub("-", name)
     name = re.sub(r"\s+", " ", name).strip(" .")
     name = re.sub(r"-{2,}", "-", name)
     if not name or name in (".", ".."):
-        name = "page"
+        name = empty
     if _RESERVED.match(name.split(".")[0]):
         name = f"{name}-page"
     if len(name) > MAX_NAME:
@@ -57,7 +68,36 @@ def read_otherwise(stem: str, suffix: str) -> bool:
     return lowered in _INDEX_STEMS or lowered.endswith((".remote", ".assets"))
 
 
+def safe_file_name(name: str) -> str:
+    """A file name for an attachment's name (Confluence allows almost any), by the rules of
+    ``safe_stem`` with its extension kept; of a name with folders in it (``../../x.txt``,
+    ``C:\\x.txt``), the last part. A name that had to change gets a stable suffix made from
+    it, so two attachments never share a file."""
+    wanted = unicodedata.normalize("NFC", name)
+    stem, extension = posixpath.splitext(re.split(r"[/\\]", wanted)[-1])
+    extension = _FORBIDDEN.sub("-", extension).rstrip(" .")
+    safe = safe_stem(stem, empty="file")
+    if safe + extension == wanted:
+        return wanted
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{safe[: MAX_NAME - 9].rstrip('-') or 'file'}-{digest}{extension}"
+
+
 def inside(root_relative: str) -> bool:
-    """Is a relative path inside the docs root (no .., not absolute)?"""
-    normal = posixpath.normpath(root_relative)
-    return not (normal.startswith("../") or normal == ".." or normal.startswith("/"))
+    """Is a path from Confluence or the state one inside the docs root: relative, without a
+    drive letter or NUL, and no ``..`` out of it (``\\`` taken as the folder separator Windows reads)?"""
+    if not root_relative or "\x00" in root_relative:
+        return False
+    path = root_relative.replace("\\", "/")
+    normal = posixpath.normpath(path)
+    return not (path.startswith("/") or _DRIVE.match(path) or normal in (".", "..") or normal.startswith("../"))
+
+
+def docs_file(root: Path, relative: str) -> Path:
+    """Where a path from Confluence or the state is written: inside the docs root, symbolic
+    links followed (a linked folder leads nowhere else either); else OutsideDocs."""
+    target = root / relative
+    if not inside(relative) or not Path(os.path.realpath(target)).is_relative_to(os.path.realpath(root)):
+        raise OutsideDocs(f"'{relative}' would be written outside the docs folder {root}, so mdsync wrote nothing "
+                          "there: check what Confluence or .mdsync/state.json names it.")
+    return target

@@ -1,7 +1,8 @@
 """Carrying out the plan's writes to the docs folder: files from pages, merges, conflicts.
 
-Nothing is written outside the docs root; every file is written whole (atomically) and
-recorded in the state as soon as it is written, with the page it came from.
+Nothing is written outside the docs root (every path passes ``names.docs_file`` first, symbolic
+links followed); every file is written whole (atomically) and recorded in the state as soon
+as it is written, with the page it came from.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mdsync.sync.files import (
 )
 from mdsync.sync.merge import merge_markdown
 from mdsync.sync.moves import FolderMove
+from mdsync.sync.names import OutsideDocs, docs_file, safe_file_name
 from mdsync.sync.push import publish
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, atomic_write, on_writer
@@ -61,11 +63,11 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
     text, source = compose(run, target if (run.root / target).exists() else path, pulled.markdown, page.title)
     if not path.endswith("/"):
         text = restyled(run, path, text, page.title)
-    await on_writer(atomic_write, run.root / target, text)
-    attachments = await download_attachments(run, page, target, pulled.attachments)
+    await on_writer(atomic_write, docs_file(run.root, target), text)
+    attachments, unwritten = await download_attachments(run, page, target, pulled.attachments)
     if target != path:
         run.state.rename(path, target)
-        old = run.root / path
+        old = docs_file(run.root, path)
         if old.is_file() and old != run.root / target:
             old.unlink()
     await on_writer(run.state.record, target, FileState(
@@ -76,17 +78,22 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
         position=entry.position if entry is not None else page.position), base=text, storage=page.body or "",
         kept=kept_for(run, path, text, pulled.payloads))
     remove_conflict_copy(run.root, target)
-    return Outcome(ActionKind.PULL, path, Status.DONE, "file updated from Confluence", page.id,
+    note = f" (not written, as they would land outside the docs folder: {', '.join(unwritten)})" if unwritten else ""
+    return Outcome(ActionKind.PULL, path, Status.DONE, f"file updated from Confluence{note}", page.id,
                    new_path=target if target != path else None)
 
 
-async def download_attachments(run: Run, page: Page, path: str, used: tuple[str, ...]) -> dict[str, AttachmentState]:
-    """The attachments the page shows or links, downloaded where their version changed."""
+async def download_attachments(run: Run, page: Page, path: str,
+                               used: tuple[str, ...]) -> tuple[dict[str, AttachmentState], list[str]]:
+    """The attachments the page shows or links, downloaded where their version changed; and
+    the names of those not written, as their place is outside the docs folder (a file shared
+    through include_outside, or a path the state names there)."""
     entry = run.state.files.get(path)
     known = dict(entry.attachments) if entry is not None else {}
     if not used:
-        return known
+        return known, []
     result: dict[str, AttachmentState] = {}
+    unwritten: list[str] = []
     resolve = attachment_link(run, path)
     for attachment in await run.client.attachments(page.id, kind=page.type):
         if attachment.title not in used:
@@ -95,23 +102,30 @@ async def download_attachments(run: Run, page: Page, path: str, used: tuple[str,
         if previous is not None and previous.version == attachment.version:
             result[attachment.title] = previous
             continue
-        relative = resolve(attachment.title, None) or attachment.title
+        relative = resolve(attachment.title, None) or safe_file_name(attachment.title)
         local = posixpath.normpath(posixpath.join(posixpath.dirname(path), relative))
+        try:
+            file = docs_file(run.root, local)
+        except OutsideDocs:
+            unwritten.append(f"'{attachment.title}'")
+            if previous is not None:
+                result[attachment.title] = previous
+            continue
         data = await run.client.download(attachment)
-        atomic_write(run.root / local, data)
+        atomic_write(file, data)
         result[attachment.title] = AttachmentState(attachment.id, file_hash(data), attachment.version, local)
-    return result
+    return result, unwritten
 
 
 def move_folder(run: Run, move: FolderMove) -> None:
     """Carry a page's move in Confluence to its folder: the files move, then the state."""
     page = run.remote[run.state.files[move.page_path].page_id]
-    source, target = run.root / move.folder, run.root / move.new_folder
+    source, target = docs_file(run.root, move.folder), docs_file(run.root, move.new_folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         os.rename(source, target)
     if not move.page_path.startswith(move.folder + "/") and (run.root / move.page_path).is_file():
-        os.rename(run.root / move.page_path, run.root / move.new_path(move.page_path))
+        os.rename(docs_file(run.root, move.page_path), docs_file(run.root, move.new_path(move.page_path)))
     for path in sorted(path for path in run.state.files if move.moves(path)):
         new_path = move.new_path(path)
         run.state.rename(path, new_path)
@@ -148,7 +162,7 @@ async def _folder_changed(run: Run, action: planner.Action, entry: FileState) ->
 async def new_file(run: Run, action: planner.Action) -> Outcome:
     page = run.remote[action.page_id or ""]
     if page.type == ContentKind.FOLDER:
-        await on_writer((run.root / action.path).mkdir, parents=True, exist_ok=True)
+        await on_writer(docs_file(run.root, action.path).mkdir, parents=True, exist_ok=True)
         await on_writer(run.state.record, action.path, FileState(
             page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number, md_hash=None,
             storage_hash="", kind=ContentKind.FOLDER, title_source=TitleSource.FOLDER))
@@ -172,7 +186,7 @@ async def remove_file(run: Run, action: planner.Action) -> Outcome:
             return Outcome(ActionKind.REMOVE_FILE, action.path, Status.REPORTED,
                            "its page is not in the tree's listing but still exists in Confluence (moved out of the "
                            "tree, or hidden from you by a restriction): the file is kept", action.page_id)
-    file = run.root / action.path
+    file = docs_file(run.root, action.path)
     if file.is_file():
         file.unlink()
     elif action.path.endswith("/") and file.is_dir() and not any(file.iterdir()):
@@ -191,7 +205,7 @@ async def merge(run: Run, action: planner.Action) -> Outcome:
     remote_text, _ = compose(run, action.path, pulled.markdown, page.title)
     remote_text = restyled(run, action.path, remote_text, page.title)
     merged = merge_markdown(run.state.base(action.path) or "", run.text(action.path), remote_text)
-    atomic_write(run.root / action.path, merged.text)
+    atomic_write(docs_file(run.root, action.path), merged.text)
     kept = kept_for(run, action.path, merged.text, pulled.payloads)
     if merged.conflicts:
         # Confluence's side is now in the file (between markers): it counts as taken in, so
@@ -228,7 +242,7 @@ async def conflict(run: Run, action: planner.Action) -> Outcome:
         remote_text, _ = compose(run, action.path, pulled.markdown, pulled.page.title)
         # Beside the file as it is now (a renamed file's new place), never in a folder it left.
         here = action.path if (run.root / action.path).exists() or not action.new_path else action.new_path
-        atomic_write(run.root / conflict_copy(here), remote_text)
+        atomic_write(docs_file(run.root, conflict_copy(here)), remote_text)
         # What the copy's carried regions refer to is kept too, for what is taken over from it.
         if here in run.state.files:
             run.state.record(here, run.state.files[here], kept={
@@ -245,7 +259,10 @@ async def pull_order(run: Run, action: planner.Action) -> Outcome:
     rewritten = []
     for index, path in enumerate(action.order, 1):
         entry = run.state.files.get(path)
-        file = run.root / path
+        try:
+            file = docs_file(run.root, path)
+        except OutsideDocs:
+            continue  # a file whose link leads out of the docs folder is never written through
         if entry is None or not file.is_file():
             continue
         position = run.remote[entry.page_id].position if entry.page_id in run.remote else entry.position

@@ -1,17 +1,27 @@
 """Outside stays outside (rule 9): a push reads nothing outside the repository (the folder of
 mdsync.yaml) but what ``include_outside`` lists, symbolic links and ``..`` included, and says
-which file it refused.
+which file it refused; nothing a pull is told by Confluence or by the state is written
+outside the docs folder.
 
 The real CLI against the sandbox; "outside" is the test's own folder, beside the project.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support.world import World
+import pytest
+
+from mdsync.sandbox.app import create_sandbox
+from mdsync.sandbox.server import BackgroundServer
+from mdsync.sync.names import safe_file_name
+from tests.support.world import World, pushed, small_tree
 
 SECRET = "TOPSECRET-3f9a"  # what the files outside hold: it must never reach Confluence
 OUTSIDE_REPOSITORY = "outside the repository"
@@ -170,3 +180,139 @@ def test_a_linked_folder_is_not_walked_and_one_leading_outside_is_refused(world:
     assert set(world.by_title()) == {"DOCS Home", "Ok"}  # nothing from the linked folders
     assert_no_secret(world)
     assert [line.split(":")[0] for line in check_lines(world)] == ["linked/"]
+
+
+# -- writing: nothing outside the docs folder -------------------------------------------------------------------------
+
+
+class RenamingProxy:
+    """Stands before the sandbox and names attachments in its v2 listings as a server might:
+    Confluence refuses a "/" in a name it is given, but mdsync must not trust a name it is told."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.names: dict[str, str] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not re.search(r"/pages/\d+/attachments$",
+                                                                                 scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def renamed(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            data = json.loads(b"".join(chunks))
+            for item in data.get("results", []):
+                item["title"] = self.names.get(item["title"], item["title"])
+            body = json.dumps(data).encode("utf-8")
+            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, renamed)
+
+
+@pytest.fixture
+def renaming(tmp_path: Path) -> Iterator[tuple[World, RenamingProxy]]:
+    sandbox = create_sandbox(spaces=("DOCS",))
+    proxy = RenamingProxy(sandbox.app)
+    sandbox.app = proxy
+    with BackgroundServer(sandbox) as server:
+        (tmp_path / "project").mkdir()
+        world = World(tmp_path / "project", server)
+        try:
+            yield world, proxy
+        finally:
+            world.close()
+
+
+def upload(world: World, page_id: str, name: str, data: bytes, existing: str | None = None) -> str:
+    path = f"/wiki/rest/api/content/{page_id}/child/attachment"
+    if existing is not None:
+        path += f"/{existing.removeprefix('att')}/data"
+    response = world.api.post(path, files={"file": (name, data, "image/png")}, data={"minorEdit": "true"},
+                              headers={"X-Atlassian-Token": "no-check"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    return str((answer["results"][0] if "results" in answer else answer)["id"])
+
+
+def files_in(folder: Path) -> dict[str, bytes]:
+    return {file.relative_to(folder).as_posix(): file.read_bytes() for file in folder.rglob("*") if file.is_file()}
+
+
+def around(world: World) -> dict[str, bytes]:
+    """Every file outside the project, with its bytes."""
+    return {path: data for path, data in files_in(outside(world)).items() if not path.startswith("project/")}
+
+
+def test_hostile_attachment_names_from_confluence_land_as_safe_names_in_the_pages_assets_folder(
+        renaming: tuple[World, RenamingProxy]) -> None:
+    world, proxy = renaming
+    world.write("intro.md", "# Intro\n\nWelcome.\n")
+    pushed(world)
+    page = world.page_id("intro.md")
+    absolute = str(outside(world) / "abs.png")
+    hostile = {"x.png": "../../../x.png", "abs.png": absolute, "win.png": "..\\..\\win.png", "dots": ".."}
+    for name in hostile:
+        upload(world, page, name, f"bytes of {name}".encode())
+    proxy.names = hostile
+    images = "".join(f'<ac:image><ri:attachment ri:filename="{html.escape(name)}" /></ac:image>'
+                     for name in hostile.values())
+    world.edit(page, lambda body: body + f"<p>{images}</p>")
+    before, beside = set(files_in(world.root)), around(world)
+
+    run = world.pull()
+
+    assert run.code == 0, run
+    assert not Path(absolute).exists() and not (outside(world) / "x.png").exists()
+    assert not (world.root / "x.png").exists() and not (world.root.parent.parent / "x.png").exists()
+    assert around(world) == beside
+    assets = files_in(world.docs / "intro.assets")
+    assert assets == {safe_file_name(name): f"bytes of {original}".encode() for original, name in hostile.items()}
+    assert all("/" not in name and "\\" not in name and not name.startswith(".") for name in assets)
+    text = world.read("intro.md")
+    assert all(f"](intro.assets/{name})" in text for name in assets), text
+    written = set(files_in(world.root)) - before
+    assert all(path.startswith(("docs/", ".mdsync/")) for path in written), written
+
+
+def test_a_linked_folder_is_never_written_through(world: World) -> None:
+    small_tree(world)
+    pushed(world)
+    elsewhere = outside(world) / "elsewhere"
+    elsewhere.mkdir()
+    (world.docs / "guides").rename(world.root / "guides-moved")
+    os.symlink(elsewhere, world.docs / "guides")  # the folder now leads out of the repository
+    world.edit(world.page_id("guides/install.md"), lambda body: body.replace("Step one.", "Step one, edited."))
+
+    for command in (world.pull, world.sync):
+        run = command()
+        assert run.code == 1, run
+        assert list(elsewhere.iterdir()) == []  # nothing written through the link
+        assert "guides/" in failed(run), run
+
+
+def test_a_shared_file_changed_in_confluence_is_not_written_back_outside_the_repository(world: World) -> None:
+    logo = share_assets(world)
+    pushed(world)
+    brand = world.page_id("brand.md")
+    [listed] = world.api.get(f"/wiki/api/v2/pages/{brand}/attachments").json()["results"]
+    upload(world, brand, "logo.png", b"PNG changed in Confluence", existing=listed["id"])
+    world.edit(brand, lambda body: body + "<p>Edited.</p>")
+
+    run = world.pull()
+
+    assert run.code == 0, run
+    [pulled] = run.actions("pull")
+    assert pulled["message"] == "file updated from Confluence (not written, as they would land outside the docs " \
+                                "folder: 'logo.png')", pulled
+    assert logo.read_bytes() == b"PNG shared logo"
+    assert "Edited." in world.read("brand.md") and "](../../shared-assets/logo.png)" in world.read("brand.md")

@@ -1,12 +1,23 @@
 """File names for pages made in Confluence: a name the docs folder would read as something
-else (an index file, a conflict copy, an attachment folder) gets the page id, as a taken one does."""
+else (an index file, a conflict copy, an attachment folder) gets the page id, as a taken one does;
+an attachment's name becomes a safe file name; a path from Confluence or the state is written
+only inside the docs root."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from mdsync.docs import scan
-from mdsync.sync.names import read_otherwise, unique_path
+from mdsync.sync.names import (
+    OutsideDocs,
+    docs_file,
+    inside,
+    read_otherwise,
+    safe_file_name,
+    unique_path,
+)
 from mdsync.sync.plan import Options, Remote, plan
 
 ROOT = "100"
@@ -40,3 +51,51 @@ def test_pages_with_such_titles_pull_to_files_the_scan_reads_back_as_the_same_pa
     assert set(docs) == set(paths.values())  # none skipped
     assert docs["Pics.assets-3/Child.md"].parent == "Pics.assets-3.md"
     assert docs["index-1.md"].parent is None  # a page of its own, not the tree's index
+
+
+# -- what comes from Confluence or the state never lands outside the docs root ------------------------------
+
+
+@pytest.mark.parametrize("name", ["../../../x.png", "/tmp/x.png", "C:\\evil\\x.png", "..\\..\\x.png", "a/b/x.png"])
+def test_an_attachment_name_with_folders_in_it_keeps_only_its_last_part_and_a_stable_suffix(name: str) -> None:
+    safe = safe_file_name(name)
+    assert re.fullmatch(r"x-[0-9a-f]{8}\.png", safe), safe
+    assert safe == safe_file_name(name) and safe != safe_file_name(name + " ")  # stable, and one name per name
+
+
+@pytest.mark.parametrize(("name", "expected"), [("..", r"file-[0-9a-f]{8}"), (".", r"file-[0-9a-f]{8}"),
+                                                ("CON.txt", r"CON-page-[0-9a-f]{8}\.txt"),
+                                                ("a:b?.png", r"a-b-[0-9a-f]{8}\.png"),
+                                                (".hidden", r"hidden-[0-9a-f]{8}")])
+def test_an_attachment_name_the_file_system_would_misread_is_made_safe(name: str, expected: str) -> None:
+    assert re.fullmatch(expected, safe_file_name(name)), safe_file_name(name)
+
+
+@pytest.mark.parametrize("name", ["diagram.png", "Screen Shot 2024-01-01 at 10.00.00.png", "café.png",
+                                  "report.tar.gz", "Überblick (final).pdf"])
+def test_an_ordinary_attachment_name_is_kept_as_it_is(name: str) -> None:
+    assert safe_file_name(name) == name
+
+
+@pytest.mark.parametrize("path", ["../X.md", "../../X.md", "guides/../../X.md", "/etc/X.md", "\\X.md", "C:X.md",
+                                  "c:/X.md", "guides\\..\\..\\X.md", "a\x00.md", "", ".", "guides/.."])
+def test_a_path_that_leads_out_of_the_docs_root_is_not_inside(path: str) -> None:
+    assert not inside(path)
+
+
+@pytest.mark.parametrize("path", ["intro.md", "guides/install.md", "guides/", "a/../b.md", "notes..md", "..x.md"])
+def test_a_path_in_the_docs_root_is_inside(path: str) -> None:
+    assert inside(path)
+
+
+def test_no_write_goes_through_a_linked_folder_that_leads_out(tmp_path) -> None:
+    docs, elsewhere = tmp_path / "docs", tmp_path / "elsewhere"
+    (docs / "guides").mkdir(parents=True)
+    elsewhere.mkdir()
+    (docs / "linked").symlink_to(elsewhere)
+    (docs / "inner").symlink_to(docs / "guides")
+    assert docs_file(docs, "guides/install.md") == docs / "guides" / "install.md"
+    assert docs_file(docs, "inner/install.md") == docs / "inner" / "install.md"  # a link that stays inside
+    for path in ("linked/x.md", "../elsewhere/x.md", "linked"):
+        with pytest.raises(OutsideDocs, match="outside the docs folder"):
+            docs_file(docs, path)
