@@ -44,6 +44,8 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
         return
     for problem in report.problems:
         console.print(f"[bold red]stopped:[/] {problem}", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     shown = [outcome for outcome in report.outcomes if outcome.action != "noop"]
     if shown:
         status = report.mode == "status"
@@ -178,6 +180,8 @@ class WatchConsole:
             self.console.log(fields["message"])
         elif kind == "problem":
             self.console.log(f"[bold red]stopped:[/] {fields['message']}")
+        elif kind == "note":
+            self.console.log(f"[yellow]note:[/] {fields['message']}")
         elif kind == "stopped":
             if self.live is not None:
                 self.live.stop()

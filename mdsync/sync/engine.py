@@ -102,10 +102,11 @@ class Engine:
         # A long-lived caller (watch) keeps the space and root page between runs: two requests saved.
         self.site_cache = site_cache if site_cache is not None else {}
         self.progress: Progress = progress or _Silent()
-        self.state = State.load(config.state_dir)
+        self.state = State(config.state_dir)  # loaded by run(), under the lock
 
     async def run(self, options: RunOptions) -> Report:
-        with self.state.lock():
+        # A resync never reads a broken state: it moves it aside and rebuilds from both sides.
+        with State.opened(self.config.state_dir, rebuild=options.resync) as self.state:
             try:
                 return await self._run(Run(self.config, self.client, self.state, options, self.site_cache))
             finally:
@@ -115,7 +116,8 @@ class Engine:
 
     async def _run(self, run: Run) -> Report:
         options = run.options
-        report = Report("status" if options.status else options.mode, dry_run=options.dry_run, check=options.check)
+        report = Report("status" if options.status else options.mode, dry_run=options.dry_run, check=options.check,
+                        notes=self.state.aside.notes)  # the same list: a copy moved aside later is noted too
         if not run.root.is_dir():
             raise MdsyncError(f"The docs folder {run.root} does not exist: create it or set 'docs' in mdsync.yaml.")
         local, unreadable = await self._read_sides(run)

@@ -40,6 +40,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     dry_run: bool = False
     check: bool = False
+    notes: list[str] = field(default_factory=list)  # what a run did besides its actions (kept a broken state aside)
 
     @property
     def conflicts(self) -> list[Outcome]:
@@ -70,4 +71,4 @@ class Report:
         actions = [{**outcome.as_dict(), **({"state": str(outcome.standing)} if self.mode == "status" else {})}
                    for outcome in self.outcomes if outcome.action != ActionKind.NOOP]
         return {"mode": self.mode, "dry_run": self.dry_run, "exit_code": int(self.exit_code),
-                "problems": self.problems, "counts": counts, "actions": actions}
+                "problems": self.problems, "notes": self.notes, "counts": counts, "actions": actions}

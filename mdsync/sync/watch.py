@@ -228,6 +228,8 @@ class Watcher:
             self.reporter.event("waiting", message=message, retry_in=round(delay, 1))
 
     def _report(self, report: Report, trigger: str) -> None:
+        for note in report.notes:
+            self.reporter.event("note", message=note)
         for problem in report.problems:
             if self.reported.get(problem) != ("problem", "", ""):
                 self.reported[problem] = ("problem", "", "")
