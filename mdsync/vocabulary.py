@@ -137,6 +137,7 @@ class ActionKind(StrEnum):
     FORGET = "forget"
     CREATE = "create"
     ADOPT = "adopt"
+    LINK = "link"  # a pull ties a new file to the page an earlier run made from it (no write)
     RENAME = "rename"
     MOVE = "move"
     UPDATE = "update"
@@ -171,6 +172,7 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
     ActionKind.AGREE: ActionSpec(0, Standing.IN_STEP, Side.NONE),
     ActionKind.CREATE: ActionSpec(1, Standing.NEW_HERE, Side.REMOTE),
     ActionKind.ADOPT: ActionSpec(1, Standing.NEW_HERE, Side.REMOTE),
+    ActionKind.LINK: ActionSpec(1, Standing.NEW_HERE, Side.NONE),
     ActionKind.RENAME: ActionSpec(2, Standing.RENAMED_HERE, Side.REMOTE),
     ActionKind.MOVE: ActionSpec(2, Standing.MOVED_HERE, Side.REMOTE),
     ActionKind.UPDATE: ActionSpec(3, Standing.CHANGED_HERE, Side.REMOTE),

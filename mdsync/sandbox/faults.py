@@ -17,7 +17,8 @@ from typing import Any
 from mdsync.errors import UsageError
 
 ENV_PREFIX = "MDSYNC_SANDBOX_"
-INTEGER_SETTINGS = ("retry_after", "seed", "hold_writes_after")
+HOLDS = ("hold_writes_after", "hold_answers_after", "fail_answers_after")
+INTEGER_SETTINGS = ("retry_after", "seed", *HOLDS)
 BOOLEAN_SETTINGS = ("cloud_sign_in_errors",)
 
 
@@ -31,6 +32,11 @@ class Faults:
     ``hold_writes_after``: that many writes (POST, PUT, DELETE) are handled; each one after
     them waits, unhandled, until the faults are next changed, then its connection closes. A
     test can so stop a client between two writes it knows, on a machine of any speed.
+    ``hold_answers_after``: the same, but each write after them is handled first and only its
+    answer waits (then its connection closes): Confluence did it and the client never heard,
+    as when a run is killed between a create and its record.
+    ``fail_answers_after``: each write after that many is handled, then answered 500, as Cloud
+    sometimes answers a create it has made.
     ``cloud_sign_in_errors``: wrong or expired credentials are answered as Cloud answers them,
     a bare 404 from v2 and a 403 "caller cannot access Confluence" from v1, not a 401.
     """
@@ -43,6 +49,8 @@ class Faults:
     retry_after: int = 1
     seed: int | None = None
     hold_writes_after: int | None = None
+    hold_answers_after: int | None = None
+    fail_answers_after: int | None = None
     cloud_sign_in_errors: bool = False
 
     def __post_init__(self) -> None:
@@ -61,8 +69,9 @@ class Faults:
             raise UsageError(f"latency must not be negative, got {self.latency_ms}")
         if self.retry_after < 0:
             raise UsageError(f"retry-after must not be negative, got {self.retry_after}")
-        if self.hold_writes_after is not None and self.hold_writes_after < 0:
-            raise UsageError(f"hold-writes-after must not be negative, got {self.hold_writes_after}")
+        for name in HOLDS:
+            if (getattr(self, name) or 0) < 0:
+                raise UsageError(f"{name.replace('_', '-')} must not be negative, got {getattr(self, name)}")
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -74,7 +83,7 @@ class Faults:
         for key, value in changes.items():
             if key not in known:
                 raise UsageError(f"unknown fault setting '{key}'; known: {', '.join(sorted(known))}")
-            if key in ("seed", "hold_writes_after"):
+            if key in ("seed", *HOLDS):
                 merged[key] = None if value is None else int(value)
             elif key == "retry_after":
                 merged[key] = int(value)
@@ -87,7 +96,7 @@ class Faults:
             setattr(self, f.name, getattr(candidate, f.name))
         if "seed" in changes:
             self._random = random.Random(self.seed)
-        if "hold_writes_after" in changes:
+        if any(hold in changes for hold in HOLDS):
             self._writes_handled = 0
         self._changes += 1
 
@@ -113,16 +122,32 @@ class Faults:
     @property
     def active(self) -> bool:
         return any((self.latency_ms, self.rate_limit_share, self.unavailable_share, self.drop_share,
-                    self.lost_response_share, self.hold_writes_after is not None))
+                    self.lost_response_share, *(getattr(self, hold) is not None for hold in HOLDS)))
 
     def roll(self, share: float) -> bool:
         return share > 0 and self._random.random() < share
 
     async def admit_write(self) -> bool:
         """Whether a write may be handled; past ``hold_writes_after``, hold it and answer no."""
-        if self.hold_writes_after is None or self._writes_handled < self.hold_writes_after:
+        if self.hold_writes_after is None:
+            return True
+        if self._writes_handled < self.hold_writes_after:
             self._writes_handled += 1
             return True
+        await self.hold()
+        return False
+
+    def answer_changed(self) -> str | None:
+        """What becomes of the answer to a write about to be handled: "hold", "fail" or None."""
+        for setting, fate in (("hold_answers_after", "hold"), ("fail_answers_after", "fail")):
+            after = getattr(self, setting)
+            if after is not None:
+                self._writes_handled += 1
+                return fate if self._writes_handled > after else None
+        return None
+
+    async def hold(self) -> None:
+        """Wait until the settings next change."""
         changes = self._changes
         self.held += 1
         try:
@@ -130,7 +155,6 @@ class Faults:
                 await asyncio.sleep(0.02)
         finally:
             self.held -= 1
-        return False
 
 
 def rate_limit_headers(retry_after: int) -> dict[str, str]:

@@ -213,6 +213,8 @@ class SandboxMiddleware:
 
         status_holder: dict[str, int] = {}
         lose_response = is_api and self.faults.roll(self.faults.lost_response_share)
+        fate = self.faults.answer_changed() if is_api and method in ("POST", "PUT", "DELETE") else None
+        lose_response = lose_response or fate is not None
 
         async def send_wrapper(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -223,6 +225,11 @@ class SandboxMiddleware:
         await self.app(scope, receive, send_wrapper)
         if is_api or path in DISCOVERY_PATHS:  # cloud-id lookups count: a client should cache them
             self.stats.record(method, path, query, status_holder.get("status", 0), gateway)
+        if fate == "hold":
+            await self.faults.hold()
+        elif fate == "fail":
+            await _json(send, 500, _error_body(path, 500, "INTERNAL_SERVER_ERROR", "Internal Server Error"))
+            return
         if lose_response:
             await drop_connection(send)
 

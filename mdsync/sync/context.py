@@ -20,6 +20,7 @@ from mdsync.docs import FileInfo, Links, LocalDoc, Reach, read_markdown
 from mdsync.errors import MdsyncError
 from mdsync.sync import plan as planner
 from mdsync.sync.report import Outcome
+from mdsync.sync.sending import Sending
 from mdsync.sync.state import FileState, State
 from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
 
@@ -60,9 +61,9 @@ class Agreement:
     state learns (a run killed after a write leaves this, and so does one edit made twice)."""
 
     entry: FileState
-    text: str
+    text: str | None  # the merge base (None: the one kept stays)
     storage: str
-    kept: dict[str, carry.Carried]
+    kept: dict[str, carry.Carried] | None
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Run:
     state: State
     options: RunOptions
     site_cache: dict[str, Any]  # space and root page, kept by a long-lived caller (watch)
+    sending: Sending  # page writes sent and not yet recorded (this run's, and a killed run's)
     space: Space | None = None
     root_page: Page | None = None
     remote: dict[str, Page] = field(default_factory=dict)  # the tree under the root page, by id

@@ -10,12 +10,13 @@ chose (stop, merge, local, remote) and never guessed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from mdsync.docs import INDEX_FILES, folder_of, same_titles
 from mdsync.sync import siblings
 from mdsync.sync.names import safe_stem, unique_path
+from mdsync.sync.sending import Sent
 from mdsync.sync.state import FileState
 from mdsync.vocabulary import (
     ACTIONS,
@@ -84,6 +85,9 @@ class Action:
     # Adopt the page only if it holds what the file converts to (checked as the action runs):
     # a page of the file's title under its parent, which no version message ties to the file.
     needs_same_body: bool = False
+    # ... or a body an earlier run sent for the file (storage hashes) and was killed before
+    # recording: the page is then adopted, and updated to the file.
+    made_as: tuple[str, ...] = ()
     order: tuple[str, ...] = ()  # reorder, pull_order: the sibling files in the order to give their pages or files
 
     @property
@@ -114,7 +118,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
          root_id: str, options: Options, outside_titles: Mapping[str, str] | None = None,
          unreadable: Collection[str] = (), agreed: Mapping[str, FileState] | None = None,
          attachments_changed: Collection[str] = (), archived: Collection[str] = (),
-         root: Remote | None = None) -> Plan:
+         root: Remote | None = None, sent: Mapping[str, Sequence[Sent]] | None = None) -> Plan:
     """Decide what to do. ``remote`` holds the tree under the root page (root excluded).
 
     ``outside_titles``: lower-cased title -> page id of pages in the space outside the tree,
@@ -124,7 +128,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     state entry that says so: they are in step (an ``agree`` action records it).
     ``attachments_changed``: files whose attachments changed here though their text did not.
     ``archived``: ids of the space's archived pages (not in the tree, not deleted either).
-    ``root``: the root page itself, whose body ``options.root_file`` is.
+    ``root``: the root page itself, whose body ``options.root_file`` is. ``sent``: the
+    page writes sent and never recorded (a killed run's), by path.
     """
     result = Plan()
     for path, entry in sorted((agreed or {}).items()):
@@ -215,22 +220,20 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             result.actions.append(Action(ActionKind.ARCHIVED, path, reason="holds only pages archived in Confluence: "
                                          "not made again there"))
             continue
-        if options.mode == "pull":
-            result.actions.append(Action("local_only", path, reason="new here; push to create its page"))
-            continue
-        page = by_source.get(path)
-        needs_same_body = False
-        if page is None or page.title.lower() != doc.title.lower() or page.id in claimed_remote:
-            parent_id = root_id if doc.parent is None else adopted.get(doc.parent) or \
-                _page_of(doc.parent, state, renames)
-            page = by_place.get((doc.kind, doc.title.lower(), parent_id))
-            needs_same_body = True
-        if page is not None and page.id not in claimed_remote:
+        parent_id = root_id if doc.parent is None else adopted.get(doc.parent) or _page_of(doc.parent, state, renames)
+        page, needs_same_body, made_as = _made_before(path, doc, parent_id, remote, by_source, by_place, sent or {},
+                                                      claimed_remote)
+        if page is not None:
             claimed_remote.add(page.id)
             adopted[path] = page.id
-            result.actions.append(Action("adopt", path, page.id, doc.parent, needs_same_body=needs_same_body,
-                                         reason="a page of its title under its parent, made by an earlier run"
-                                         if needs_same_body else "created by an earlier run"))
+            reason = "created by an earlier run" if not needs_same_body else "created by an earlier run that " \
+                "stopped before recording it" if made_as else "a page of its title under its parent, made by an " \
+                "earlier run"
+            kind = ActionKind.LINK if options.mode == "pull" else ActionKind.ADOPT
+            result.actions.append(Action(kind, path, page.id, doc.parent, needs_same_body=needs_same_body,
+                                         made_as=made_as, reason=reason))
+        elif options.mode == "pull":
+            result.actions.append(Action("local_only", path, reason="new here; push to create its page"))
         else:
             result.actions.append(Action("create", path, None, doc.parent))
 
@@ -530,6 +533,31 @@ def _changed_on_both_sides(path: str, page_id: str, parent: str | None, options:
     if mode != "push" and options.on_conflict == "merge":
         return Action("merge", path, page_id, parent, reason="changed on both sides")
     return Action("conflict", path, page_id, parent, reason="changed here and in Confluence")
+
+
+def _made_before(path: str, doc: Local, parent_id: str | None, by_id: Mapping[str, Remote],
+                 by_source: Mapping[str, Remote],
+                 by_place: Mapping[tuple[str, str, str | None], Remote],
+                 sent: Mapping[str, Sequence[Sent]], claimed: Collection[str]
+                 ) -> tuple[Remote | None, bool, tuple[str, ...]]:
+    """The page an earlier run made from a new file, if one is found: the page, whether its
+    body must be checked as the action runs, and the hashes of the bodies killed runs sent.
+
+    First the page whose version message names the file; then the page the last write noted
+    for the file made (under the title and parent it was given: the file may have changed
+    since) or updated; then a page of the file's title under its parent."""
+    page = by_source.get(path)
+    if page is not None and page.title.lower() == doc.title.lower() and page.id not in claimed:
+        return page, False, ()
+    notes = sent.get(path, ())
+    for note in notes:
+        # A create names no page; an update (of a page adopted and never recorded) does.
+        page = by_place.get((note.kind, note.title.lower(), note.parent_id)) if note.page_id is None else \
+            by_id.get(note.page_id)
+        if page is not None and page.id not in claimed:
+            return page, True, tuple(note.storage_hash for note in notes)
+    page = by_place.get((doc.kind, doc.title.lower(), parent_id))
+    return (page, True, ()) if page is not None and page.id not in claimed else (None, False, ())
 
 
 def resync_matches(local: Mapping[str, Local], remote: Mapping[str, Remote]) -> dict[str, Remote]:

@@ -27,6 +27,7 @@ from mdsync.sync.files import (
     Pulled,
     attachment_link,
     compose,
+    convert_for_push,
     fetch_markdown,
     kept_for,
     remove_conflict_copy,
@@ -35,7 +36,7 @@ from mdsync.sync.files import (
 from mdsync.sync.merge import merge_markdown
 from mdsync.sync.moves import FolderMove
 from mdsync.sync.names import OutsideDocs, docs_file, safe_file_name
-from mdsync.sync.push import publish
+from mdsync.sync.push import check_made_from_file, publish
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, atomic_write, on_writer
 from mdsync.vocabulary import ActionKind, ContentKind, Status, TitleSource
@@ -172,6 +173,30 @@ async def new_file(run: Run, action: planner.Action) -> Outcome:
     outcome = await write_pulled(run, action.path, pulled, kind=page.type)
     outcome.action = ActionKind.NEW_FILE
     return outcome
+
+
+async def link(run: Run, action: planner.Action) -> Outcome:
+    """A new file and the page an earlier run made from it: tied together, nothing written.
+
+    The page holds what the file converts to, or what a killed run sent for it; either way the
+    file counts as changed here, so the next push brings the page (and its labels and
+    attachments, which that run may not have reached) up to the file."""
+    listed = run.remote[action.page_id or ""]
+    if listed.type == ContentKind.FOLDER:
+        await on_writer(run.state.record, action.path, FileState(
+            page_id=listed.id, title=listed.title, parent_id=listed.parent_id, version=listed.version.number,
+            md_hash=None, storage_hash="", kind=ContentKind.FOLDER, title_source=TitleSource.FOLDER))
+        return Outcome(ActionKind.LINK, action.path, Status.DONE, "the folder an earlier run made", listed.id)
+    page = await run.client.get_page(listed.id, kind=listed.type)
+    _, _, info, digest = await convert_for_push(run, action.path)
+    if action.needs_same_body:
+        check_made_from_file(action, action.path, page, digest)
+    await on_writer(run.state.record, action.path, FileState(
+        page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number, md_hash="",
+        storage_hash=storage_digest(page.body or ""), kind=page.type, title_source=info.title_source),
+        storage=page.body or "")
+    return Outcome(ActionKind.LINK, action.path, Status.DONE, f"{action.reason}: tied to it; push to bring it up "
+                   "to the file", page.id)
 
 
 async def remove_file(run: Run, action: planner.Action) -> Outcome:

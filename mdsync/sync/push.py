@@ -26,6 +26,7 @@ from mdsync.sync.files import (
     remove_conflict_copy,
 )
 from mdsync.sync.report import Outcome
+from mdsync.sync.sending import Sent
 from mdsync.sync.state import AttachmentState, FileState, on_writer
 from mdsync.vocabulary import ActionKind, ContentKind, Status, TitleSource
 
@@ -55,24 +56,24 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
         live = (await run.client.get_page(page.id, kind=page.type)).body
         storage, converted, info = convert_file(run, path, remote_body=live)
         digest = storage_digest(storage)
-    parent_id = run.page_id(run.docs[path].parent)
     refuse_outside(run, path, converted)
+    parent_id = run.page_id(run.docs[path].parent)
     if page is not None and page.id == run.root_id:
         parent_id = page.parent_id  # the docs folder's index file: the page holding the tree stays where it is
     entry = run.state.files.get(path)
+    if action.needs_same_body and page is not None:
+        check_made_from_file(action, path, page, digest)
     if page is None:
         assert run.space is not None
+        run.sending.note(Sent(path, info.title, parent_id, info.kind, digest, run.docs[path].md_hash))
         page = await run.client.create_page(run.space.id, info.title, storage, parent_id, kind=info.kind)
         wrote = "created"
-    elif action.needs_same_body:
-        full = await run.client.get_page(page.id, kind=page.type)
-        if full.body is None or storage_digest(full.body) != digest:
-            raise MdsyncError(f"A page titled '{info.title}' already exists under the same parent in Confluence "
-                              "and was not made from this file: rename one of them, or run 'mdsync sync "
-                              "--resync' to link them.")
-        page, wrote = full, "adopted"
+    elif action.needs_same_body and storage_digest(page.body or "") == digest:
+        wrote = "adopted"
     elif entry is None or entry.storage_hash != digest or page.title != info.title or page.parent_id != parent_id \
             or page.version.number != entry.version:  # the last: --force over a Confluence edit
+        run.sending.note(Sent(path, info.title, parent_id, info.kind, digest, run.docs[path].md_hash, page.id,
+                              page.version.number + 1))
         page = await run.client.update_page(page, title=info.title, body=storage, message=f"mdsync: {path}",
                                             parent_id=parent_id)
         wrote = "updated"
@@ -90,6 +91,15 @@ async def publish(run: Run, action: planner.Action, path: str, page: Page | None
     remove_conflict_copy(run.root, path)
     warnings = "; ".join(str(warning) for warning in converted.warnings) if converted is not None else ""
     return Outcome(action.kind, path, Status.DONE, f"{wrote}{' (' + warnings + ')' if warnings else ''}", page.id)
+
+
+def check_made_from_file(action: planner.Action, path: str, page: Page, digest: str) -> None:
+    """A page found where ``path``'s would be is adopted only if it holds what the file converts
+    to, or what a killed run sent for it (``action.made_as``: it is then brought up to the file)."""
+    if page.body is None or storage_digest(page.body) not in (digest, *action.made_as):
+        raise MdsyncError(f"A page titled '{page.title}' already exists under the same parent in Confluence and "
+                          f"was not made from {path}: rename one of them, or run 'mdsync sync --resync' to link "
+                          "them.")
 
 
 def refuse_outside(run: Run, path: str, converted: Any) -> None:
@@ -198,8 +208,9 @@ async def create(run: Run, action: planner.Action) -> Outcome:
 
 async def adopt(run: Run, action: planner.Action) -> Outcome:
     kind = run.remote[action.page_id].type if action.page_id in run.remote else ContentKind.PAGE
-    return await publish(run, action, action.path, await run.client.get_page(action.page_id or "", body=False,
-                                                                               kind=kind))
+    # With its body when that has to show the page was made from the file.
+    return await publish(run, action, action.path, await run.client.get_page(
+        action.page_id or "", body=action.needs_same_body and kind == ContentKind.PAGE, kind=kind))
 
 
 async def update(run: Run, action: planner.Action) -> Outcome:

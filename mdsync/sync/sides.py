@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import posixpath
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +32,7 @@ from mdsync.sync import plan as planner
 from mdsync.sync.context import Agreement, Run
 from mdsync.sync.files import compose, convert_file, fetch_markdown, kept_for, restyled
 from mdsync.sync.report import Outcome
+from mdsync.sync.sending import Sent
 from mdsync.sync.state import FileState, atomic_write
 from mdsync.vocabulary import (
     ActionKind,
@@ -337,6 +338,15 @@ async def agreements(run: Run, selected: Callable[[str], bool]) -> dict[str, Agr
             page = pulled.page
             if page.body is None:
                 return
+            ours = _sent_by_us(run.sending.pending.get(path, ()), page)
+            if ours is not None:
+                # The version a killed run's update made, as it sent it: Confluence did not change;
+                # the file did since (its base stays the one before: the newer edit is pushed).
+                found[path] = Agreement(replace(
+                    entry, title=page.title, parent_id=page.parent_id if entry.kind == "page" else None,
+                    version=page.version.number, md_hash=ours.md_hash, storage_hash=storage_digest(page.body)),
+                    None, page.body, None)
+                return
             storage, converted, info = convert_file(run, path, remote_body=page.body)
             text = info.text or ""
             if storage_digest(storage) != storage_digest(page.body):
@@ -353,6 +363,13 @@ async def agreements(run: Run, selected: Callable[[str], bool]) -> dict[str, Agr
 
     await asyncio.gather(*(check(path) for path in candidates))
     return found
+
+
+def _sent_by_us(notes: Sequence[Sent], page: Page) -> Sent | None:
+    """The update a run sent and never recorded that left the page as it is, if one did."""
+    held = storage_digest(page.body) if page.body is not None else None
+    return next((sent for sent in notes if sent.page_id == page.id and sent.version == page.version.number
+                 and sent.storage_hash == held), None)
 
 
 def changed_attachments(run: Run) -> set[str]:
@@ -389,13 +406,19 @@ async def resync(run: Run, local: dict[str, planner.Local]) -> None:
             continue
         full = await run.client.get_page(page.id, kind=page.type)
         storage, converted, info = convert_file(run, path, remote_body=full.body or "")
-        same = full.body is not None and storage_digest(full.body) == storage_digest(storage)
+        held = storage_digest(full.body or "")
+        same = full.body is not None and held == storage_digest(storage)
         if page.id == run.root_id and not same and not may_write_root(run):
             run.state.drop_copies(path)
             continue  # left new: the plan then asks for --allow-home before the home page is written
+        # A page a killed run made from the file and never recorded holds what that run sent:
+        # changed here only (the file moved on), not on both sides.
+        ours = not same and any(sent.page_id in (None, page.id) and sent.storage_hash == held
+                                for sent in run.sending.pending.get(path, ()))
         run.state.files[path] = FileState(
-            page_id=page.id, title=page.title, parent_id=page.parent_id, version=page.version.number if same else 0,
-            md_hash=run.docs[path].md_hash if same else None, storage_hash=storage_digest(full.body or ""),
+            page_id=page.id, title=page.title, parent_id=page.parent_id,
+            version=page.version.number if same or ours else 0,
+            md_hash=run.docs[path].md_hash if same else "" if ours else None, storage_hash=held,
             kind=page.type, title_source=info.title_source)
         # The page as Confluence has it now is what a push takes back what Markdown cannot say from;
         # the file is the merge base only where the two agree (else the plan sees both sides changed).

@@ -73,17 +73,13 @@ def titled(sandbox: RunningSandbox, title: str) -> list[Any]:
 
 
 def test_latency_delays_every_api_request(sandbox: RunningSandbox, api: httpx.Client) -> None:
-    started = time.monotonic()
-    assert api.get(V2_PATH).status_code == 200
-    undelayed = time.monotonic() - started
-
+    # (No bound on the undelayed request: on a loaded machine it can take as long.)
     assert set_faults(api, latency_ms=200).status_code == 200
     for path in (V2_PATH, V1_PATH):
         started = time.monotonic()
         assert api.get(path).status_code == 200
         elapsed = time.monotonic() - started
         assert 0.2 <= elapsed < 5.0, (path, elapsed)
-    assert undelayed < 0.2
 
 
 # -- 429 and 503 --------------------------------------------------------------------------
@@ -244,6 +240,49 @@ def test_writes_past_hold_writes_after_wait_unhandled_then_fail(sandbox: Running
     assert api.post("/wiki/api/v2/pages", json=page_payload(sandbox, second)).status_code == 200
 
 
+def test_a_write_past_fail_answers_after_is_handled_and_answered_500(sandbox: RunningSandbox,
+                                                                    api: httpx.Client) -> None:
+    first, second = (f"Failed {n} {uuid.uuid4().hex[:8]}" for n in (1, 2))
+    assert set_faults(api, fail_answers_after=1).status_code == 200
+    try:
+        assert api.post("/wiki/api/v2/pages", json=page_payload(sandbox, first)).status_code == 200
+        # Past the contract client, which rightly holds Cloud to the statuses the document lists.
+        answer = httpx.post(f"{sandbox.url}/wiki/api/v2/pages", json=page_payload(sandbox, second),
+                            auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=60)
+        assert answer.status_code == 500 and answer.json()["errors"][0]["status"] == 500, answer.text
+    finally:
+        assert set_faults(api, fail_answers_after=None).status_code == 200
+    assert len(titled(sandbox, second)) == 1, "Confluence made the page though it answered 500"
+
+
+def test_a_write_past_hold_answers_after_is_handled_and_never_answered(sandbox: RunningSandbox,
+                                                                      api: httpx.Client) -> None:
+    title = f"Unanswered {uuid.uuid4().hex[:8]}"
+    assert set_faults(api, hold_answers_after=0).status_code == 200
+    outcome: list[BaseException | int] = []
+
+    def write() -> None:
+        with contract_client(sandbox.url, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=120) as other:
+            try:
+                outcome.append(other.post("/wiki/api/v2/pages", json=page_payload(sandbox, title)).status_code)
+            except httpx.TransportError as error:
+                outcome.append(error)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(6000):  # up to two minutes on a loaded machine
+            if sandbox.box.faults.held:
+                break
+            time.sleep(0.02)
+        assert sandbox.box.faults.held == 1 and outcome == []
+        assert len(titled(sandbox, title)) == 1, "the write was handled before its answer was held"
+    finally:
+        assert set_faults(api, hold_answers_after=None).status_code == 200
+        writer.join(timeout=120)
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.TransportError), outcome
+
+
 # -- seeds --------------------------------------------------------------------------------
 
 
@@ -313,6 +352,7 @@ def test_faults_endpoint_reads_and_changes_settings(api: httpx.Client) -> None:
     assert current.status_code == 200
     assert current.json() == {"latency_ms": 0, "rate_limit_share": 0, "unavailable_share": 0, "drop_share": 0,
                               "lost_response_share": 0, "retry_after": 1, "seed": None, "hold_writes_after": None,
+                              "hold_answers_after": None, "fail_answers_after": None,
                               "cloud_sign_in_errors": False}
     changed = set_faults(api, rate_limit_share=1, retry_after=3)
     assert changed.status_code == 200
@@ -377,12 +417,15 @@ def test_from_env_reads_every_variable() -> None:
         "MDSYNC_SANDBOX_RETRY_AFTER": "9",
         "MDSYNC_SANDBOX_SEED": "77",
         "MDSYNC_SANDBOX_HOLD_WRITES_AFTER": "12",
+        "MDSYNC_SANDBOX_HOLD_ANSWERS_AFTER": "3",
+        "MDSYNC_SANDBOX_FAIL_ANSWERS_AFTER": "4",
         "MDSYNC_SANDBOX_CLOUD_SIGN_IN_ERRORS": "1",
         "UNRELATED": "x",
     })
     assert faults.as_dict() == {"latency_ms": 25.0, "rate_limit_share": 0.5, "unavailable_share": 0.25,
                                 "drop_share": 0.125, "lost_response_share": 0.0625, "retry_after": 9, "seed": 77,
-                                "hold_writes_after": 12, "cloud_sign_in_errors": True}
+                                "hold_writes_after": 12, "hold_answers_after": 3, "fail_answers_after": 4,
+                                "cloud_sign_in_errors": True}
     assert faults.active
 
 

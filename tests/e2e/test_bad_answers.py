@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from mdsync.sandbox.app import create_sandbox
-from mdsync.sandbox.server import BackgroundServer
+from tests.support.proxies import world_behind
 from tests.support.world import World, pushed, small_tree
 
 LOGIN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>...</form></body></html>"
@@ -41,16 +40,8 @@ class FaultProxy:
 
 @pytest.fixture
 def proxied(tmp_path: Path) -> Iterator[tuple[World, FaultProxy]]:
-    sandbox = create_sandbox(spaces=("DOCS",))
-    proxy = FaultProxy(sandbox.app)
-    sandbox.app = proxy
-    with BackgroundServer(sandbox) as server:
-        (tmp_path / "project").mkdir()
-        world = World(tmp_path / "project", server)
-        try:
-            yield world, proxy
-        finally:
-            world.close()
+    with world_behind(tmp_path, FaultProxy) as (world, proxy):
+        yield world, proxy
 
 
 def one_sentence(run: Any) -> str:

@@ -18,9 +18,8 @@ from typing import Any
 
 import pytest
 
-from mdsync.sandbox.app import create_sandbox
-from mdsync.sandbox.server import BackgroundServer
 from mdsync.sync.names import safe_file_name
+from tests.support.proxies import Rewriting, world_behind
 from tests.support.world import World, pushed, small_tree
 
 SECRET = "TOPSECRET-3f9a"  # what the files outside hold: it must never reach Confluence
@@ -185,52 +184,24 @@ def test_a_linked_folder_is_not_walked_and_one_leading_outside_is_refused(world:
 # -- writing: nothing outside the docs folder -------------------------------------------------------------------------
 
 
-class RenamingProxy:
-    """Stands before the sandbox and names attachments in its v2 listings as a server might:
-    Confluence refuses a "/" in a name it is given, but mdsync must not trust a name it is told."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.names: dict[str, str] = {}
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not re.search(r"/pages/\d+/attachments$",
-                                                                                 scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def renamed(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            data = json.loads(b"".join(chunks))
-            for item in data.get("results", []):
-                item["title"] = self.names.get(item["title"], item["title"])
-            body = json.dumps(data).encode("utf-8")
-            headers = [(name, value) for name, value in start["headers"] if name.lower() != b"content-length"]
-            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, renamed)
-
-
 @pytest.fixture
-def renaming(tmp_path: Path) -> Iterator[tuple[World, RenamingProxy]]:
-    sandbox = create_sandbox(spaces=("DOCS",))
-    proxy = RenamingProxy(sandbox.app)
-    sandbox.app = proxy
-    with BackgroundServer(sandbox) as server:
-        (tmp_path / "project").mkdir()
-        world = World(tmp_path / "project", server)
-        try:
-            yield world, proxy
-        finally:
-            world.close()
+def renaming(tmp_path: Path) -> Iterator[tuple[World, dict[str, str]]]:
+    """A world whose sandbox names attachments in its v2 listings as a server might (the names
+    given: old -> new). Confluence refuses a "/" in a name it is given, but mdsync must not
+    trust a name it is told."""
+    names: dict[str, str] = {}
+
+    def listing(scope: dict[str, Any]) -> bool:
+        return scope["method"] == "GET" and re.search(r"/pages/\d+/attachments$", scope["path"]) is not None
+
+    def renamed(body: bytes) -> bytes:
+        data = json.loads(body)
+        for item in data.get("results", []):
+            item["title"] = names.get(item["title"], item["title"])
+        return json.dumps(data).encode("utf-8")
+
+    with world_behind(tmp_path, lambda app: Rewriting(app, listing, renamed)) as (world, _):
+        yield world, names
 
 
 def upload(world: World, page_id: str, name: str, data: bytes, existing: str | None = None) -> str:
@@ -254,8 +225,8 @@ def around(world: World) -> dict[str, bytes]:
 
 
 def test_hostile_attachment_names_from_confluence_land_as_safe_names_in_the_pages_assets_folder(
-        renaming: tuple[World, RenamingProxy]) -> None:
-    world, proxy = renaming
+        renaming: tuple[World, dict[str, str]]) -> None:
+    world, names = renaming
     world.write("intro.md", "# Intro\n\nWelcome.\n")
     pushed(world)
     page = world.page_id("intro.md")
@@ -263,7 +234,7 @@ def test_hostile_attachment_names_from_confluence_land_as_safe_names_in_the_page
     hostile = {"x.png": "../../../x.png", "abs.png": absolute, "win.png": "..\\..\\win.png", "dots": ".."}
     for name in hostile:
         upload(world, page, name, f"bytes of {name}".encode())
-    proxy.names = hostile
+    names.update(hostile)
     images = "".join(f'<ac:image><ri:attachment ri:filename="{html.escape(name)}" /></ac:image>'
                      for name in hostile.values())
     world.edit(page, lambda body: body + f"<p>{images}</p>")
