@@ -25,6 +25,7 @@ from mdsync.sync.context import Executor, Progress, Run, RunOptions
 from mdsync.sync.files import compose, fetch_markdown, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
+from mdsync.sync.sending import Sending
 from mdsync.sync.state import State, after_queued_writes, on_writer
 from mdsync.vocabulary import ActionKind, Mode, Status
 
@@ -59,6 +60,7 @@ EXECUTORS: dict[ActionKind, Executor] = {
     ActionKind.FORGET: _forget,
     ActionKind.CREATE: push.create,
     ActionKind.ADOPT: push.adopt,
+    ActionKind.LINK: pull.link,
     ActionKind.RENAME: push.rename,
     ActionKind.MOVE: push.update,
     ActionKind.UPDATE: push.update,
@@ -80,7 +82,7 @@ EXECUTORS: dict[ActionKind, Executor] = {
 
 # Actions whose children, in the same phase, wait for them (a page is created under its parent; a
 # file renamed into a moved folder waits for that folder's rename).
-_PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.NEW_FILE, ActionKind.RENAME)
+_PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.LINK, ActionKind.NEW_FILE, ActionKind.RENAME)
 # What converts a file; a rename's inputs change when it runs (its copies move), so it is not
 # converted in advance.
 _PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.MOVE, ActionKind.UPDATE)
@@ -107,12 +109,15 @@ class Engine:
     async def run(self, options: RunOptions) -> Report:
         # A resync never reads a broken state: it moves it aside and rebuilds from both sides.
         with State.opened(self.config.state_dir, rebuild=options.resync) as self.state:
+            sending = Sending.load(self.config.state_dir)
             try:
-                return await self._run(Run(self.config, self.client, self.state, options, self.site_cache))
+                return await self._run(Run(self.config, self.client, self.state, options, self.site_cache, sending))
             finally:
                 after_queued_writes()  # records still queued when the run was interrupted land first
                 if self.state.journal_path.exists():
                     self.state.save()  # fold this run's journal (or a killed run's) into state.json
+                if not options.read_only:
+                    sending.save(self.state.files)
 
     async def _run(self, run: Run) -> Report:
         options = run.options
@@ -141,7 +146,7 @@ class Engine:
             outside_titles=run.outside, archived=run.archived.keys(), root=sides.root_for_planner(run),
             unreadable={outcome.path for outcome in unreadable},
             agreed={path: agreement.entry for path, agreement in run.agreed.items()},
-            attachments_changed=sides.changed_attachments(run))
+            attachments_changed=sides.changed_attachments(run), sent=run.sending.pending)
         report.problems.extend(run.plan.problems)
         report.outcomes.extend(unreadable)
         if run.plan.problems:
