@@ -48,18 +48,20 @@ class Run:
 
 
 class World:
-    """One sandbox, one project folder, and a colleague's REST client."""
+    """One sandbox, one project folder, and a colleague's REST client (in space ``space``: a
+    module's worlds can share one sandbox, a space each)."""
 
-    def __init__(self, root: Path, server: BackgroundServer) -> None:
+    def __init__(self, root: Path, server: BackgroundServer, space: str = "DOCS") -> None:
         self.root = root
+        self.space_key = space
         self.docs = root / "docs"
         self.docs.mkdir()
         self.server = server
         self.url = server.url
         self.api = httpx.Client(base_url=self.url, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=20)
-        space = self.api.get(f"{V2}/spaces", params={"keys": "DOCS"}).json()["results"][0]
-        self.space_id = str(space["id"])
-        self.home_id = str(space["homepageId"])
+        found = self.api.get(f"{V2}/spaces", params={"keys": space}).json()["results"][0]
+        self.space_id = str(found["id"])
+        self.home_id = str(found["homepageId"])
         self.configure()
 
     def close(self) -> None:
@@ -74,7 +76,7 @@ class World:
             "  auth: token\n"
             f"  email: {DEFAULT_EMAIL}\n"
             f"  token: {DEFAULT_TOKEN}\n"
-            "space: DOCS\n"
+            f"space: {self.space_key}\n"
             "docs: docs\n"
             + (f"folders: {folders}\n" if folders else "")
             + (f"sync:\n{sync}" if sync else ""),
