@@ -9,13 +9,11 @@ the HTTP client.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from importlib import import_module
 from typing import Any
 
 import click
-from rich.console import Console
 
 from mdsync import __version__
 from mdsync.cli.common import JSON_ERRORS
@@ -45,7 +43,9 @@ class MdsyncGroup(click.Group):
         except MdsyncError as error:
             _fail(ctx, error.message, error.exit_code, error)
         except KeyboardInterrupt:
-            Console(stderr=True).print("Interrupted.")
+            from mdsync.cli.output import console
+
+            console(stderr=True).print("Interrupted.")
             ctx.exit(130)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -55,13 +55,15 @@ class MdsyncGroup(click.Group):
 
 
 def _fail(ctx: click.Context, message: str, code: int, error: BaseException) -> None:
-    console = Console(stderr=True, highlight=False)
+    from mdsync.cli.output import console, styled, to_json
+
+    errors = console(stderr=True)
     if ctx.find_root().params.get("verbose"):
-        console.print_exception(show_locals=False)
-    console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+        errors.print_exception(show_locals=False)
+    errors.print(styled("error:", "bold red", message), soft_wrap=True)  # messages quote names and Confluence
     if ctx.meta.get(JSON_ERRORS):
         # A tool reading stdout still gets its one document, saying what went wrong.
-        click.echo(json.dumps({"error": message, "exit_code": int(code)}, ensure_ascii=False))
+        click.echo(to_json({"error": message, "exit_code": int(code)}, indent=None))
     ctx.exit(int(code))
 
 

@@ -10,7 +10,6 @@ constructs that Confluence shows differently count unless ``allow_degraded``.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -42,7 +41,8 @@ class Problem:
     kind: str  # broken | refused (outside the repository) | degraded
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line or 1}: {self.message}"
+        # As editors read it (path:line:); no line where none is known, as --json says (null).
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -134,12 +134,13 @@ def _line_of(message: str) -> int | None:
 def check(config_path: Path | None, paths: tuple[Path, ...], docs_folder: Path | None, allow_degraded: bool,
           as_json: bool) -> None:
     """Find what would go wrong on push, offline and without credentials (PATHS: only these)."""
-    from mdsync.config import load_config
+    from mdsync.cli.output import printable, to_json
+    from mdsync.config import find_config, load_config
 
     promise_json(as_json)
     include, exclude, state_dir = ("**/*.md",), (), None
     if docs_folder is None:
-        if config_path is None and not Path("mdsync.yaml").exists():
+        if config_path is None and not find_config(Path.cwd()).is_file():
             raise UsageError("There is no mdsync.yaml here: run mdsync check in the folder that has it, or pass "
                              "--docs DIR (or --config FILE).")
         config = load_config(config_path)
@@ -150,17 +151,20 @@ def check(config_path: Path | None, paths: tuple[Path, ...], docs_folder: Path |
         here = Path.cwd()
         reach = Reach.of(here if docs_folder.resolve().is_relative_to(here.resolve()) else docs_folder, docs_folder)
     if not docs_folder.is_dir():
-        raise UsageError(f"The docs folder {docs_folder} does not exist.")
+        raise UsageError(f"The docs folder {docs_folder} does not exist: create it, or set 'docs' in mdsync.yaml "
+                         "(or pass --docs DIR).")
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:  # a typo must not pass a hook as "No problems found"
+        raise UsageError(f"{missing[0]} does not exist: check the path.")
     problems = check_docs(docs_folder, include=include, exclude=exclude, selected=selector(docs_folder, paths),
                           state_dir=state_dir, reach=reach)
     failing = [problem for problem in problems if problem.kind != "degraded" or not allow_degraded]
     code = 1 if failing else 0
     if as_json:
-        click.echo(json.dumps({"exit_code": code, "problems": [problem.as_dict() for problem in problems]},
-                              ensure_ascii=False, indent=2))
+        click.echo(to_json({"exit_code": code, "problems": [problem.as_dict() for problem in problems]}))
     else:
         for problem in problems:
-            click.echo(f"{problem}" + (" (degraded)" if problem.kind == "degraded" else ""))
+            click.echo(printable(problem) + (" (degraded)" if problem.kind == "degraded" else ""))
         count = len({problem.path for problem in problems})
         click.echo(f"{len(problems)} problem(s) in {count} file(s)." if problems else "No problems found.",
                    err=True)

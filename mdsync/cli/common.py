@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from mdsync.errors import UsageError
 from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
@@ -48,7 +47,7 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
              on_conflict: ConflictPolicy | None = None, resync: bool = False, check: bool = False,
              status: bool = False, allow_home: bool = False) -> None:
     """One run of the engine, its report shown (a live progress line on a terminal), its exit code."""
-    from mdsync.cli.output import LiveProgress, show
+    from mdsync.cli.output import LiveProgress, console, show
     from mdsync.config import load_config
     from mdsync.confluence.client import ConfluenceClient
     from mdsync.sync.engine import Engine, RunOptions
@@ -57,8 +56,8 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
     promise_json(as_json)
     config = load_config(config_path)
     relative = tuple(docs_relative(config.docs, path) for path in paths)
-    console = Console(highlight=False, log_path=False)
-    progress = None if as_json or not console.is_terminal else LiveProgress(console)
+    screen = console(log_path=False)
+    progress = None if as_json or not screen.is_terminal else LiveProgress(screen)
     options = RunOptions(mode=mode, dry_run=dry_run, force=force, delete=DeletePolicy.TRASH if delete else None,
                          on_conflict=on_conflict, paths=relative, resync=resync, check=check, status=status,
                          allow_home=allow_home)
@@ -74,7 +73,7 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
     finally:
         if progress is not None:
             progress.stop()
-    show(report, console, as_json=as_json)
+    show(report, screen, as_json=as_json)
     if report.exit_code:
         sys.exit(int(report.exit_code))
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from mdsync.errors import UsageError
 
@@ -20,6 +18,7 @@ from mdsync.errors import UsageError
 @click.option("--json", "as_json", is_flag=True, help="Print title, labels, attachments, links and warnings too.")
 def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
     """Convert one file offline (no credentials): Markdown to storage, or storage to Markdown."""
+    from mdsync.cli.output import console, styled, to_json
     from mdsync.convert import convert_markdown, convert_storage
     from mdsync.docs import InputError, folder_links, read_markdown, scan
 
@@ -31,12 +30,11 @@ def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
         except StorageParseError as error:
             raise InputError(f"{file} is not valid Confluence storage format: {error}.") from None
         if as_json:
-            click.echo(json.dumps({"file": str(file), "markdown": back.markdown, "attachments": list(back.attachments),
-                                   "links": [{"title": title, "space": space} for title, space in back.links],
-                                   "carried": list(back.carried), "losses": list(back.losses)},
-                                  ensure_ascii=False, indent=2))
+            click.echo(to_json({"file": str(file), "markdown": back.markdown, "attachments": list(back.attachments),
+                                "links": [{"title": title, "space": space} for title, space in back.links],
+                                "carried": list(back.carried), "losses": list(back.losses)}))
         else:
-            click.echo(back.markdown, nl=False)
+            click.echo(back.markdown, nl=False)  # the document asked for, as it is (as cat would show it)
         return
 
     root = (root or file.parent).resolve()
@@ -54,9 +52,9 @@ def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
             "attachments": [{"path": ref.path, "filename": ref.filename} for ref in converted.attachments],
             "links": list(converted.links), "warnings": [str(warning) for warning in converted.warnings],
         }
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        click.echo(to_json(report))
         return
     click.echo(converted.storage)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = console(stderr=True, soft_wrap=True)
     for warning in converted.warnings:
-        errors.print(f"[yellow]warning:[/] {relative}: {warning}")
+        errors.print(styled("warning:", "yellow", f"{relative}: {warning}"))

@@ -18,9 +18,11 @@ from pathlib import Path
 import click
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 import mdsync
+from mdsync.cli import output
 from mdsync.cli.output import summary
 from mdsync.config import parse_config
 from mdsync.confluence.client import ConfluenceClient
@@ -83,7 +85,7 @@ def run_demo(console: Console, *, serve: bool = False, port: int | None = None, 
 
             console.rule("[bold]mdsync demo")
             console.print(f"A local Confluence sandbox is running at [bold]{server.url}[/]; the docs are a copy of "
-                          f"{source}.")
+                          f"{escape(output.printable(source))}.")
 
             started = time.perf_counter()
             report = sync("push")
@@ -130,4 +132,4 @@ def run_demo(console: Console, *, serve: bool = False, port: int | None = None, 
               help="Docs folder to use instead of sample_docs.")
 def demo(serve: bool, port: int, docs_path: str | None) -> None:
     """Run the whole story against a sandbox started in-process: push, a colleague's edit, pull."""
-    run_demo(Console(highlight=False), serve=serve, port=port or None, docs=docs_path)
+    run_demo(output.console(markup=True), serve=serve, port=port or None, docs=docs_path)

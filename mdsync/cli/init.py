@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from mdsync.config import MATON_URL, ConfluenceConfig, Secret, parse_config
+from mdsync.config import MATON_URL, ConfluenceConfig, Secret, find_config, parse_config
 from mdsync.config.template import init_text
 from mdsync.errors import ConfigError, UsageError
 from mdsync.vocabulary import AuthMode
@@ -30,6 +30,18 @@ def _ask(value: str | None, question: str, default: str | None = None) -> str:
     return str(click.prompt(question, default=default))
 
 
+# The keys init asks for, by the flag that answers them.
+FLAGS = {"confluence.url": "--url", "confluence.auth": "--auth", "confluence.email": "--email", "space": "--space",
+         "parent": "--parent", "docs": "--docs"}
+
+
+def _space_key(key: str) -> str:
+    """Confluence keeps a site space's key in capitals (``docs`` is space DOCS); a personal
+    space's key (``~name``) stays as typed."""
+    key = key.strip()
+    return key if key.startswith("~") else key.upper()
+
+
 def render(url: str, auth: str, email: str | None, space: str, parent: str | None, docs: str) -> str:
     """The mdsync.yaml init writes: the token as a ${VAR} reference, never the token itself."""
     answers = {"confluence.url": url, "confluence.auth": auth, "confluence.email": email, "space": space,
@@ -39,8 +51,15 @@ def render(url: str, auth: str, email: str | None, space: str, parent: str | Non
 
 def init_config(console: Console, path: Path, *, url: str | None, auth: str | None, email: str | None,
                 space: str | None, parent: str | None, docs: str | None, force: bool, check: bool) -> None:
+    from mdsync.cli.output import printable
+
     if path.exists() and not force:
         raise UsageError(f"{path} already exists: edit it, or run mdsync init --force to replace it.")
+    folder = path.absolute().parent
+    above = find_config(folder.parent)
+    if not force and not (folder / ".git").exists() and above.is_file():
+        raise UsageError(f"{above} already configures this folder (mdsync finds it from here): edit it, or run "
+                         "mdsync init --force to write a second configuration here.")
     modes = [str(mode) for mode in AuthMode]
     auth = auth or (_ask(None, f"Sign in with ({', '.join(modes)})", AuthMode.TOKEN) if sys.stdin.isatty()
                     else AuthMode.TOKEN)
@@ -49,10 +68,11 @@ def init_config(console: Console, path: Path, *, url: str | None, auth: str | No
     url = _ask(url, "Confluence site URL", MATON_URL if auth == AuthMode.MATON else None)
     if auth == AuthMode.TOKEN:
         email = email or os.environ.get("CONFLUENCE_EMAIL") or _ask(None, "Atlassian account email")
-    space = _ask(space, "Space key")
+    space = _space_key(_ask(space, "Space key"))
     docs = docs or (_ask(None, "Docs folder", "docs") if sys.stdin.isatty() else "docs")
     text = render(url.rstrip("/"), auth, email, space, parent, docs)
-    config = parse_config(text, root=path.parent.resolve(), source=str(path),
+    # A bad answer is named by its flag: the file it would go in is not written yet.
+    config = parse_config(text, root=path.parent.resolve(), source="mdsync init", flags=FLAGS,
                           environ={**os.environ, **({"CONFLUENCE_EMAIL": email} if email else {})})
     token_var = config.confluence.token_env_var
     if check:
@@ -65,7 +85,9 @@ def init_config(console: Console, path: Path, *, url: str | None, auth: str | No
                               "mdsync init again (or pass --no-check).")
         confluence = ConfluenceConfig(**{**config.confluence.__dict__, "token": Secret(token)})
         who, space_name = asyncio.run(_check(confluence, config.space, config.parent))
-        console.print(f"Connected as {who}; you may add pages to space {config.space} ({space_name}).")
+        # The account's name and the space's come from Confluence.
+        console.print(f"Connected as {printable(who)}; you may add pages to space {config.space} "
+                      f"({printable(space_name)}).")
     path.write_text(text, encoding="utf-8")
     console.print(f"Wrote {path}. The token is not in it: export {token_var}=<your token> before running mdsync.")
     docs_path = config.docs
@@ -105,5 +127,7 @@ async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -
 def init(config_path: Path, url: str | None, auth: str | None, email: str | None, space_key: str | None,
          parent: str | None, docs_folder: str | None, force: bool, no_check: bool) -> None:
     """Write mdsync.yaml (asking for what the flags leave out) after testing the connection."""
-    init_config(Console(highlight=False, soft_wrap=True), config_path, url=url, auth=auth, email=email,
+    from mdsync.cli.output import console
+
+    init_config(console(soft_wrap=True), config_path, url=url, auth=auth, email=email,
                 space=space_key, parent=parent, docs=docs_folder, force=force, check=not no_check)

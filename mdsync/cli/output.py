@@ -1,13 +1,23 @@
-"""How a run's report is shown: a rich summary for people, one JSON document for tools."""
+"""How a run's report is shown: a rich summary for people, one JSON document for tools.
+
+Names, titles and messages come from files and from Confluence, and either may hold what a
+terminal acts on instead of showing (ESC sequences, BEL, bidi overrides). Everything for
+people goes through ``printable()``: such characters are shown as escapes (``\\x1b``). The
+commands print through ``console()``, whose consoles read no markup or emoji codes in text
+(a file named ``[bold]x[/].md`` is printed as it is named) and pass whatever reaches them
+through ``printable()`` as well, so a print that forgets it still shows nothing raw. JSON
+goes out through ``to_json()``, which escapes the same characters as JSON escapes.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -17,11 +27,13 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.segment import Segment
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from mdsync.sync.report import Outcome, Report
+if TYPE_CHECKING:  # only named in annotations: `check` and `convert` print without loading the sync
+    from mdsync.sync.report import Outcome, Report
 
 LABELS = {
     "create": "created", "adopt": "adopted", "update": "updated", "move": "moved", "rename": "renamed",
@@ -35,17 +47,66 @@ LABELS = {
 STATUS_STYLE = {"done": "green", "failed": "bold red", "conflict": "bold yellow", "skipped": "yellow",
                 "planned": "cyan", "reported": "dim"}
 
+# What a terminal acts on rather than shows: C0 controls, DEL, C1 controls, the bidi
+# embeddings, overrides and isolates (they reorder what follows them on the line), and lone
+# surrogates (no UTF-8 terminal can be sent one; a file name that is not UTF-8 has them).
+_BEYOND_C0 = r"\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = re.compile(rf"[\x00-\x1f{_BEYOND_C0}]")
+_UNSAFE_IN_TEXT = re.compile(rf"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")  # keeps tabs and line breaks
+_UNSAFE_IN_JSON = re.compile(rf"[{_BEYOND_C0}]")  # json.dumps escapes C0 itself
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    """``text`` as it may be shown to people: each character a terminal would act on written as
+    an escape (ESC as ``\\x1b``, U+202E as ``\\u202e``, the byte 0xFF of a name that is not
+    UTF-8 as ``\\xff``). ``lines``: a text of several lines, whose tabs and line breaks stay."""
+    return (_UNSAFE_IN_TEXT if lines else _UNSAFE).sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (Python's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+class SafeConsole(Console):
+    """A console that sends the terminal nothing but text: every string it renders, and every
+    piece of text it writes, is passed through ``printable()`` (rich's own cursor and colour
+    codes are not text and stay)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(printable(text, lines=True), **options)
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or not _UNSAFE_IN_TEXT.search(segment.text):
+                yield segment
+            else:
+                yield Segment(printable(segment.text, lines=True), segment.style)
+
+
+def console(*, stderr: bool = False, markup: bool = False, **options: Any) -> Console:
+    """The console a command prints through. No markup unless asked (``markup=True`` is for
+    fixed text, whose data is escaped with rich.markup.escape), no emoji codes, no highlighting."""
+    return SafeConsole(stderr=stderr, markup=markup, emoji=False, highlight=False, **options)
+
+
+def styled(label: str, style: str, text: object) -> Text:
+    """``label`` in ``style``, then ``text`` as printable plain text: a line such as "error: ..."."""
+    return Text.assemble((label, style), " ", printable(text))
+
 
 def show(report: Report, console: Console, *, as_json: bool) -> None:
     if as_json:
         # Plain, for tools: rich's JSON highlighting cost ~0.5 ms per page of a big report.
-        console.file.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        console.file.write(to_json(report.as_dict()) + "\n")
         console.file.flush()
         return
     for problem in report.problems:
-        console.print(f"[bold red]stopped:[/] {problem}", soft_wrap=True)
+        console.print(styled("stopped:", "bold red", problem), soft_wrap=True)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+        console.print(styled("note:", "yellow", note), soft_wrap=True)
     shown = [outcome for outcome in report.outcomes if outcome.action != "noop"]
     if shown:
         status = report.mode == "status"
@@ -53,18 +114,17 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
         for column in ("file", "state", "note") if status else ("file", "action", "result"):
             table.add_column(column)
         for outcome in shown:
-            path = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
             if status:
-                table.add_row(path, str(outcome.standing), outcome.message)
+                table.add_row(Text(target(outcome)), str(outcome.standing), Text(printable(outcome.message)))
             else:
-                style = STATUS_STYLE.get(outcome.status, "")
-                table.add_row(path, LABELS.get(outcome.action, outcome.action),
-                              f"[{style}]{outcome.status}[/]" + (f": {outcome.message}" if outcome.message else ""))
+                result = Text.assemble((outcome.status, STATUS_STYLE.get(outcome.status, "")),
+                                       f": {printable(outcome.message)}" if outcome.message else "")
+                table.add_row(Text(target(outcome)), LABELS.get(outcome.action, outcome.action), result)
         console.print(table)
     for outcome in shown:
         if outcome.diff:
-            console.print(Syntax(outcome.diff, "diff", theme="ansi_dark", background_color="default",
-                                 word_wrap=True))
+            console.print(Syntax(printable(outcome.diff, lines=True), "diff", theme="ansi_dark",
+                                 background_color="default", word_wrap=True))
     console.print(summary(report), soft_wrap=True)
 
 
@@ -121,12 +181,20 @@ class LiveProgress:
             self.bar.stop()
 
 
-def progress_line(outcome: Outcome) -> str:
-    return f"{LABELS.get(outcome.action, outcome.action)}: {outcome.path}"
+def target(outcome: Outcome) -> str:
+    """The file an outcome is about (and where it went), printable."""
+    return printable(outcome.path + (f" → {outcome.new_path}" if outcome.new_path else ""))
 
 
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
+def progress_line(outcome: Outcome) -> Text:
+    return Text(f"{LABELS.get(outcome.action, outcome.action)}: {target(outcome)}")
+
+
+def to_json(value: Any, *, indent: int | None = 2) -> str:
+    """One JSON document (``indent=None``: on one line). Text stays readable (not ASCII-escaped),
+    but for what a terminal would act on or UTF-8 cannot hold, which JSON escapes as ``\\u``."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 class WatchJson:
@@ -136,7 +204,7 @@ class WatchJson:
         self.write = write
 
     def event(self, kind: str, **fields: Any) -> None:
-        self.write(json.dumps({"event": kind, "time": _now(), **fields}, ensure_ascii=False))
+        self.write(to_json({"event": kind, "time": _now(), **fields}, indent=None))
 
     def outcome(self, outcome: Outcome) -> None:
         self.event("action", **outcome.as_dict())
@@ -162,7 +230,7 @@ class WatchConsole:
         parts = [f"watching · last change sent: {self.last_push}", f"{self.waiting_for} pending"]
         if self.trouble:
             parts.append(self.trouble)
-        return Text(" · ".join(parts), style="dim")
+        return Text(printable(" · ".join(parts)), style="dim")
 
     def _refresh(self) -> None:
         if self.live is not None:
@@ -171,17 +239,17 @@ class WatchConsole:
     def event(self, kind: str, **fields: Any) -> None:
         if kind == "watching":
             poll = f"Confluence every {fields['poll']:g} s" if fields["poll"] else "Confluence not polled"
-            self.console.log(f"Watching {fields['docs']} (Ctrl-C to stop; {poll}).")
+            self.console.log(Text(printable(f"Watching {fields['docs']} (Ctrl-C to stop; {poll}).")))
         elif kind == "waiting":
             self.trouble = "waiting for Confluence"
-            self.console.log(f"[yellow]{fields['message']}[/] Changes wait; retrying.")
+            self.console.log(Text.assemble((printable(fields["message"]), "yellow"), " Changes wait; retrying."))
         elif kind == "online":
             self.trouble = ""
-            self.console.log(fields["message"])
+            self.console.log(Text(printable(fields["message"])))
         elif kind == "problem":
-            self.console.log(f"[bold red]stopped:[/] {fields['message']}")
+            self.console.log(styled("stopped:", "bold red", fields["message"]))
         elif kind == "note":
-            self.console.log(f"[yellow]note:[/] {fields['message']}")
+            self.console.log(styled("note:", "yellow", fields["message"]))
         elif kind == "stopped":
             if self.live is not None:
                 self.live.stop()
@@ -189,12 +257,11 @@ class WatchConsole:
         self._refresh()
 
     def outcome(self, outcome: Outcome) -> None:
-        style = STATUS_STYLE.get(outcome.status, "")
-        note = f": {outcome.message}" if outcome.message else ""
-        target = outcome.path + (f" → {outcome.new_path}" if outcome.new_path else "")
-        self.console.log(f"{LABELS.get(outcome.action, outcome.action)} {target} [{style}]{outcome.status}[/]{note}")
+        note = f": {printable(outcome.message)}" if outcome.message else ""
+        self.console.log(Text.assemble(f"{LABELS.get(outcome.action, outcome.action)} {target(outcome)} ",
+                                       (outcome.status, STATUS_STYLE.get(outcome.status, "")), note))
         if outcome.status == "done":
-            self.last_push = f"{time.strftime('%H:%M:%S')} {target}"
+            self.last_push = f"{time.strftime('%H:%M:%S')} {target(outcome)}"
         self._refresh()
 
     def pending(self, count: int) -> None:

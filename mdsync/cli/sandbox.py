@@ -6,7 +6,6 @@ import sqlite3
 from typing import Any
 
 import click
-from rich.console import Console
 
 from mdsync.errors import UsageError
 
@@ -47,6 +46,7 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
                   unavailable_share: float | None, drop_share: float | None, lost_response_share: float | None,
                   retry_after: int | None, fault_seed: int | None, real_auth_errors: bool, maton_rps: float) -> None:
     """Serve the sandbox until Ctrl-C. Faults can also be set with MDSYNC_SANDBOX_* variables."""
+    from mdsync.cli import output
     from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
     from mdsync.sandbox.faults import Faults
     from mdsync.sandbox.server import serve_forever
@@ -64,10 +64,10 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
         raise UsageError(f"The sandbox could not create its spaces: {error.title}") from None
     except sqlite3.Error as error:
         raise UsageError(f"The sandbox database {db_path} cannot be used ({error}); pass another --db file.") from None
-    console = Console(highlight=False, soft_wrap=True)
+    console = output.console(soft_wrap=True)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}"
-    console.print(f"[bold]mdsync sandbox[/] on {url}  (preview: {url}/)")
+    console.print(output.styled("mdsync sandbox", "bold", f"on {url}  (preview: {url}/)"))
     console.print(f"  site URL for mdsync.yaml: {url}    cloud id: {store.cloud_id}")
     console.print(f"  spaces: {', '.join(space.key for space in store.spaces())}")
     console.print(f"  email: {box.credentials.email}")

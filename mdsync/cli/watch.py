@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from mdsync.cli.common import config_option, promise_json
 
@@ -22,7 +21,7 @@ from mdsync.cli.common import config_option, promise_json
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line instead of a status line.")
 def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool) -> None:
     """Push each save within a second and pull what changes in Confluence, until stopped."""
-    from mdsync.cli.output import WatchConsole, WatchJson
+    from mdsync.cli.output import WatchConsole, WatchJson, console
     from mdsync.config import load_config
     from mdsync.confluence.client import ConfluenceClient
     from mdsync.confluence.retry import RetryPolicy
@@ -32,7 +31,7 @@ def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool)
     promise_json(as_json)
     config = load_config(config_path)
     reporter = WatchJson(lambda line: click.echo(line)) if as_json else \
-        WatchConsole(Console(highlight=False, log_path=False))
+        WatchConsole(console(log_path=False))
 
     async def go() -> None:
         # Short retries: the watcher keeps changes and retries on its own, so it can say so.
