@@ -20,6 +20,7 @@ import pytest
 
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
 from mdsync.sandbox.server import BackgroundServer
+from tests.support.proxies import world_behind
 from tests.support.world import V2, World
 
 PICTURE = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
@@ -80,20 +81,12 @@ class Scene:
 
 @pytest.fixture
 def scene(tmp_path: Path) -> Iterator[Scene]:
-    sandbox = create_sandbox(spaces=("DOCS",))
-    detour = Detour(sandbox.app)
-    sandbox.app = detour
     other = create_sandbox(spaces=("OTHER",))
     elsewhere = Elsewhere()
     other.app = elsewhere
-    with BackgroundServer(sandbox) as server, BackgroundServer(other) as other_server:
-        assert other_server.port != server.port  # another origin
-        (tmp_path / "project").mkdir()
-        world = World(tmp_path / "project", server)
-        try:
-            yield Scene(world, detour, elsewhere, other_server.url)
-        finally:
-            world.close()
+    with BackgroundServer(other) as other_server, world_behind(tmp_path, Detour) as (world, detour):
+        assert other_server.url != world.url  # another origin: the same host, another port
+        yield Scene(world, detour, elsewhere, other_server.url)
 
 
 def page_with_picture(world: World) -> str:
@@ -106,16 +99,19 @@ def page_with_picture(world: World) -> str:
     return str(page["id"])
 
 
-def nothing_of_ours(seen: list[dict[str, str]]) -> None:
-    assert seen, "the other origin was never asked"
-    for headers in seen:
+def pull_sends_nothing_of_ours(scene: Scene, matches: Callable[[str], bool],
+                               answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
+    """With the detour answering ``matches`` so, a pull takes the picture from the other
+    origin, which saw no credential, cookie or header of the site's."""
+    scene.detour.matches, scene.detour.answer = matches, answer
+    run = scene.world.pull()
+    assert run.code == 0, run
+    assert (scene.world.docs / "Gallery.assets" / "pic.png").read_bytes() == ELSEWHERE_FILE
+    assert scene.elsewhere.seen, "the other origin was never asked"
+    for headers in scene.elsewhere.seen:
         assert not {"authorization", "cookie", "maton-connection"} & set(headers), headers
         text = json.dumps(headers)
         assert not [secret for secret in SECRETS if secret in text], headers
-
-
-def pulled_picture(world: World) -> bytes:
-    return (world.docs / "Gallery.assets" / "pic.png").read_bytes()
 
 
 def test_an_absolute_download_link_on_another_origin_gets_no_credentials(scene: Scene) -> None:
@@ -126,24 +122,16 @@ def test_an_absolute_download_link_on_another_origin_gets_no_credentials(scene: 
     for item in listing["results"]:
         item["downloadLink"] = link
         item["_links"]["download"] = link
-    scene.detour.matches = lambda path: path == f"{V2}/pages/{page_id}/attachments"
-    scene.detour.answer = (200, [(b"content-type", b"application/json")], json.dumps(listing).encode())
-    run = world.pull()
-    assert run.code == 0, run
-    assert pulled_picture(world) == ELSEWHERE_FILE
-    nothing_of_ours(scene.elsewhere.seen)
+    pull_sends_nothing_of_ours(scene, lambda path: path == f"{V2}/pages/{page_id}/attachments",
+                               (200, [(b"content-type", b"application/json")], json.dumps(listing).encode()))
 
 
 def test_a_redirect_to_another_origin_is_followed_without_credentials(scene: Scene) -> None:
     world = scene.world
     page_with_picture(world)
     location = f"{scene.elsewhere_url}/file/binary?token=media-token".encode()
-    scene.detour.matches = lambda path: path.startswith("/wiki/download/")
-    scene.detour.answer = (302, [(b"location", location)], b"")
-    run = world.pull()
-    assert run.code == 0, run
-    assert pulled_picture(world) == ELSEWHERE_FILE
-    nothing_of_ours(scene.elsewhere.seen)
+    pull_sends_nothing_of_ours(scene, lambda path: path.startswith("/wiki/download/"),
+                               (302, [(b"location", location)], b""))
 
 
 def test_a_next_link_to_another_origin_stops_the_run_before_the_token_goes_there(scene: Scene) -> None:
