@@ -56,6 +56,7 @@ from typing import (
 )
 
 from mdsync.errors import MdsyncError
+from mdsync.sync.names import inside
 from mdsync.vocabulary import ContentKind, ExitCode, TitleSource
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ def check_entry_path(path: str) -> None:
     ``path`` or ``moved_from``) is vetted as the state is loaded: raise Corrupt to refuse it."""
     if not path:
         raise Corrupt("has a file entry with an empty path")
+    if not inside(path):  # absolute, a drive, .. out of it, NUL: a pull would write there
+        raise Corrupt(f"has a file entry `{path}` that leads outside the docs folder")
 
 
 @dataclass(frozen=True)

@@ -287,3 +287,29 @@ def test_a_shared_file_changed_in_confluence_is_not_written_back_outside_the_rep
                                 "folder: 'logo.png')", pulled
     assert logo.read_bytes() == b"PNG shared logo"
     assert "Edited." in world.read("brand.md") and "](../../shared-assets/logo.png)" in world.read("brand.md")
+
+
+@pytest.mark.parametrize("entry", ["../../X.md", "{outside}/X.md", "C:/X.md", "guides/../../X.md"])
+def test_a_state_entry_outside_the_docs_folder_stops_the_run_in_one_sentence(world: World, entry: str) -> None:
+    entry = entry.format(outside=outside(world))
+    small_tree(world)
+    pushed(world)
+    state_file = world.root / ".mdsync" / "state.json"
+    data = json.loads(state_file.read_text(encoding="utf-8"))
+    data["files"][entry] = data["files"].pop("intro.md")
+    state_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    world.edit(data["files"][entry]["page_id"], lambda body: body.replace("Welcome", "Hello"))
+    before = around(world)
+
+    for command in ("pull", "sync", "push"):
+        run = world.run(command)
+        assert run.code == 1, run
+        said = " ".join(line for line in (run.stderr + run.stdout).splitlines() if line.strip())
+        assert said == f"error: `.mdsync/state.json` has a file entry `{entry}` that leads outside the docs " \
+                       "folder; run `mdsync sync --resync` to rebuild it (the broken file is kept).", said
+        assert around(world) == before
+    assert not (outside(world) / "X.remote.md").exists()
+    # --resync moves the broken state aside and rebuilds it: Confluence's edit waits beside the file.
+    rebuilt = world.sync("--resync")
+    assert rebuilt.code == 3 and rebuilt.paths("conflict") == {"intro.md"}, rebuilt
+    assert world.exists("intro.remote.md") and around(world) == before

@@ -160,3 +160,19 @@ def test_a_rename_moves_its_copies_past_a_folder_in_the_way(state_dir: Path) -> 
     state.rename("a.md", "c.md")
     assert state.base("c.md") == "# A\n" and state.storage("c.md") == "<p>A</p>"
     assert [path.name for path in state_dir.glob("broken-*/base/*")] == ["c.md"]
+
+
+@pytest.mark.parametrize("path", ["../../X.md", "/etc/X.md", "C:/X.md", "guides/../../X.md", "..\\X.md", "a\x00.md"])
+def test_an_entry_whose_path_leads_out_of_the_docs_folder_makes_the_state_broken(state_dir: Path, path: str) -> None:
+    document = json.loads((state_dir / "state.json").read_text())
+    document["files"][path] = document["files"].pop("a.md")
+    (state_dir / "state.json").write_text(json.dumps(document))
+    with pytest.raises(StateError) as caught:
+        State.load(state_dir)
+    assert caught.value.message == f"`.mdsync/state.json` has a file entry `{path}` that leads outside the docs " \
+                                   "folder; run `mdsync sync --resync` to rebuild it (the broken file is kept)."
+    (state_dir / "state.json").write_text(json.dumps({**document, "files": {}}))
+    for line in ({"path": path, "entry": entry("3").to_json()}, {"path": "c.md", "entry": None, "moved_from": path}):
+        (state_dir / "journal.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+        with pytest.raises(StateError, match="line 1 has a file entry .* that leads outside the docs folder"):
+            State.load(state_dir)
