@@ -116,7 +116,7 @@ class Standing(StrEnum):
     REORDERED_THERE = "order changed in Confluence"
     CHANGED_BOTH = "changed here and in Confluence"
     GONE = "gone on both sides"
-    UNREADABLE = "unreadable"
+    HELD_BACK = "held back"  # cannot be synced as it is (unreadable, or its title clashes): see why
 
 
 class Change(Enum):
@@ -188,6 +188,6 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
     ActionKind.REMOTE_ONLY: ActionSpec(8, Standing.CHANGED_THERE, Side.NONE),
     ActionKind.ARCHIVED: ActionSpec(8, Standing.ARCHIVED_THERE, Side.NONE),
     ActionKind.LOCAL_ONLY: ActionSpec(8, Standing.CHANGED_HERE, Side.NONE),
-    ActionKind.SKIP: ActionSpec(8, Standing.UNREADABLE, Side.NONE),
+    ActionKind.SKIP: ActionSpec(8, Standing.HELD_BACK, Side.NONE),
     ActionKind.NOOP: ActionSpec(9, Standing.IN_STEP, Side.NONE),
 }

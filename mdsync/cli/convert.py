@@ -9,18 +9,39 @@ import click
 from mdsync.errors import UsageError
 
 
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+STORAGE_SUFFIXES = (".xml", ".html", ".htm", ".xhtml", ".storage")
+
+
+def direction(file: Path, text: str, asked: str | None) -> str:
+    """The direction the file's form calls for (its suffix, else whether it reads as markup);
+    asked for the other way, the mistake is named rather than the file mangled."""
+    suffix = file.suffix.lower()
+    form = "markdown" if suffix in MARKDOWN_SUFFIXES else "storage" if suffix in STORAGE_SUFFIXES else \
+        "storage" if text.lstrip().startswith("<") else "markdown"
+    natural = "storage" if form == "markdown" else "markdown"
+    if asked is not None and asked != natural:
+        what = "Markdown" if form == "markdown" else "Confluence storage"
+        raise UsageError(f"{file} is {what}, so it converts to {natural}, not {asked}: leave out --to (the "
+                         "direction follows the file).")
+    return natural
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--to", "target", type=click.Choice(["storage", "markdown"]), default="storage", show_default=True,
-              help="storage: a Markdown file to Confluence storage; markdown: a storage file back to Markdown.")
+@click.option("--to", "target", type=click.Choice(["storage", "markdown"]), default=None,
+              help="storage: a Markdown file to Confluence storage; markdown: a storage file back to Markdown "
+                   "(default: the other form than the file's: .md becomes storage, .xml/.html Markdown).")
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Docs folder that relative links resolve in (default: the file's folder).")
 @click.option("--json", "as_json", is_flag=True, help="Print title, labels, attachments, links and warnings too.")
-def convert(file: Path, target: str, root: Path | None, as_json: bool) -> None:
+def convert(file: Path, target: str | None, root: Path | None, as_json: bool) -> None:
     """Convert one file offline (no credentials): Markdown to storage, or storage to Markdown."""
     from mdsync.cli.output import console, styled, to_json
     from mdsync.convert import convert_markdown, convert_storage
     from mdsync.docs import InputError, folder_links, read_markdown, scan
+
+    target = direction(file, read_markdown(file, str(file)), target)
 
     if target == "markdown":
         from mdsync.storage.xhtml import StorageParseError

@@ -143,7 +143,11 @@ def summary(report: Report) -> str:
     in_step = counts.pop("noop", 0)
     parts = [f"{count} {LABELS.get(action, action)}" for action, count in sorted(counts.items())]
     head = "Plan" if report.dry_run else report.mode.capitalize()
-    text = f"{head}: " + (", ".join(parts) if parts else "nothing to do") + f"; {in_step} in step."
+    if report.problems and not report.outcomes:
+        return f"{head} stopped before writing anything: {len(report.problems)} problem(s) above; fix them and " \
+            "run again."
+    done = ", ".join(parts) if parts else "nothing to do" if not report.failures else ""
+    text = f"{head}: " + (f"{done}; " if done else "") + f"{in_step} in step."
     if report.dry_run:
         text += " Nothing was written (--dry-run)."
     if report.conflicts:

@@ -63,16 +63,22 @@ DELETE_POLICIES = tuple(DeletePolicy)
 
 
 def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a config file (default ``./mdsync.yaml``; a folder means its mdsync.yaml)."""
-    target = Path(path) if path is not None else Path(CONFIG_FILENAME)
-    if target.is_dir():
-        target = target / CONFIG_FILENAME
+    """Read and validate a config file: ``path``, or a folder's mdsync.yaml; by default the
+    nearest mdsync.yaml in the working folder or above it, as git finds ``.git``."""
+    if path is None:
+        target = find_config(Path.cwd())
+    else:
+        target = Path(path)
+        if target.is_dir():
+            target = target / CONFIG_FILENAME
     target = target.absolute()
     try:
         data = target.read_bytes()
     except FileNotFoundError:
+        where = f"{target.parent} or any folder above it" if path is None else str(target.parent)
         raise ConfigError(
-            f"No {target.name} found in {target.parent}: run 'mdsync init' or pass --config PATH."
+            f"No {target.name} found in {where}: run 'mdsync init' in the folder that holds your docs "
+            "folder (the repository's root), or pass --config PATH."
         ) from None
     except OSError as exc:
         raise ConfigError(f"Cannot read {target}: {exc.strerror or exc}.") from None
@@ -89,13 +95,31 @@ def load_config(path: str | Path | None = None, *, environ: Mapping[str, str] | 
     return replace(config, path=target)
 
 
+def find_config(start: Path) -> Path:
+    """The nearest mdsync.yaml from ``start`` upward. The search ends at the repository's root
+    (the folder holding ``.git``): a file outside the repository is never taken. Not found:
+    ``start``'s mdsync.yaml, for the message."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            break
+    return start / CONFIG_FILENAME
+
+
 def parse_config(
     text: str,
     *,
     root: Path,
     source: str = CONFIG_FILENAME,
     environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> Config:
-    """Validate the text of a config file; relative paths resolve from ``root``."""
-    reader = Reader(source, os.environ if environ is None else environ)
+    """Validate the text of a config file; relative paths resolve from ``root``.
+
+    ``flags``: key -> the command-line flag its value came from (``mdsync init``): a bad value
+    is then named by its flag, not by a line of a file not written yet."""
+    reader = Reader(source, os.environ if environ is None else environ, flags or {})
     return reader.read(text, Path(os.path.abspath(root)))

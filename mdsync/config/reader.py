@@ -22,6 +22,7 @@ from mdsync.config import schema
 from mdsync.config.model import (
     Config,
     ConfluenceConfig,
+    PullConfig,
     SyncConfig,
     ValueOrigin,
     model_fields,
@@ -67,9 +68,10 @@ class _Entry:
 class Reader:
     """Turns one document into a Config, collecting every problem on the way."""
 
-    def __init__(self, source: str, environ: Mapping[str, str]) -> None:
+    def __init__(self, source: str, environ: Mapping[str, str], flags: Mapping[str, str] | None = None) -> None:
         self.source = source
         self.environ = environ
+        self.flags = flags or {}
         self.problems: list[tuple[int, str]] = []
         self.secrets: set[str] = {environ[name] for name in (ENV_TOKEN, ENV_MATON_KEY) if environ.get(name)}
         self.document = strict_yaml.Document("", None, 1)
@@ -94,8 +96,12 @@ class Reader:
 
     def invalid(self, key: str, exc: Invalid, line: int | None, where: str | None = None) -> None:
         """Record a bad value; ``where`` replaces "line N" for values from the environment."""
+        hint = f"; {exc.hint}" if exc.hint else ""
+        if key in self.flags and where is None:
+            self.problem(f"{self.flags[key]} {exc.text}{hint}", line)
+            return
         place = where if where is not None else f"line {line}"
-        self.problem(f"{key} {exc.text} ({place})" + (f"; {exc.hint}" if exc.hint else ""), line)
+        self.problem(f"{key} {exc.text} ({place}){hint}", line)
 
     def fail_if_problems(self) -> None:
         if not self.problems:
@@ -382,6 +388,7 @@ class Reader:
             root=root,
             confluence=ConfluenceConfig(**fields["confluence"], origins=self.origins),
             sync=SyncConfig(**fields["sync"]),
+            pull=PullConfig(**fields["pull"]),
             **fields[""],
         )
 

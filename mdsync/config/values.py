@@ -223,6 +223,15 @@ def _folder(value: str, root: Path) -> Path:
     return Path(os.path.normpath(root / value))
 
 
+def _with_scheme(url: str) -> str:
+    """"did you mean" for a URL typed without its scheme (``127.0.0.1:8090``, ``x.atlassian.net``)."""
+    if "://" in url or not url:
+        return ""
+    host = urlsplit("//" + url).hostname or ""
+    scheme = "http" if is_loopback(host) else "https"
+    return f"did you mean {scheme}://{url}?"
+
+
 URL = Kind("an https:// URL", _url)
 SPACE_KEY = Kind("a space key such as DOCS", _space_key)
 PAGE = Kind("a page id or page title", _page)
@@ -268,7 +277,7 @@ def normalize_url(value: str) -> str:
         # Do not quote it: the user part may be a credential.
         raise Invalid("must not hold a user name or password; put credentials in confluence.email / confluence.token")
     if scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid(f"must be an https:// URL with a host name, got {url!r}")
+        raise Invalid(f"must be an https:// URL with a host name, got {url!r}", _with_scheme(url))
     if any(ch.isspace() for ch in url):
         raise Invalid(f"must not contain spaces, got {url!r}")
     if parts.query or parts.fragment:

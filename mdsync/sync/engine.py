@@ -18,7 +18,7 @@ from typing import Any
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
-from mdsync.errors import MdsyncError
+from mdsync.errors import ConfigError, MdsyncError, UsageError
 from mdsync.sync import plan as planner
 from mdsync.sync import pull, push, sides
 from mdsync.sync.context import Executor, Progress, Run, RunOptions
@@ -88,6 +88,18 @@ _PARENTS_FIRST = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.LINK, ActionKi
 _PUBLISHING = (ActionKind.CREATE, ActionKind.ADOPT, ActionKind.MOVE, ActionKind.UPDATE)
 
 
+def _check_paths_exist(run: Run) -> None:
+    """A PATH that names nothing (a typo) is a usage error, not "nothing to do": in a hook or
+    CI that would pass silently. A deleted file mdsync tracks still names its page."""
+    for path in run.options.paths:
+        bare = path.rstrip("/")
+        if not bare or (run.root / bare).exists():
+            continue
+        if any(tracked == path or tracked.startswith(bare + "/") for tracked in run.state.files):
+            continue
+        raise UsageError(f"{run.root / bare} does not exist and mdsync tracks no file there: check the path.")
+
+
 class _Silent:
     def start(self, total: int) -> None:
         pass
@@ -124,7 +136,8 @@ class Engine:
         report = Report("status" if options.status else options.mode, dry_run=options.dry_run, check=options.check,
                         notes=self.state.aside.notes)  # the same list: a copy moved aside later is noted too
         if not run.root.is_dir():
-            raise MdsyncError(f"The docs folder {run.root} does not exist: create it or set 'docs' in mdsync.yaml.")
+            raise ConfigError(f"The docs folder {run.root} does not exist: create it, or set 'docs' in mdsync.yaml.")
+        _check_paths_exist(run)
         local, unreadable = await self._read_sides(run)
         sides.place_root_file(run, local)
         if options.resync:
@@ -180,7 +193,8 @@ class Engine:
             mode=options.mode, on_conflict=options.on_conflict or settings.on_conflict,
             delete=options.delete or settings.delete, max_delete_share=settings.max_delete_share,
             max_delete_count=settings.max_delete_count, force=options.force, only=options.paths,
-            isolate_problems=options.isolate_problems, root_file=run.root_file,
+            # status shows every file where it stands: a title clash marks the files at fault only.
+            isolate_problems=options.isolate_problems or options.status, root_file=run.root_file,
             root_file_allowed=sides.may_write_root(run))
 
     async def _execute(self, run: Run, report: Report) -> None:
