@@ -78,6 +78,7 @@ class ConfluenceClient:
                                             headers={"User-Agent": f"mdsync/{__version__}"}, follow_redirects=False)
         self.connection: Connection | None = None
         self.requests = 0  # sent, counting retries: for tests and benchmarks
+        self.answered = False  # whether the site has answered anything yet (see request)
 
     async def __aenter__(self) -> ConfluenceClient:
         await self.open()
@@ -138,9 +139,16 @@ class ConfluenceClient:
                 log.info("%s: %s; retrying in %.1fs", what, type(error).__name__, delay)
             except httpx.TransportError as error:
                 # The request never reached the server (refused, DNS, connect timeout): safe to resend.
+                # A site that has not answered once this run and refuses again is not a blip:
+                # say so after one retry instead of backing off for a quarter of a minute.
+                if attempt >= 1 and not self.answered and isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    raise Unreachable(f"Could not connect to {url.scheme}://{url.netloc.decode('ascii')} "
+                                      f"({_no_connection(error)}) to {what}: check confluence.url in mdsync.yaml "
+                                      "and the network, and run again.") from None
                 delay = self.retry.backoff(attempt)
                 log.info("%s: %s; retrying in %.1fs", what, type(error).__name__, delay)
             else:
+                self.answered = True
                 if response.status_code not in RETRY_STATUSES:
                     if expect_json and response.status_code < 300 and \
                             "html" in response.headers.get("content-type", "").lower():
@@ -552,3 +560,24 @@ def _collection(kind: str) -> str:
 
 
 __all__ = ["ConfluenceClient", "ConfluenceError", "MaybeSent", "attachment_comment"]
+
+
+def _no_connection(error: httpx.TransportError) -> str:
+    """Why a connection could not be made, in a user's words (from the errors beneath it too:
+    the asynchronous transport says only "All connection attempts failed")."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(cause, ConnectionRefusedError) for cause in chain):
+        return "connection refused"
+    text = " ".join(str(cause) for cause in chain).lower()
+    if isinstance(error, httpx.ConnectTimeout) or "timed out" in text:
+        return "the connection timed out"
+    if "refused" in text:
+        return "connection refused"
+    if any(sign in text for sign in ("name or service not known", "nodename nor servname", "getaddrinfo",
+                                     "name resolution", "no address associated")):
+        return "the host name does not resolve"
+    return "no connection"

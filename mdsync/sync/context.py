@@ -88,6 +88,7 @@ class Run:
     agreed: dict[str, Agreement] = field(default_factory=dict)
     plan: planner.Plan = field(default_factory=planner.Plan)
     site_changed: bool = False
+    offline: str | None = None  # why Confluence could not be asked (status then shows the files' side only)
     links: Links | None = None  # how the files' links resolve in the tree (made once the files are read)
     conversions: Conversions | None = None  # where a push converts its files (workers for a big one)
 

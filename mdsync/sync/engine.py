@@ -18,6 +18,7 @@ from typing import Any
 
 from mdsync.config import Config
 from mdsync.confluence.client import ConfluenceClient
+from mdsync.confluence.errors import Unreachable
 from mdsync.errors import ConfigError, MdsyncError, UsageError
 from mdsync.sync import plan as planner
 from mdsync.sync import pull, push, sides
@@ -139,6 +140,10 @@ class Engine:
             raise ConfigError(f"The docs folder {run.root} does not exist: create it, or set 'docs' in mdsync.yaml.")
         _check_paths_exist(run)
         local, unreadable = await self._read_sides(run)
+        if run.offline:
+            report.unreached = True
+            report.notes.append(f"{run.offline.removesuffix('.')}. Shown: what changed here since the last sync; "
+                                "what changed in Confluence could not be asked.")
         sides.place_root_file(run, local)
         if options.resync:
             await sides.resync(run, local)
@@ -180,6 +185,13 @@ class Engine:
         reading = asyncio.create_task(asyncio.to_thread(sides.read_local, run))
         try:
             await sides.read_remote(run)
+        except Unreachable as error:
+            # status shows what it can offline: the files against the state, Confluence as last synced.
+            if not run.options.status or not sides.as_last_synced(run):
+                await asyncio.gather(reading, return_exceptions=True)
+                raise
+            run.offline = str(error)
+            return await reading
         except BaseException:
             await asyncio.gather(reading, return_exceptions=True)  # Confluence's error is the one to show
             raise

@@ -41,6 +41,7 @@ class Report:
     dry_run: bool = False
     check: bool = False
     notes: list[str] = field(default_factory=list)  # what a run did besides its actions (kept a broken state aside)
+    unreached: bool = False  # Confluence could not be asked (a status shows the files' side only)
 
     @property
     def conflicts(self) -> list[Outcome]:
@@ -56,7 +57,7 @@ class Report:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.problems or self.failures:
+        if self.problems or self.failures or self.unreached:
             return ExitCode.FAILURE
         if self.conflicts:
             return ExitCode.CONFLICT

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from mdsync.confluence.errors import NotFound
-from mdsync.confluence.models import Page, Version
+from mdsync.confluence.models import Page, Space, Version
 from mdsync.docs import (
     INDEX_FILES,
     FileInfo,
@@ -125,6 +125,23 @@ async def read_remote(run: Run) -> None:
     run.archived = {page.id: page for page in listing if page.status == "archived"}
     run.archived.update(_under_archived(current, run.archived, run.remote))
     run.outside = {page.title.lower(): page.id for page in listing if page.id not in run.remote}
+
+
+def as_last_synced(run: Run) -> bool:
+    """Confluence as the state last saw it, for a status that cannot ask it: every tracked
+    page unchanged. False when the state has never met the site (nothing to stand in)."""
+    site = run.state.site
+    root_id, space_id = site.get("root_page_id"), site.get("space_id")
+    if not isinstance(root_id, str) or not isinstance(space_id, str) or site.get("url") != run.config.confluence.url:
+        return False
+    run.space = Space(space_id, str(site.get("space") or run.config.space), "", None)
+    root_entry = next((entry for entry in run.state.files.values() if entry.page_id == root_id), None)
+    run.root_page = run.root_listed = Page(root_id, root_entry.title if root_entry else "", space_id, None,
+                                           "current", Version(root_entry.version if root_entry else 0))
+    run.remote = {entry.page_id: Page(entry.page_id, entry.title, space_id, entry.parent_id or root_id, "current",
+                                      Version(entry.version), type=entry.kind, position=entry.position)
+                  for entry in run.state.files.values() if entry.page_id != root_id}
+    return True
 
 
 def _under_archived(current: list[Page], archived: Mapping[str, Page], tree: Mapping[str, Page]) -> dict[str, Page]:

@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
+from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
+from mdsync.sandbox.server import BackgroundServer
 from tests.support.sandbox import RunningSandbox
 from tests.support.world import World
 
@@ -153,3 +154,29 @@ def test_convert_takes_the_direction_from_the_file_and_names_a_mismatch(tmp_path
     assert wrong.returncode == USAGE and "page.md is Markdown" in wrong.stderr and not wrong.stdout, wrong
     wrong = mdsync(tmp_path, "convert", "page.xml", "--to", "storage")
     assert wrong.returncode == USAGE and "is Confluence storage" in wrong.stderr, wrong
+
+
+# -- item 4: Confluence unreachable ------------------------------------------------------------------------------
+
+
+def test_an_unreachable_site_fails_fast_naming_it_and_status_still_shows_the_files(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    with BackgroundServer(create_sandbox(spaces=("DOCS",))) as server:
+        world = World(tmp_path / "project", server)
+        world.write("a.md", "# A\n\nOne.\n")
+        world.write("b.md", "# B\n\nTwo.\n")
+        assert world.push().code == 0
+        world.close()
+    # The sandbox is gone: its port refuses connections now.
+    world.write("a.md", "# A\n\nOne, edited offline.\n")
+    world.write("c.md", "# C\n\nNew offline.\n")
+    push = mdsync(world.root, "-v", "push")
+    assert push.returncode == 1, push
+    assert f"Could not connect to {server.url}" in push.stderr and "connection refused" in push.stderr, push.stderr
+    status = mdsync(world.root, "status", "--json")
+    assert status.returncode == 1, status
+    report = json.loads(status.stdout)
+    assert {(action["path"], action["state"]) for action in report["actions"]} == \
+        {("a.md", "changed here"), ("c.md", "new here")}, report
+    assert report["counts"].get("noop") == 1
+    assert any("could not be asked" in note and server.url in note for note in report["notes"]), report["notes"]
