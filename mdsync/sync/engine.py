@@ -23,7 +23,7 @@ from mdsync.errors import ConfigError, MdsyncError, UsageError
 from mdsync.sync import plan as planner
 from mdsync.sync import pull, push, sides
 from mdsync.sync.context import Executor, Progress, Run, RunOptions
-from mdsync.sync.files import compose, fetch_markdown, start_conversions
+from mdsync.sync.files import compose, fetch_markdown, restyled, start_conversions
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.report import Outcome, Report
 from mdsync.sync.sending import Sending
@@ -280,10 +280,20 @@ class Engine:
                 path = action.new_path or action.path
                 old = self.state.base(action.path) or ""
                 outcome.diff = _diff(old, run.text(path), f"{path} (last synced)", f"{path} (now)")
-            elif action.kind in (ActionKind.PULL, ActionKind.MERGE, ActionKind.CONFLICT) and action.page_id:
+            elif action.kind == ActionKind.PULL and action.page_id:
+                # Exactly what the pull would write (in the file's own style, as it writes it).
+                entry = self.state.files[action.path]
+                pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
+                written = pull.pulled_text(run, action.path, pulled, new_path=action.new_path)
+                target = written[0] if written else action.path
+                here = run.text(target) if (run.root / target).is_file() else ""
+                outcome.diff = _diff(here, written[1] if written else here, f"{target} (here)",
+                                     f"{target} (after the pull)")
+            elif action.kind in (ActionKind.MERGE, ActionKind.CONFLICT) and action.page_id:
                 entry = self.state.files[action.path]
                 pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
                 remote_text, _ = compose(run, action.path, pulled.markdown, pulled.page.title)
+                remote_text = restyled(run, action.path, remote_text, pulled.page.title)
                 outcome.diff = _diff(run.text(action.path) if (run.root / action.path).is_file() else "",
                                      remote_text, f"{action.path} (here)", f"{action.path} (Confluence)")
         except (MdsyncError, OSError, KeyError) as error:

@@ -47,23 +47,15 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
     """A page's new version into its file (at ``new_path`` if the page moved)."""
     page = pulled.page
     entry = run.state.files.get(path)
-    doc = run.docs.get(path)
-    unchanged_here = doc is None or not doc.has_file or doc.md_hash == entry.md_hash if entry else False
-    if entry is not None and new_path is None and unchanged_here and page.title == entry.title and \
-            storage_digest(page.body or "") == entry.storage_hash:
-        # A new version with the same body (a page status set, a re-save) of a file unchanged
-        # here: the file stays as it is. (Changed here, Confluence's side is what is asked for.)
+    written = pulled_text(run, path, pulled, new_path=new_path)
+    if written is None:
+        assert entry is not None
         await on_writer(run.state.record, path, replace(
             entry, version=page.version.number, parent_id=page.parent_id if kind == "page" else None),
             storage=page.body or "", kept=kept_for(run, path, run.text(path), pulled.payloads)
             if (run.root / path).is_file() else None)
         return Outcome(ActionKind.PULL, path, Status.DONE, "a new version in Confluence with nothing changed", page.id)
-    target = new_path or path
-    if path.endswith("/"):
-        target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
-    text, source = compose(run, target if (run.root / target).exists() else path, pulled.markdown, page.title)
-    if not path.endswith("/"):
-        text = restyled(run, path, text, page.title)
+    target, text, source = written
     await on_writer(atomic_write, docs_file(run.root, target), text)
     attachments, unwritten = await download_attachments(run, page, target, pulled.attachments)
     if target != path:
@@ -82,6 +74,28 @@ async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | N
     note = f" (not written, as they would land outside the docs folder: {', '.join(unwritten)})" if unwritten else ""
     return Outcome(ActionKind.PULL, path, Status.DONE, f"file updated from Confluence{note}", page.id,
                    new_path=target if target != path else None)
+
+
+def pulled_text(run: Run, path: str, pulled: Pulled, *,
+                new_path: str | None = None) -> tuple[str, str, TitleSource] | None:
+    """What a pull writes for the page's new version: the file, its text and where its title
+    lives; None when the file stays as it is. A dry run shows the very same."""
+    page = pulled.page
+    entry = run.state.files.get(path)
+    doc = run.docs.get(path)
+    unchanged_here = doc is None or not doc.has_file or doc.md_hash == entry.md_hash if entry else False
+    if entry is not None and new_path is None and unchanged_here and page.title == entry.title and \
+            storage_digest(page.body or "") == entry.storage_hash:
+        # A new version with the same body (a page status set, a re-save) of a file unchanged
+        # here: the file stays as it is. (Changed here, Confluence's side is what is asked for.)
+        return None
+    target = new_path or path
+    if path.endswith("/"):
+        target = posixpath.join(path.rstrip("/"), "index.md")  # a folder page now needs a file
+    text, source = compose(run, target if (run.root / target).exists() else path, pulled.markdown, page.title)
+    if not path.endswith("/"):
+        text = restyled(run, path, text, page.title)
+    return target, text, source
 
 
 async def download_attachments(run: Run, page: Page, path: str,

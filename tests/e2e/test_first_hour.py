@@ -7,6 +7,7 @@ The real CLI as a subprocess; a sandbox where Confluence is needed (tests/suppor
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import subprocess
@@ -180,3 +181,30 @@ def test_an_unreachable_site_fails_fast_naming_it_and_status_still_shows_the_fil
         {("a.md", "changed here"), ("c.md", "new here")}, report
     assert report["counts"].get("noop") == 1
     assert any("could not be asked" in note and server.url in note for note in report["notes"]), report["notes"]
+
+
+# -- item 3: a dry run shows what the run writes ---------------------------------------------------------------
+
+
+def changed_lines(diff: str) -> list[str]:
+    return [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_pull_dry_run_shows_exactly_the_lines_the_pull_rewrites(world: World) -> None:
+    # A table in the writer's own style (padded, aligned), which mdsync would write compactly.
+    table = "| Name      | Value |\n|-----------|-------|\n| alpha     | 1     |\n| beta      | 2     |\n"
+    world.write("data.md", f"# Data\n\nIntro line.\n\n{table}\nClosing line.\n")
+    assert world.push().code == 0
+    page = world.page_id("data.md")
+    world.edit(page, lambda body: body.replace("Closing line.", "Closing line, edited in Confluence."))
+    before = world.read("data.md")
+    dry = world.pull("--dry-run")
+    assert dry.code == 0, dry
+    (planned,) = [action for action in dry.actions() if action["path"] == "data.md"]
+    assert world.read("data.md") == before, "a dry run writes nothing"
+    assert world.pull().code == 0
+    after = world.read("data.md")
+    assert table in after, "the writer's table style is kept"
+    shown = changed_lines(planned["diff"])
+    made = changed_lines("".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True))))
+    assert shown == made == ["-Closing line.", "+Closing line, edited in Confluence."], (shown, made)
