@@ -45,7 +45,7 @@ def test_a_new_file_takes_over_a_page_of_its_title_only_if_that_page_holds_the_f
     assert run.code == 1, run
     [failed] = run.actions("adopt")
     assert failed["path"] == "setup.md" and failed["status"] == "failed"
-    assert "was not made from this file" in failed["message"] and "--resync" in failed["message"]
+    assert "was not made from setup.md" in failed["message"] and "--resync" in failed["message"]
     assert world.body(theirs["id"]) == "<p>A colleague's own notes.</p>" and world.version(theirs["id"]) == 1
     assert "setup.md" not in world.state() and "faq.md" in world.state()
     # The page as this file would make it (an earlier run's create never recorded): adopted, not made twice.
