@@ -28,7 +28,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.segment import Segment
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -123,9 +122,21 @@ def show(report: Report, console: Console, *, as_json: bool) -> None:
         console.print(table)
     for outcome in shown:
         if outcome.diff:
-            console.print(Syntax(printable(outcome.diff, lines=True), "diff", theme="ansi_dark",
-                                 background_color="default", word_wrap=True))
+            print_diff(console, outcome.diff)
     console.print(summary(report), soft_wrap=True)
+
+
+# A unified diff's lines by their first characters: the file names, the hunk header, added, removed.
+DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def print_diff(console: Console, diff: str) -> None:
+    """A unified diff, coloured on a terminal and never wrapped: piped or written to a file at
+    any width, each line stays one line that starts with its ``+``, ``-`` or space."""
+    text = Text()
+    for line in printable(diff, lines=True).splitlines(keepends=True):
+        text.append(line, next((style for prefix, style in DIFF_STYLES if line.startswith(prefix)), ""))
+    console.print(text, soft_wrap=True, end="" if text.plain.endswith("\n") else "\n")
 
 
 def summary(report: Report) -> str:
