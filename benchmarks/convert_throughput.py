@@ -2,7 +2,7 @@
 
 The corpus is real README-sized documents that are on every machine that runs this: the
 Markdown long descriptions (READMEs) in the METADATA of the installed Python packages,
-plus sample_docs/. Both sides use the same parser configuration (mdsync's), so the ratio
+plus mdsync/sample_docs/. Both sides use the same parser configuration (mdsync's), so the ratio
 shows what mdsync's storage writer adds on top of parsing.
 
     .venv/bin/python benchmarks/convert_throughput.py [--rounds 5]
@@ -36,7 +36,7 @@ def corpus() -> list[str]:
         body = message.get_payload()
         if isinstance(body, str) and 2_000 <= len(body) <= 200_000:
             documents.append(body)
-    documents += [path.read_text(encoding="utf-8") for path in sorted((ROOT / "sample_docs").rglob("*.md"))]
+    documents += [path.read_text(encoding="utf-8") for path in sorted((ROOT / "mdsync" / "sample_docs").rglob("*.md"))]
     return documents
 
 

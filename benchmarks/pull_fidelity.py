@@ -84,7 +84,8 @@ def written_by_mdsync() -> dict[str, list[str]]:
         groups["gfm"] += [markdown for _, _, markdown, _ in read_fixture_file(MARKDOWN / f"{name}.md")]
     groups["readme"] += [path.read_text(encoding="utf-8") for path in sorted((MARKDOWN / "readmes").glob("*.md"))
                          if path.name != "SOURCE.md"]
-    groups["readme"] += [path.read_text(encoding="utf-8") for path in sorted((ROOT / "sample_docs").rglob("*.md"))]
+    sample_docs = ROOT / "mdsync" / "sample_docs"
+    groups["readme"] += [path.read_text(encoding="utf-8") for path in sorted(sample_docs.rglob("*.md"))]
     return groups
 
 

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from mdsync.errors import UsageError
+
+INSTALL_EXTRA = "pip install 'mdsync[sandbox]'"
+
+
+@contextmanager
+def sandbox_extra(command: str) -> Iterator[None]:
+    """Around the imports of the sandbox: a package of the sandbox extra that is not installed
+    (a wheel installed without ``[sandbox]``) is one sentence naming the install command."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        if (error.name or "mdsync").partition(".")[0] == "mdsync":
+            raise  # a module of mdsync's own is missing: a broken install, not a missing extra
+        raise UsageError(f"mdsync {command} needs the sandbox extra, which is not installed ({error.name} is "
+                         f"missing): run {INSTALL_EXTRA} and try again.") from None
 
 
 @click.group()
@@ -47,10 +64,12 @@ def sandbox_serve(host: str, port: int, db_path: str | None, spaces: tuple[str, 
                   retry_after: int | None, fault_seed: int | None, real_auth_errors: bool, maton_rps: float) -> None:
     """Serve the sandbox until Ctrl-C. Faults can also be set with MDSYNC_SANDBOX_* variables."""
     from mdsync.cli import output
-    from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
-    from mdsync.sandbox.faults import Faults
-    from mdsync.sandbox.server import serve_forever
-    from mdsync.sandbox.store import ApiError, Store
+
+    with sandbox_extra("sandbox serve"):
+        from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN, create_sandbox
+        from mdsync.sandbox.faults import Faults
+        from mdsync.sandbox.server import serve_forever
+        from mdsync.sandbox.store import ApiError, Store
 
     faults = Faults.from_env(latency_ms=latency_ms, rate_limit_share=rate_limit_share,
                              unavailable_share=unavailable_share, drop_share=drop_share,

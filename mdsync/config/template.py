@@ -6,7 +6,7 @@ Regenerate the checked-in example with ``python -m mdsync.config.template > mdsy
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -21,41 +21,54 @@ EXAMPLE_HEADER = (
     "Strings may use ${VAR} (an environment variable) or ${VAR:-default}; write $${ for a",
     'literal "${". Keep credentials in the environment, never in this file.',
 )
-INIT_HEADER = "# Written by mdsync init. Every key is explained in mdsync.yaml.example."
+INIT_HEADER = (
+    "Written by mdsync init. Every key is here with what it does; a key commented out is",
+    "left at its default, shown: remove its # (and its section's) to set it.",
+)
 
 
 def example_text() -> str:
     """mdsync.yaml.example: every key with its comment and an example value."""
-    lines = [f"# {line}" for line in EXAMPLE_HEADER]
-    for section, keys in _layout(KEYS):
+    return _document(EXAMPLE_HEADER, KEYS, lambda key: key.example if key.example is not None else _default(key))
+
+
+def init_text(auth: AuthMode, answers: Mapping[str, str | None]) -> str:
+    """The mdsync.yaml ``mdsync init`` writes from its answers (keyed by dotted name): every key
+    of this auth mode with its comment, those init does not answer commented out at their
+    defaults, so that the file explains itself wherever mdsync was installed from.
+
+    The token is written as a ${VAR} reference, never as itself.
+    """
+    def value(key: Key) -> str | None:
+        if key.init is None:
+            return None
+        comment = f"   # {key.init_comment}" if key.init_comment else ""
+        return _init_value(key, auth, answers.get(key.name)) + comment
+
+    return _document(INIT_HEADER, [key for key in KEYS if not key.modes or auth in key.modes], value)
+
+
+def _document(header: Iterable[str], keys: Iterable[Key], value: Callable[[Key], str | None]) -> str:
+    """A commented mdsync.yaml: the header, then each key under its comment with ``value(key)``,
+    or commented out at its default where that is None (a section all commented out, too)."""
+    lines = [f"# {line}" for line in header]
+    for section, members in _layout(keys):
+        values = [value(key) for key in members]
         lines.append("")
         if section:
-            lines.append(f"{section}:")
-        for position, key in enumerate(keys):
+            lines.append(f"{section}:" if any(text is not None for text in values) else f"# {section}:")
+        for position, (key, text) in enumerate(zip(members, values)):
             indent = "  " if section else ""
             if position:
                 lines.append("")
             lines += [f"{indent}# {line}".rstrip() for line in key.doc]
-            example = key.example if key.example is not None else yaml_text(key.kind.show(key.default))
-            lines.append(f"{indent}{key.leaf}: {example}")
+            lines.append(f"{indent}{key.leaf}: {text}" if text is not None
+                         else f"{indent}# {key.leaf}: {_default(key)}")
     return "\n".join(lines) + "\n"
 
 
-def init_text(auth: AuthMode, answers: Mapping[str, str | None]) -> str:
-    """The mdsync.yaml ``mdsync init`` writes from its answers (keyed by dotted name).
-
-    The token is written as a ${VAR} reference, never as itself.
-    """
-    lines = [INIT_HEADER]
-    written = [key for key in KEYS if key.init is not None and (not key.modes or auth in key.modes)]
-    for section, keys in _layout(written):
-        if section:
-            lines.append(f"{section}:")
-        for key in keys:
-            indent = "  " if section else ""
-            comment = f"   # {key.init_comment}" if key.init_comment else ""
-            lines.append(f"{indent}{key.leaf}: {_init_value(key, auth, answers.get(key.name))}{comment}")
-    return "\n".join(lines) + "\n"
+def _default(key: Key) -> str:
+    return yaml_text(key.kind.show(key.default))
 
 
 def _init_value(key: Key, auth: AuthMode, answer: str | None) -> str:
@@ -67,7 +80,7 @@ def _init_value(key: Key, auth: AuthMode, answer: str | None) -> str:
     if key.init is Written.QUOTED:
         return _quoted(answer) if answer else "null"
     if key.init is Written.DEFAULT:
-        return yaml_text(key.kind.show(key.default))
+        return _default(key)
     return str(answer)
 
 

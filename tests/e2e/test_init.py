@@ -12,6 +12,7 @@ import pytest
 
 from mdsync.cli.init import render
 from mdsync.config import SyncConfig, load_config, parse_config
+from mdsync.config.schema import KEYS
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
 from tests.support.sandbox import RunningSandbox
 
@@ -135,27 +136,47 @@ def test_a_space_the_account_may_not_add_pages_to_writes_nothing(sandbox: Runnin
 # --------------------------------------------------------------------------- the template
 
 
-def test_render_writes_the_same_file_as_before() -> None:
-    assert render("https://a.atlassian.net", "token", None, "DOCS", None, "docs") == (
-        "# Written by mdsync init. Every key is explained in mdsync.yaml.example.\n"
-        "confluence:\n"
-        "  url: https://a.atlassian.net\n"
-        "  auth: token\n"
-        "  email: ${CONFLUENCE_EMAIL}\n"
-        "  token: ${CONFLUENCE_API_TOKEN}   # never put the token itself here\n"
-        "space: DOCS\n"
-        "parent: null\n"
-        "docs: 'docs'\n"
-        "sync:\n"
-        "  on_conflict: stop\n"
-        "  delete: keep\n"
-        "  max_delete: 20%\n"
-        "  concurrency: 8\n"
-    )
-    maton = render("https://api.maton.ai", "maton", "a@b.test", "DOCS", "it's", "my docs").splitlines()
-    assert maton[3:8] == ["  auth: maton", "  token: ${MATON_API_KEY}   # never put the token itself here",
+def test_render_writes_the_answers_under_their_comments() -> None:
+    text = render("https://a.atlassian.net", "token", None, "DOCS", None, "docs")
+    written = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert written == [
+        "confluence:",
+        "  url: https://a.atlassian.net",
+        "  auth: token",
+        "  email: ${CONFLUENCE_EMAIL}",
+        "  token: ${CONFLUENCE_API_TOKEN}   # never put the token itself here",
+        "space: DOCS",
+        "parent: null",
+        "docs: 'docs'",
+        "sync:",
+        "  on_conflict: " + str(SyncConfig().on_conflict),
+        "  delete: keep",
+        "  max_delete: 20%",
+        "  concurrency: 8",
+    ]
+    lines = text.splitlines()
+    assert lines[lines.index("  url: https://a.atlassian.net") - 1].startswith("  # ")  # its comment above it
+    maton = [line for line in render("https://api.maton.ai", "maton", "a@b.test", "DOCS", "it's",
+                                     "my docs").splitlines() if line and not line.lstrip().startswith("#")]
+    assert maton[2:7] == ["  auth: maton", "  token: ${MATON_API_KEY}   # never put the token itself here",
                           "space: DOCS", "parent: 'it''s'", "docs: 'my docs'"]
     assert not any("email" in line for line in maton)  # maton signs in with the key alone
+
+
+@pytest.mark.parametrize("auth", ["token", "bearer", "maton"])
+def test_rendered_file_explains_every_key_of_its_mode_itself(auth: str) -> None:
+    """No pointer to mdsync.yaml.example (an installed wheel has none): the file holds every key of
+    its auth mode with its comment, the ones init does not answer commented out at their defaults."""
+    text = render("https://a.atlassian.net", auth, "me@a.test", "DOCS", "Home", "docs")
+    assert "mdsync.yaml.example" not in text
+    for key in KEYS:
+        if key.modes and auth not in key.modes:
+            assert f" {key.leaf}:" not in text and f"{key.leaf}:" not in text.splitlines()
+            continue
+        assert key.doc[0] in text, key.name
+        indent = "  " if key.section else ""
+        if key.init is None:
+            assert f"{indent}# {key.leaf}: " in text, key.name
 
 
 @pytest.mark.parametrize("auth", ["token", "bearer", "maton"])

@@ -19,7 +19,7 @@ from tests.support.world import (
     writes,
 )
 
-SAMPLE_DOCS = REPO / "sample_docs"
+SAMPLE_DOCS = REPO / "mdsync" / "sample_docs"
 EDITED = "guides/installation.md"
 OLD_SENTENCE = "or newer. If your shell cannot find"
 
