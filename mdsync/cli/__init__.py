@@ -35,6 +35,9 @@ class MdsyncGroup(click.Group):
         if name not in COMMANDS:
             return None
         command: click.Command = getattr(import_module(f"mdsync.cli.{name}"), name)
+        if command.short_help is None and command.help:
+            # click would cut a long first sentence with "..." in the list of commands.
+            command.short_help = first_sentence(command.help)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -52,6 +55,13 @@ class MdsyncGroup(click.Group):
         except Exception as error:  # a bug: say so plainly, show details only with -v
             _fail(ctx, f"mdsync stopped on an unexpected error ({type(error).__name__}). "
                        "Run again with -v for details and report it.", ExitCode.FAILURE, error)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a docstring, on one line and whole."""
+    words = " ".join(text.split("\n\n")[0].split())
+    head, dot, _ = words.partition(". ")
+    return head + "." if dot else words
 
 
 def _fail(ctx: click.Context, message: str, code: int, error: BaseException) -> None:

@@ -123,7 +123,7 @@ def _line_of(message: str) -> int | None:
     return None
 
 
-@click.command()
+@click.command(short_help="Find push problems offline, without credentials.")
 @config_option
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--docs", "docs_folder", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -27,7 +27,7 @@ def direction(file: Path, text: str, asked: str | None) -> str:
     return natural
 
 
-@click.command()
+@click.command(short_help="Convert one file: Markdown to storage, or back.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--to", "target", type=click.Choice(["storage", "markdown"]), default=None,
               help="storage: a Markdown file to Confluence storage; markdown: a storage file back to Markdown "

@@ -113,7 +113,7 @@ async def _check(confluence: ConfluenceConfig, space: str, parent: str | None) -
         return str(user.get("displayName") or user.get("email") or user.get("accountId")), found.name
 
 
-@click.command()
+@click.command(short_help="Write mdsync.yaml after testing the connection.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("mdsync.yaml"), show_default=True, help="Where to write the configuration.")
 @click.option("--url", help="Confluence site URL, e.g. https://your-site.atlassian.net.")

@@ -10,7 +10,7 @@ from mdsync.cli.common import config_option, run_sync, sync_options
 from mdsync.vocabulary import Mode
 
 
-@click.command()
+@click.command(short_help="Bring Confluence's edits back into the files.")
 @config_option
 @sync_options
 def pull(config_path: Path | None, paths: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:

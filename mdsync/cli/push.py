@@ -16,7 +16,7 @@ from mdsync.cli.common import (
 from mdsync.vocabulary import Mode
 
 
-@click.command()
+@click.command(short_help="Publish changed files to Confluence.")
 @config_option
 @sync_options
 @click.option("--force", is_flag=True, help="Overwrite pages that changed in Confluence since the last sync.")

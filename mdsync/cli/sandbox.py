@@ -27,7 +27,7 @@ def sandbox_extra(command: str) -> Iterator[None]:
                          f"missing): run {INSTALL_EXTRA} and try again.") from None
 
 
-@click.group()
+@click.group(short_help="A local Confluence Cloud, for demos and tests.")
 def sandbox() -> None:
     """A local server that behaves like Confluence Cloud (for demos, tests and previews)."""
 
@@ -37,7 +37,7 @@ def _share(name: str, what: str) -> Any:
                         metavar="F", help=f"Share of API requests (0..1) that {what}.")
 
 
-@sandbox.command("serve")
+@sandbox.command("serve", short_help="Serve the sandbox until Ctrl-C.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8090, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,

@@ -10,7 +10,7 @@ from mdsync.cli.common import config_option, run_sync
 from mdsync.vocabulary import Mode
 
 
-@click.command()
+@click.command(short_help="Where each file stands against its page.")
 @config_option
 @click.option("--check", is_flag=True, help="Exit 4 if anything is out of step (the CI gate).")
 @click.option("--json", "as_json", is_flag=True, help="Print one machine-readable report.")

@@ -16,7 +16,7 @@ from mdsync.cli.common import (
 from mdsync.vocabulary import ConflictPolicy, Mode
 
 
-@click.command()
+@click.command(short_help="Push what changed here, pull what changed there.")
 @config_option
 @sync_options
 @click.option("--on-conflict", type=click.Choice([policy.value for policy in ConflictPolicy]), default=None,

@@ -12,7 +12,7 @@ import click
 from mdsync.cli.common import config_option, promise_json
 
 
-@click.command()
+@click.command(short_help="Push each save and pull Confluence's edits.")
 @config_option
 @click.option("--debounce", type=click.FloatRange(0.05, 60), default=0.3, show_default=True, metavar="S",
               help="Seconds a file must be quiet before it is pushed.")
