@@ -27,6 +27,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,12 +37,15 @@ from lxml import etree
 
 from mdsync import constructs
 from mdsync.constructs import CODE
+from mdsync.preview.dates import calendar_date
+from mdsync.preview.highlight import Span, highlight_lines
 from mdsync.storage.anchors import AnchorCounter, confluence_anchor
 from mdsync.storage.emoticons import emoticon_text
 from mdsync.storage.xhtml import StorageParseError, append_text, attribute, local_name, parse_storage
 
 __all__ = [
     "AttachmentResolver",
+    "MissingPageResolver",
     "PageResolver",
     "StorageParseError",
     "VIEW_CLASS",
@@ -56,6 +60,9 @@ PageResolver = Callable[[str, str | None], str | None]
 
 AttachmentResolver = Callable[[str, str | None], str | None]
 """(file name, owning page title or None for this page) -> URL of the file, or None."""
+
+MissingPageResolver = Callable[[str, str | None], str | None]
+"""(title or link target, space key or None) -> URL of a "page not found" page, or None."""
 
 VIEW_CLASS = "confluence-view"
 
@@ -158,6 +165,8 @@ heading_anchor = confluence_anchor
 class _Context:
     resolve_page: PageResolver | None
     resolve_attachment: AttachmentResolver | None
+    missing_page: MissingPageResolver | None = None
+    highlight: bool = True
     tocs: list[tuple[etree._Element, _Macro]] = field(default_factory=list)
     depth: int = 0
 
@@ -182,15 +191,25 @@ def render_storage(
     *,
     resolve_page: PageResolver | None = None,
     resolve_attachment: AttachmentResolver | None = None,
+    missing_page: MissingPageResolver | None = None,
+    highlight: bool = True,
 ) -> str:
     """Render storage format as an HTML fragment (one ``div.confluence-view``).
+
+    A link to a page that does not exist shows as Confluence shows it, ``a.unresolved``,
+    leading to ``missing_page``'s URL (or nowhere without it). With ``missing_page``, a
+    relative link (how mdsync writes a link to a Markdown file that has no page) counts as
+    unresolved too: on a Confluence page it would only reopen the page itself.
+
+    ``highlight`` colours code as Confluence's page does in the browser; Confluence's REST
+    ``view`` body leaves that to the browser's script, so it has plain code.
 
     Raises StorageParseError for malformed storage and nothing else for well-formed
     storage (exceptions raised by the resolvers themselves propagate).
     """
     source = parse_storage(storage)
     root = etree.Element("div", {"class": VIEW_CLASS})
-    ctx = _Context(resolve_page, resolve_attachment)
+    ctx = _Context(resolve_page, resolve_attachment, missing_page, highlight)
     _render_children(source, root, ctx)
     _finish(root, ctx)
     return etree.tostring(root, method="html", encoding="unicode")
@@ -448,6 +467,11 @@ def _render_list(element: etree._Element, out: etree._Element, ctx: _Context) ->
 
 def _render_link_element(element: etree._Element, out: etree._Element, ctx: _Context) -> None:
     attrib = _safe_attributes(element, "a")
+    href = attrib.get("href", "")
+    if ctx.missing_page is not None and href and not _URL_SCHEME.match(href) and href[0] not in "/#?":
+        attrib.pop("href")
+        _render_children(element, _unresolved(out, ctx, href, None), ctx)
+        return
     new = _make(out, "a", attrib)
     if element.get("href") is not None and "href" not in attrib:
         _add_class(new, "blocked-link")
@@ -460,8 +484,12 @@ def _render_time(element: etree._Element, out: etree._Element, ctx: _Context) ->
     new = _make(out, "time", attrib)
     if element.text or len(element):
         _render_children(element, new, ctx)
-    else:
-        new.text = attrib.get("datetime", "")
+        return
+    moment = attrib.get("datetime", "")
+    # The lozenge reads "Jan 31, 2026" as in Confluence; the ISO date stays in its attributes.
+    new.text = calendar_date(moment) or moment
+    if moment and "title" not in attrib:
+        new.set("title", moment)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -589,27 +617,71 @@ def _macro_code(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
     if language:
         code.set("class", "language-" + re.sub(r"\s+", "-", language))
     text = macro.plain_body if macro.plain_body is not None else _text_of(macro.rich_body)
+    lines = highlight_lines(text, language if ctx.highlight else "")
     if not macro.flag(CODE.line_numbers):
-        code.text = text
+        for index, line in enumerate(lines):
+            if index:
+                append_text(code, "\n")
+            _append_tokens(code, line)
         return
     _add_class(code, "linenumbers")
     first = macro.param(CODE.first_line).strip()
     number = int(first) if re.fullmatch(r"\d{1,9}", first) else 1
-    lines = text.split("\n")
-    if len(lines) > 1 and lines[-1] == "":
+    if len(lines) > 1 and not lines[-1]:
         lines.pop()  # a final newline ends the last line; it does not start a new one
     for index, line in enumerate(lines):
         wrapper = _make(code, "span", {"class": "line"})
         _make(wrapper, "span", {"class": "line-number"}).text = str(number + index)
-        wrapper[-1].tail = line
+        _append_tokens(wrapper, line)
         if index < len(lines) - 1:
             wrapper.tail = "\n"
+
+
+def _append_tokens(out: etree._Element, spans: list[Span]) -> None:
+    """One highlighted line: a span per token Pygments named, plain text for the rest."""
+    for name, value in spans:
+        if name:
+            _make(out, "span", {"class": name}).text = value
+        else:
+            append_text(out, value)
 
 
 def _macro_noformat(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
     attrib = {"class": "noformat nopanel" if macro.flag("nopanel") else "noformat"}
     pre = _make(out, "pre", attrib)
     pre.text = macro.plain_body if macro.plain_body is not None else _text_of(macro.rich_body)
+
+
+# The icon Confluence shows at the top left of each kind of panel, drawn inline (the preview
+# fetches nothing): (shape in the panel's colour, mark drawn over it in white). The attribute is
+# spelt "viewbox" as HTML parsers give it back; in an <svg> the browser reads it as viewBox.
+_PANEL_ICON_SHAPES = {
+    "info": ('<circle cx="12" cy="12" r="10"/>', '<path d="M11 10.5h2v6.5h-2zM11 7h2v2h-2z"/>'),
+    "note": ('<rect x="3" y="2" width="18" height="20" rx="2"/>', '<path d="M7 7h10v2H7zM7 11h10v2H7zM7 15h6v2H7z"/>'),
+    "success": ('<circle cx="12" cy="12" r="10"/>',
+                '<path d="M7 12.5l3.2 3.2L17 9" fill="none" stroke="#fff" stroke-width="2.2"/>'),
+    "warning": ('<path d="M12 2.5 23 21.5H1z"/>', '<path d="M11 9h2v6h-2zM11 16.5h2v2h-2z"/>'),
+    "error": ('<circle cx="12" cy="12" r="10"/>',
+              '<path d="M8.5 8.5l7 7M15.5 8.5l-7 7" fill="none" stroke="#fff" stroke-width="2.2"/>'),
+}
+_PANEL_ICON_SVG = {
+    kind: etree.fromstring(f'<svg viewbox="0 0 24 24" width="20" height="20"><g fill="currentColor">{shape}</g>'
+                           f'<g fill="#fff">{mark}</g></svg>')
+    for kind, (shape, mark) in _PANEL_ICON_SHAPES.items()
+}
+# Cloud shows the classic macros as its panel types: tip is success, note is warning, warning is error.
+_MACRO_PANEL_ICONS = {"info": "info", "tip": "success", "note": "warning", "warning": "error"}
+
+
+def _panel_icon(box: etree._Element, icon: str) -> None:
+    """The type's drawn icon, or the emoji a custom panel chose (its ``panelIconText``)."""
+    if icon in _PANEL_ICON_SVG:
+        drawn = copy.deepcopy(_PANEL_ICON_SVG[icon])
+        drawn.set("class", f"panel-icon panel-icon-{icon}")
+        drawn.set("aria-hidden", "true")
+        box.append(drawn)
+    else:
+        _make(box, "span", {"class": "panel-icon panel-icon-emoji", "aria-hidden": "true"}).text = icon
 
 
 def _panel(
@@ -620,10 +692,13 @@ def _panel(
     ctx: _Context,
     style: str | None = None,
     title_style: str | None = None,
+    icon: str | None = None,
 ) -> etree._Element:
     box = _make(out, "div", {"class": f"panel {classes}"})
     if style:
         box.set("style", style)
+    if icon:
+        _panel_icon(box, icon)
     if title:
         heading = _make(box, "div", {"class": "panel-title"})
         heading.text = title
@@ -637,9 +712,11 @@ def _panel(
 
 def _macro_admonition(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
     classes = constructs.PANEL_CLASSES[macro.name.lower()]
+    icon: str | None = _MACRO_PANEL_ICONS[macro.name.lower()]
     if macro.param("icon").strip().lower() == "false":
         classes += " panel-no-icon"
-    _panel(out, classes, macro.param("title").strip(), macro.rich_body, ctx)
+        icon = None
+    _panel(out, classes, macro.param("title").strip(), macro.rich_body, ctx, icon=icon)
 
 
 def _macro_panel(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
@@ -668,6 +745,7 @@ def _macro_panel(macro: _Macro, out: etree._Element, ctx: _Context) -> None:
         ctx,
         "; ".join(styles) or None,
         "; ".join(title_styles) or None,
+        icon=macro.param("panelIconText").strip()[:8] or None,
     )
 
 
@@ -801,7 +879,8 @@ def _render_adf_node(node: etree._Element, out: etree._Element, ctx: _Context) -
         colour = _safe_colour(attrs.get("panel-color", "")) if panel_type == "custom" else None
         style = f"background-color: {colour}" if colour else None
         # The node's children: ac:adf-attribute shows nothing, ac:adf-content unwraps.
-        _panel(out, classes, "", node, ctx, style)
+        icon = panel_type if panel_type in _PANEL_ICON_SVG else attrs.get("panel-icon-text", "")[:8] or None
+        _panel(out, classes, "", node, ctx, style, icon=icon)
         return True
     if kind == "decision-list":
         listing = _make(out, "ul", {"class": "decision-list"})
@@ -973,8 +1052,12 @@ def _render_ac_link(element: etree._Element, out: etree._Element, ctx: _Context)
     kind = local_name(resource) if resource is not None else ""
     if kind == "ri:page" and attribute(resource, "ri:content-title"):
         title = attribute(resource, "ri:content-title") or ""
-        url = _resolve(ctx.resolve_page, title, attribute(resource, "ri:space-key") or None)
-        _link(element, out, url, anchor, title, ctx)
+        space = attribute(resource, "ri:space-key") or None
+        url = _resolve(ctx.resolve_page, title, space)
+        if url is None:
+            _link_body(element, _unresolved(out, ctx, title, space), title, ctx)
+        else:
+            _link(element, out, url, anchor, title, ctx)
     elif kind == "ri:attachment":
         filename = attribute(resource, "ri:filename") or ""
         owner_page = _child(resource, "ri:page")
@@ -1013,11 +1096,20 @@ def _render_ac_link(element: etree._Element, out: etree._Element, ctx: _Context)
         _link_body(element, span, default.strip() or kind, ctx)
 
 
+def _unresolved(out: etree._Element, ctx: _Context, name: str, space: str | None) -> etree._Element:
+    """A link to a page that does not exist: red and dashed, to a "not found" page or nowhere."""
+    target = _make(out, "a", {"class": "unresolved"})
+    stub = _resolve(ctx.missing_page, name, space)
+    if stub:
+        target.set("href", stub)
+    return target
+
+
 def _link(
     element: etree._Element, out: etree._Element, url: str | None, anchor: str, default: str, ctx: _Context
 ) -> None:
     if url is None:
-        target = _make(out, "a", {"class": "unresolved-link"})
+        target = _make(out, "a", {"class": "unresolved"})  # a missing attachment, say
     else:
         target = _make(out, "a", {"href": f"{url}#{anchor}" if anchor else url})
     _link_body(element, target, default, ctx)

@@ -26,7 +26,7 @@ What it deliberately ignores (each is presentation, not content)
     * ``title`` attributes of links and images: tooltips, not page content.
     * Wrappers with no meaning of their own (``div``, ``span``, ``section`` ...), classes,
       ids, and the decorations each renderer adds: view.py's code-block title bar, panel
-      titles, markdown-it's "alert title" paragraph (``<p class="markdown-alert-title">``,
+      titles and icons, markdown-it's "alert title" paragraph (``<p class="markdown-alert-title">``,
       which only repeats the alert kind), the task checkbox (its state goes on the item).
     * Heading ids: a ``#fragment`` link that names a heading becomes ``#→heading N`` (the
       N-th heading of the document), so GitHub's slug (``#set-up``) and Confluence's anchor
@@ -241,7 +241,7 @@ class _Walker:
         if tag in _DROPPED:
             return []
         # Decorations that only repeat what the outline already says.
-        if "markdown-alert-title" in classes or "panel-title" in classes or "code-title" in classes:
+        if {"markdown-alert-title", "panel-title", "panel-icon", "code-title"} & classes:
             return []
         if tag in _HEADINGS:
             return [Block(tag, (), self.items(el))]
