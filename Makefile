@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test serve clean bench
+.PHONY: demo test test-browser serve clean bench
 
 demo: $(VENV)/.sandbox
 	$(BIN)/mdsync demo
@@ -18,6 +18,13 @@ WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1))')
 test: $(VENV)/.test $(VENV)/.clients
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
 	  $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The preview in a real browser: Debian's Chromium, headless, driven by Playwright, over the
+# sample docs pushed into a sandbox (tests/browser; make test leaves them out). Needs
+# `apt-get install chromium` (.ci/run does it); Playwright downloads no browser of its own.
+test-browser: $(VENV)/.browser
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache \
+	  $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 serve: $(VENV)/.sandbox
 	$(BIN)/mdsync sandbox serve
@@ -42,6 +49,10 @@ $(VENV)/.sandbox: $(VENV)/.python pyproject.toml
 $(VENV)/.test: $(VENV)/.python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[sandbox,test]'
 	@touch $@ $(VENV)/.sandbox
+
+$(VENV)/.browser: $(VENV)/.test pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[sandbox,test,browser]'
+	@touch $@
 
 # A third-party Cloud v2 client, in a virtualenv of its own, that a test drives against the
 # sandbox (tests/e2e/test_third_party_client.py): the sandbox must serve other tools too.
