@@ -60,6 +60,13 @@ class FolderStyle(StrEnum):
     PAGE = "page"  # an empty page titled after the directory (Data Center has no folders)
 
 
+class FileNames(StrEnum):
+    """How a pull names the file of a page made in Confluence (pull.filenames)."""
+
+    SLUG = "slug"  # docs-as-code: "Colleague FAQ" -> colleague-faq.md
+    TITLE = "title"  # the title as it is, made safe: "Colleague FAQ" -> Colleague FAQ.md
+
+
 class HomePage(StrEnum):
     """Whether the docs folder's index file may write the space's home page (home_page), when
     the tree hangs under it (no parent set)."""

@@ -16,6 +16,7 @@ from mdsync.vocabulary import (
     AuthMode,
     ConflictPolicy,
     DeletePolicy,
+    FileNames,
     FolderStyle,
     HomePage,
 )
@@ -134,6 +135,14 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class PullConfig:
+    filenames: FileNames = FileNames.SLUG
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filenames", FileNames(self.filenames))
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     root: Path
@@ -147,6 +156,7 @@ class Config:
     folders: FolderStyle = FolderStyle.FOLDER
     home_page: HomePage = HomePage.KEEP
     sync: SyncConfig = field(default_factory=SyncConfig)
+    pull: PullConfig = field(default_factory=PullConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "folders", FolderStyle(self.folders))

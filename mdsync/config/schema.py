@@ -18,6 +18,7 @@ from mdsync.vocabulary import (
     AuthMode,
     ConflictPolicy,
     DeletePolicy,
+    FileNames,
     FolderStyle,
     HomePage,
 )
@@ -181,6 +182,12 @@ KEYS: tuple[Key, ...] = (
         )),
     Key("sync.concurrency", values.bounded_integer(1, MAX_CONCURRENCY), default=8, init=Written.DEFAULT, doc=(
         f"How many requests may be in flight at once (1 to {MAX_CONCURRENCY}).",
+    )),
+    Key("pull.filenames", values.choice(FileNames), default=FileNames.SLUG, doc=(
+        "How a pull names the file of a page made in Confluence (and the folder of a Confluence",
+        "folder): slug (lower case, hyphens for spaces and punctuation, letters of every script",
+        'kept: "Colleague FAQ" -> colleague-faq.md) or title (the title as it is: Colleague FAQ.md).',
+        "Files that exist keep their names, also when their page is renamed.",
     )),
 )
 

@@ -9,6 +9,7 @@ same characters, and no more, so files stay pleasant to read and diff.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from markdown_it.common.normalize_url import normalizeLinkText
 
@@ -101,6 +102,42 @@ def link_destination(url: str) -> str:
     if not url or re.search(r"[\s<>()\\]", url):
         return "<" + url.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>") + ">"
     return url
+
+
+# What a bare link destination cannot hold (CommonMark ends it at a space or control
+# character, reads a backslash as an escape): percent-encoded, not put in <...>.
+_NOT_BARE = re.compile(r"[\s<>\\\x00-\x1f\x7f]")
+
+
+def href_destination(href: str) -> str:
+    """A relative link destination (``href`` in URL form: its ``%``, ``#`` and ``?`` mean what
+    they do in a URL) as GitHub writes one: spaces and what else a bare destination cannot hold
+    percent-encoded (``a b.md`` -> ``a%20b.md``), parentheses too where they do not pair. The
+    reader decodes it back, as it does ``<a b.md>``. Non-Latin letters stay as they are."""
+    encoded = _NOT_BARE.sub(lambda found: quote(found.group(), safe=""), href)
+    if not _paired(encoded):
+        encoded = encoded.replace("(", "%28").replace(")", "%29")
+    return encoded or "<>"
+
+
+def path_destination(path: str) -> str:
+    """A link destination that reads back as this file path (its ``%``, ``#`` and ``?`` are
+    part of its name, not a URL's)."""
+    return href_destination(path_href(path))
+
+
+def path_href(path: str) -> str:
+    """A file path as the path of a relative URL: ``%``, ``#`` and ``?`` escaped."""
+    return path.replace("%", "%25").replace("#", "%23").replace("?", "%3F")
+
+
+def _paired(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def link_title(title: str) -> str:

@@ -44,8 +44,10 @@ from mdsync.convert.markdown_text import (
     code_span,
     escape_inline,
     escape_line_starts,
+    href_destination,
     link_destination,
     link_title,
+    path_destination,
 )
 from mdsync.storage.anchors import AnchorCounter, SlugCounter
 from mdsync.storage.emoticons import emoticon_text
@@ -60,6 +62,7 @@ from mdsync.storage.xhtml import (
     serialize_element,
 )
 
+# (title, space key, anchor) -> the page's address, or a relative URL to its file (``a%20b.md#part``)
 PageResolver = Callable[[str, "str | None", "str | None"], "str | None"]
 AttachmentResolver = Callable[[str, "str | None"], "str | None"]
 UserResolver = Callable[[str], "str | None"]
@@ -641,9 +644,10 @@ class StorageConverter:
             self.state.links.append((title, space))
             target = self.resolve_page(title, space, anchor) if self.resolve_page else None
             shown = text or escape_inline(title)
+            destination = _page_destination(target) if target else ""
             if target and not _SCHEME.match(target) and text:
-                return f"[{shown}]({link_destination(target)})"
-            readable = f"[{shown}]({link_destination(target)})" if target else shown
+                return f"[{shown}]({destination})"
+            readable = f"[{shown}]({destination})" if target else shown
             return self.carry_inline(node, readable, "page link")
         if attachment is not None:
             filename = attachment.get("ri:filename", "")
@@ -652,8 +656,8 @@ class StorageConverter:
             href = self._attachment_href(filename, owner_title)
             shown = text or escape_inline(filename)
             if owner is None and text and not anchor:
-                return f"[{shown}]({_file_destination(href)})"
-            return self.carry_inline(node, f"[{shown}]({_file_destination(href)})", "file link")
+                return f"[{shown}]({path_destination(href)})"
+            return self.carry_inline(node, f"[{shown}]({path_destination(href)})", "file link")
         if anchor is not None and len(_elements(node)) <= 1 and text:
             slug = self.state.headings.get(anchor)
             if slug is None and anchor.lower() not in self.state.slugs:
@@ -686,7 +690,7 @@ class StorageConverter:
         url = _child(node, "url")
         if attachment is not None:
             owner = _child(attachment, "page")
-            src = _file_destination(self._attachment_href(attachment.get("ri:filename", ""),
+            src = path_destination(self._attachment_href(attachment.get("ri:filename", ""),
                                                           owner.get("ri:content-title") if owner is not None else None))
             exotic = owner is not None
         elif url is not None:
@@ -787,7 +791,7 @@ class StorageConverter:
         if not name:
             return self.unknown_macro(node, context, _macro_name(node))
         src = self._attachment_href(f"{name}.png", None)
-        picture = f"![{escape_inline(name)}]({_file_destination(src)})"
+        picture = f"![{escape_inline(name)}]({path_destination(src)})"
         return self.carry(node, picture, f"{_macro_name(node)} diagram", context)
 
     macro_drawio = macro_gliffy = diagram
@@ -1452,12 +1456,10 @@ def _unwrapped_spans(node: Tag) -> list[Any]:
     return items
 
 
-def _file_destination(path: str) -> str:
-    """A link destination that reads back as this file path (``#``, ``?`` and ``%`` are its own)."""
-    escaped = path.replace("%", "%25").replace("#", "%23").replace("?", "%3F")
-    if not escaped or re.search(r"[\s<>()\\]", escaped):
-        return "<" + escaped.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>") + ">"
-    return escaped
+def _page_destination(target: str) -> str:
+    """Where a page link points: a URL (the page's address) as it is; a path to its file (a
+    relative URL, as the resolver gives it: ``a%20b.md#part``) written bare."""
+    return link_destination(target) if _SCHEME.match(target) or target.startswith("//") else href_destination(target)
 
 
 def _shows_no_alignment(cell: Tag) -> bool:

@@ -207,7 +207,7 @@ class Engine:
             max_delete_count=settings.max_delete_count, force=options.force, only=options.paths,
             # status shows every file where it stands: a title clash marks the files at fault only.
             isolate_problems=options.isolate_problems or options.status, root_file=run.root_file,
-            root_file_allowed=sides.may_write_root(run))
+            root_file_allowed=sides.may_write_root(run), filenames=self.config.pull.filenames)
 
     async def _execute(self, run: Run, report: Report) -> None:
         failed_parents: set[str] = set()

@@ -24,7 +24,7 @@ from mdsync.convert.frontmatter import (
     split_front_matter,
     with_updates,
 )
-from mdsync.convert.markdown_text import escape_heading
+from mdsync.convert.markdown_text import escape_heading, path_href
 from mdsync.convert.to_markdown import convert_storage
 from mdsync.docs import FileInfo, Links, conflict_copy
 from mdsync.errors import MdsyncError
@@ -160,7 +160,8 @@ async def fetch_markdown(run: Run, page_id: str, path: str, kind: str) -> Pulled
 
 
 def page_link(run: Run, path: str) -> Callable[[str, str | None, str | None], str | None]:
-    """A page link as a path from ``path`` to the target's file (or the page's address)."""
+    """A page link as a relative URL from ``path`` to the target's file (``a%20b.md#part``:
+    the path's own ``%``, ``#`` and ``?`` escaped), or the page's address."""
     paths = {info.title.lower(): other for other, info in run.infos.items()}
     for other, entry in run.state.files.items():
         paths.setdefault(entry.title.lower(), other)
@@ -171,7 +172,7 @@ def page_link(run: Run, path: str) -> Callable[[str, str | None, str | None], st
         if space_key in (None, space):
             target = paths.get(title.lower())
             if target is not None and not target.endswith("/"):
-                href = posixpath.relpath(target, posixpath.dirname(path) or ".")
+                href = path_href(posixpath.relpath(target, posixpath.dirname(path) or "."))
                 if anchor:
                     slugs = {value: key for key, value in tree_links(run).anchors(target).items()} \
                         if target in run.infos else {}

@@ -1,12 +1,16 @@
 """File names made from page titles and attachment names: safe on every OS, never outside
 the docs root; and the check every path from Confluence or the state passes before a write.
 
-Unicode is kept; ``/ \\ : * ? " < > |`` and control characters become ``-``; leading and
-trailing dots and spaces go; Windows' reserved names (CON, NUL, COM1...) get a ``-page``
-suffix; names stay under 120 characters. A name already taken gets a stable suffix (the
-page id), so the same page always lands on the same file; so does a name the docs folder
-reads otherwise: ``index``/``README`` (a folder's own page), ``NAME.remote`` (a conflict
-copy) and ``NAME.assets`` (an attachment folder), which the scan would skip or misplace.
+A page's file is named by its title in one of two styles (``pull.filenames``): ``slug``, as
+docs-as-code repositories name files (lower case, one ``-`` for each run of spaces and
+punctuation, letters and digits of every script kept: ``Colleague FAQ`` -> ``colleague-faq``,
+``日本語ページ`` as it is; nothing left -> the page id), or ``title``, the title as it is with
+``/ \\ : * ? " < > |`` and control characters made ``-`` and leading and trailing dots and
+spaces gone. Both: Windows' reserved names (CON, NUL, COM1...) get a ``-page`` suffix;
+names stay under 120 characters. A name already taken gets a stable suffix (the page id),
+so the same page always lands on the same file; so does a name the docs folder reads
+otherwise: ``index``/``README`` (a folder's own page), ``NAME.remote`` (a conflict copy) and
+``NAME.assets`` (an attachment folder), which the scan would skip or misplace.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from mdsync.errors import MdsyncError
+from mdsync.vocabulary import FileNames
 
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$", re.IGNORECASE)
@@ -32,6 +37,12 @@ class OutsideDocs(MdsyncError):
     """A path from Confluence or from the state would land outside the docs root: nothing is written."""
 
 
+def page_stem(title: str, style: FileNames, page_id: str) -> str:
+    """The file-name stem (without extension) of a page made in Confluence, in the style
+    ``pull.filenames`` asks for."""
+    return slug_stem(title, empty=page_id) if style == FileNames.SLUG else safe_stem(title)
+
+
 def safe_stem(title: str, empty: str = "page") -> str:
     """A file-name stem for a title (without extension); ``empty`` when nothing of it is left."""
     name = unicodedata.normalize("NFC", title)
@@ -40,10 +51,25 @@ def safe_stem(title: str, empty: str = "page") -> str:
     name = re.sub(r"-{2,}", "-", name)
     if not name or name in (".", ".."):
         name = empty
+    return _bounded(name, " .")
+
+
+def slug_stem(title: str, empty: str) -> str:
+    """A docs-as-code stem for a title: lower case, letters, digits and combining marks of any
+    script kept (a mark is part of its letter in Devanagari or Thai), every run of anything
+    else one ``-``, none at either end; ``empty`` when nothing is left (``???``)."""
+    lowered = unicodedata.normalize("NFC", unicodedata.normalize("NFC", title).lower())
+    kept = "".join(char if unicodedata.category(char)[0] in "LNM" else "-" for char in lowered)
+    name = re.sub(r"-{2,}", "-", kept).strip("-") or empty
+    return _bounded(name, "-")
+
+
+def _bounded(name: str, trailing: str) -> str:
+    """A stem no Windows reserved name (``con`` -> ``con-page``) and no longer than MAX_NAME."""
     if _RESERVED.match(name.split(".")[0]):
         name = f"{name}-page"
     if len(name) > MAX_NAME:
-        name = name[:MAX_NAME].rstrip(" .")
+        name = name[:MAX_NAME].rstrip(trailing)
     return name
 
 

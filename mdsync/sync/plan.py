@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from mdsync.docs import INDEX_FILES, folder_of, same_titles
 from mdsync.sync import siblings
-from mdsync.sync.names import safe_stem, unique_path
+from mdsync.sync.names import page_stem, unique_path
 from mdsync.sync.sending import Sent
 from mdsync.sync.state import FileState
 from mdsync.vocabulary import (
@@ -25,6 +25,7 @@ from mdsync.vocabulary import (
     ConflictPolicy,
     ContentKind,
     DeletePolicy,
+    FileNames,
     Mode,
     Side,
 )
@@ -68,6 +69,7 @@ class Options:
     isolate_problems: bool = False  # skip the files at fault instead of stopping the run (watch)
     root_file: str | None = None  # the docs folder's own index file: the body of the root page
     root_file_allowed: bool = True  # False: writing it would overwrite the space's home page, not asked for
+    filenames: FileNames = FileNames.SLUG  # how a page made in Confluence names its new file (pull.filenames)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     taken |= {folder.lower() + "/" for folder in files_under}  # and their folders
     taken |= {folder_of(path).lower() + "/" for path in (*local, *state) if not path.endswith("/")}
     # Folders new in Confluence get their places first: a page moved into one follows it there.
-    new_folders = _new_folder_paths(remote, root_id, by_page, taken)
+    new_folders = _new_folder_paths(remote, root_id, by_page, taken, options.filenames)
     placed = {**by_page, **new_folders}
 
     # Tracked files.
@@ -257,7 +259,7 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             path = new_folders[page.id]
         else:
             folder = folder_of(parent_path) if parent_path else ""
-            path = unique_path(folder, safe_stem(page.title), ".md", taken, page.id)
+            path = unique_path(folder, page_stem(page.title, options.filenames, page.id), ".md", taken, page.id)
             taken.add(path.lower())
         new_paths[page.id] = path
         if selected(path):
@@ -378,7 +380,7 @@ def _root_action(path: str, entry: FileState | None, here: Local | None, root: R
 
 
 def _new_folder_paths(remote: Mapping[str, Remote], root_id: str, by_page: Mapping[str, str],
-                      taken: set[str]) -> dict[str, str]:
+                      taken: set[str], style: FileNames) -> dict[str, str]:
     """Directories for the folders new in Confluence (page id -> ``name/``), parents first."""
     paths: dict[str, str] = {}
     for page in _top_down(remote, root_id):
@@ -388,7 +390,8 @@ def _new_folder_paths(remote: Mapping[str, Remote], root_id: str, by_page: Mappi
             by_page.get(page.parent_id or "") or paths.get(page.parent_id or "")
         if page.parent_id != root_id and parent_path is None:
             continue  # under a page with no file here (yet): it comes with that page
-        path = unique_path(folder_of(parent_path) if parent_path else "", safe_stem(page.title), "/", taken, page.id)
+        stem = page_stem(page.title, style, page.id)
+        path = unique_path(folder_of(parent_path) if parent_path else "", stem, "/", taken, page.id)
         taken.add(path.lower())
         paths[page.id] = path
     return paths

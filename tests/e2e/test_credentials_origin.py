@@ -106,7 +106,7 @@ def pull_sends_nothing_of_ours(scene: Scene, matches: Callable[[str], bool],
     scene.detour.matches, scene.detour.answer = matches, answer
     run = scene.world.pull()
     assert run.code == 0, run
-    assert (scene.world.docs / "Gallery.assets" / "pic.png").read_bytes() == ELSEWHERE_FILE
+    assert (scene.world.docs / "gallery.assets" / "pic.png").read_bytes() == ELSEWHERE_FILE
     assert scene.elsewhere.seen, "the other origin was never asked"
     for headers in scene.elsewhere.seen:
         assert not {"authorization", "cookie", "maton-connection"} & set(headers), headers

@@ -170,10 +170,10 @@ def test_a_diagram_pulls_with_its_picture_and_pushes_back_as_the_macro(world: Wo
     assert uploaded.status_code == 200, uploaded.text
     pulled = world.pull()
     assert pulled.code == 0, pulled
-    text = world.read("Network.md")
-    assert "![Network map](<Network.assets/Network map.png>)" in text
-    assert (world.docs / "Network.assets" / "Network map.png").read_bytes() == picture
-    world.write("Network.md", text.replace("How the depots connect:", "How our depots connect:"))
+    text = world.read("network.md")
+    assert "![Network map](network.assets/Network%20map.png)" in text  # the name as uploaded, its link encoded
+    assert (world.docs / "network.assets" / "Network map.png").read_bytes() == picture
+    world.write("network.md", text.replace("How the depots connect:", "How our depots connect:"))
     assert world.push().code == 0
     pushed = world.body(page["id"])
     assert "How our depots connect:" in pushed and 'ac:name="drawio"' in pushed and "Network map" in pushed

@@ -11,7 +11,7 @@ from tests.support.world import World, assert_nothing_to_do, pushed, small_tree
 
 
 def test_pages_titled_like_index_conflict_or_attachment_names_stay_in_step(world: World) -> None:
-    world.configure(sync="  max_delete: 100%\n  delete: trash\n")
+    world.configure(sync="  max_delete: 100%\n  delete: trash\n", filenames="title")  # slugs have no dots
     small_tree(world)
     pushed(world)
     made = {title: str(world.create(title, f"<p>{title} by a colleague.</p>", parent=world.home_id)["id"])

@@ -25,16 +25,16 @@ def test_a_page_moved_into_a_folder_and_out_again_moves_its_file_and_loses_nothi
     assert "faq.md" not in status.paths("remove_file")
     run = world.pull()
     assert run.code == 0, run
-    assert not world.exists("faq.md") and world.read("Runbooks/faq.md") == "# FAQ\n\nQuestions and answers.\n"
+    assert not world.exists("faq.md") and world.read("runbooks/faq.md") == "# FAQ\n\nQuestions and answers.\n"
     state = world.state()
-    assert state["Runbooks/"]["kind"] == "folder" and state["Runbooks/"]["page_id"] == str(folder["id"])
-    assert state["Runbooks/faq.md"]["page_id"] == faq and state["Runbooks/faq.md"]["parent_id"] == str(folder["id"])
+    assert state["runbooks/"]["kind"] == "folder" and state["runbooks/"]["page_id"] == str(folder["id"])
+    assert state["runbooks/faq.md"]["page_id"] == faq and state["runbooks/faq.md"]["parent_id"] == str(folder["id"])
     assert_nothing_to_do(world, world.sync)
 
     world.move(faq, world.home_id)
     run = world.pull()
     assert run.code == 0, run
-    assert world.read("faq.md") == "# FAQ\n\nQuestions and answers.\n" and not world.exists("Runbooks/faq.md")
+    assert world.read("faq.md") == "# FAQ\n\nQuestions and answers.\n" and not world.exists("runbooks/faq.md")
     assert world.page_id("faq.md") == faq
     assert len(world.pages()) == count and not world.pages("trashed")  # nothing deleted, nothing made twice
 
@@ -48,10 +48,10 @@ def test_a_folder_made_in_confluence_pulls_as_a_directory(world: World) -> None:
 
     run = world.sync()
     assert run.code == 0, run
-    assert world.read("Operations/On call/Rota.md").startswith("# Rota\n")
+    assert world.read("operations/on-call/rota.md").startswith("# Rota\n")
     state = world.state()
-    assert (state["Operations/"]["kind"], state["Operations/On call/"]["kind"]) == ("folder", "folder")
-    assert state["Operations/On call/Rota.md"]["page_id"] == str(page["id"])
+    assert (state["operations/"]["kind"], state["operations/on-call/"]["kind"]) == ("folder", "folder")
+    assert state["operations/on-call/rota.md"]["page_id"] == str(page["id"])
     assert_nothing_to_do(world, world.sync)
 
 

@@ -52,7 +52,7 @@ def test_a_folder_emptied_in_confluence_is_not_trashed_by_the_next_sync(world: W
     folder = world.create_folder("Runbooks", parent=world.home_id)
     world.move(faq, folder["id"])
     run = world.sync()
-    assert run.code == 0 and world.exists("Runbooks/faq.md"), run
+    assert run.code == 0 and world.exists("runbooks/faq.md"), run
     world.move(faq, world.home_id)
     run = world.sync()
     assert run.code == 0 and world.exists("faq.md"), run

@@ -29,7 +29,7 @@ def test_a_page_a_colleague_adds_among_ordered_siblings_keeps_its_place(world: W
     assert world.children(guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
 
     run = world.sync()
-    assert run.code == 0 and "guides/Setup.md" in run.paths("new_file"), run
+    assert run.code == 0 and "guides/setup.md" in run.paths("new_file"), run
     world.sync()  # whatever a second run has to settle
     # The colleague put it after Intro: no run may move it back without saying so.
     assert world.children(guides) == ["Intro", "Setup", "Install", "FAQ", "Notes"]
@@ -42,7 +42,7 @@ def test_after_pulling_a_new_page_the_next_push_writes_nothing(world: World) -> 
     guides = world.page_id("guides/index.md")
     world.create("Appendix", "<p>Added last in Confluence.</p>", parent=guides)  # appended, as Cloud does
     run = world.pull()
-    assert run.code == 0 and "guides/Appendix.md" in run.paths("new_file"), run
+    assert run.code == 0 and "guides/appendix.md" in run.paths("new_file"), run
     assert_nothing_to_do(world, world.push)  # pulled and in step: nothing to push
 
 

@@ -67,6 +67,7 @@ def test_pull_fetches_only_changed_pages_and_changes_only_the_edited_line(world:
 
 
 def test_pull_turns_new_confluence_pages_into_files_with_safe_names(world: World) -> None:
+    world.configure(filenames="title")  # the titles as they are, made safe
     small_tree(world)
     pushed(world)
     hostile = 'a/b: "c"?*'
@@ -213,8 +214,8 @@ def test_pull_of_pages_added_under_a_leaf_page_and_a_folder_page(world: World) -
     world.create("More Notes", "<p>more</p>", world.page_id("misc/"))
     run = world.pull()
     assert run.code == 0, run
-    assert run.paths("new_file") == {"faq/FAQ Details.md", "misc/More Notes.md"}
-    assert "details" in world.read("faq/FAQ Details.md") and "more" in world.read("misc/More Notes.md")
+    assert run.paths("new_file") == {"faq/faq-details.md", "misc/more-notes.md"}
+    assert "details" in world.read("faq/faq-details.md") and "more" in world.read("misc/more-notes.md")
     world.reset_stats()
     run = world.push()
     assert run.code == 0 and run.actions() == [], run.report

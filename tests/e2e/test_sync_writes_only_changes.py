@@ -89,12 +89,12 @@ def test_sync_carries_changes_both_ways(world: World) -> None:
     assert run.code == 0, run
     assert {(a["action"], a["path"]) for a in run.actions()} == {
         ("update", "intro.md"), ("pull", "faq.md"), ("create", "guides/new-guide.md"),
-        ("new_file", "Remote Page.md")}
+        ("new_file", "remote-page.md")}
     assert "Welcome, edited here." in world.body(world.page_id("intro.md"))
     assert "Answers from Confluence." in world.read("faq.md")
     pages = world.by_title()
     assert str(pages["New Guide"]["parentId"]) == world.page_id("guides/README.md")
-    assert "made in Confluence" in world.read("Remote Page.md")
+    assert "made in Confluence" in world.read("remote-page.md")
     world.reset_stats()
     run = world.sync()
     assert run.code == 0 and run.actions() == [], run.report

@@ -56,6 +56,7 @@ def hostile(tmp_path: Path) -> Iterator[World]:
         return Rewriting(app, lambda scope: True, lambda body: body.replace(MARKER, HOSTILE))
 
     with world_behind(tmp_path, wrap) as (world, _):
+        world.configure(filenames="title")  # pulled files named after the hostile titles (a slug drops them)
         yield world
 
 

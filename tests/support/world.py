@@ -69,7 +69,8 @@ class World:
 
     # -- the project folder --
 
-    def configure(self, sync: str = "  max_delete: 50%\n", folders: str | None = None) -> None:
+    def configure(self, sync: str = "  max_delete: 50%\n", folders: str | None = None,
+                  filenames: str | None = None) -> None:
         (self.root / "mdsync.yaml").write_text(
             "confluence:\n"
             f"  url: {self.url}\n"
@@ -79,7 +80,8 @@ class World:
             f"space: {self.space_key}\n"
             "docs: docs\n"
             + (f"folders: {folders}\n" if folders else "")
-            + (f"sync:\n{sync}" if sync else ""),
+            + (f"sync:\n{sync}" if sync else "")
+            + (f"pull:\n  filenames: {filenames}\n" if filenames else ""),
             encoding="utf-8")
 
     def write(self, path: str, text: str | bytes) -> None:

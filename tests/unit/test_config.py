@@ -24,11 +24,11 @@ from mdsync.config import (
     parse_config,
     schema,
 )
-from mdsync.config.model import model_value
+from mdsync.config.model import PullConfig, model_value
 from mdsync.config.template import example_text
 from mdsync.convert.frontmatter import FrontMatterError, split_front_matter
 from mdsync.errors import ConfigError
-from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy
+from mdsync.vocabulary import AuthMode, ConflictPolicy, DeletePolicy, FileNames
 from tests.support import REPO
 
 ROOT = Path("/srv/project")
@@ -201,7 +201,7 @@ def test_example_file_documents_every_key() -> None:
         if not match:
             continue
         keys.append(match.group(1))
-        if match.group(1) in ("confluence", "sync"):
+        if match.group(1) in ("confluence", "sync", "pull"):
             continue  # section headers; their keys carry the comments
         # A comment directly above the key, or at the end of its line.
         above = lines[i - 1].strip() if i else ""
@@ -209,7 +209,7 @@ def test_example_file_documents_every_key() -> None:
     assert sorted(keys) == sorted(
         ["confluence", "url", "auth", "email", "token", "cloud_id", "connection", "rate_limit", "gateway", "space",
          "parent", "docs", "include", "exclude", "include_outside", "folders", "home_page", "sync", "on_conflict",
-         "delete", "max_delete", "concurrency"]
+         "delete", "max_delete", "concurrency", "pull", "filenames"]
     )
 
 
@@ -238,6 +238,8 @@ CASES = [
     ("space: D\nsync:\n  max_delete: true\n",
      "sync.max_delete must be a share like '20%' or a whole number of pages, got the boolean true", "max_delete"),
     ("space: D\nsync: [a]\n", "sync must be a mapping of keys, got a list", "sync"),
+    ("space: D\npull:\n  filenames: titles\n", "pull.filenames must be one of slug, title, got 'titles'", "filenames"),
+    ("space: D\npull: slug\n", "pull must be a mapping of keys, got 'slug'", "pull"),
     ("space: D\nconfluence: 5\n", "confluence must be a mapping of keys, got 5", "confluence"),
     ("space: D\nconfluence:\n  auth: basic\n", "confluence.auth must be one of token, bearer, maton, got 'basic'", "auth"),
     ("space: D\nconfluence:\n  rate_limit: 0\n",
@@ -868,12 +870,19 @@ def test_every_fallback_and_choice_is_documented_where_the_key_is() -> None:
 
 
 def test_model_defaults_agree_with_the_schema() -> None:
-    holders = {"confluence": ConfluenceConfig(), "sync": SyncConfig()}
+    holders = {"confluence": ConfluenceConfig(), "sync": SyncConfig(), "pull": PullConfig()}
     for key in schema.KEYS:
         if key.section:
             assert model_value(key, holders[key.section]) == key.default, key.name
     top = {f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}
     assert (top["include"], top["exclude"]) == (schema.BY_NAME["include"].default, schema.BY_NAME["exclude"].default)
+
+
+def test_pulled_file_names_are_slugs_unless_the_file_asks_for_titles() -> None:
+    assert parse("space: D\n").pull.filenames is FileNames.SLUG
+    assert parse("space: D\npull:\n").pull == PullConfig()  # an empty section: the defaults
+    assert parse("space: D\npull:\n  filenames: title\n").pull.filenames is FileNames.TITLE
+    assert parse("space: D\npull:\n  filenames: title\n").redacted()["pull"] == {"filenames": "title"}
 
 
 def test_auth_choices_are_the_auth_modes() -> None:

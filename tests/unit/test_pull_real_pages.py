@@ -276,7 +276,7 @@ def test_diagrams_show_their_picture_and_the_macro_stays(macro: str, parameter: 
     page = (f'<ac:structured-macro ac:name="{macro}"><ac:parameter ac:name="{parameter}">Network map'
             f'</ac:parameter><ac:parameter ac:name="revision">4</ac:parameter></ac:structured-macro>')
     pulled = convert_storage(page, resolve_attachment=lambda name, owner: f"net.assets/{name}", keep_payloads=True)
-    assert "![Network map](<net.assets/Network map.png>)" in pulled.markdown
+    assert "![Network map](net.assets/Network%20map.png)" in pulled.markdown
     assert pulled.attachments == ("Network map.png",)  # downloaded by the pull
     pushed = markdown_to_storage(pulled.markdown, pulled.payloads)
     assert canonical_storage(pushed) == canonical_storage(page)

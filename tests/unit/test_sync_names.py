@@ -1,5 +1,6 @@
-"""File names for pages made in Confluence: a name the docs folder would read as something
-else (an index file, a conflict copy, an attachment folder) gets the page id, as a taken one does;
+"""File names for pages made in Confluence: docs-as-code slugs by default (``colleague-faq``),
+titles under ``pull.filenames: title``; a name the docs folder would read as something else
+(an index file, a conflict copy, an attachment folder) gets the page id, as a taken one does;
 an attachment's name becomes a safe file name; a path from Confluence or the state is written
 only inside the docs root."""
 
@@ -16,9 +17,11 @@ from mdsync.sync.names import (
     inside,
     read_otherwise,
     safe_file_name,
+    slug_stem,
     unique_path,
 )
 from mdsync.sync.plan import Options, Remote, plan
+from mdsync.vocabulary import FileNames
 
 ROOT = "100"
 
@@ -37,20 +40,64 @@ def test_ordinary_names_and_folders_keep_their_names() -> None:
     assert not read_otherwise("Indexing", ".md") and not read_otherwise("remote", ".md")
 
 
-def test_pages_with_such_titles_pull_to_files_the_scan_reads_back_as_the_same_pages(tmp_path) -> None:
+@pytest.mark.parametrize(("style", "expected"), [
+    (FileNames.TITLE, {"1": "index-1.md", "2": "Notes.remote-2.md", "3": "Pics.assets-3.md",
+                       "4": "Pics.assets-3/Child.md", "5": "README-5.md"}),
+    # A slug has no dot, so only index and README are read otherwise.
+    (FileNames.SLUG, {"1": "index-1.md", "2": "notes-remote.md", "3": "pics-assets.md",
+                      "4": "pics-assets/child.md", "5": "readme-5.md"})])
+def test_pages_with_such_titles_pull_to_files_the_scan_reads_back_as_the_same_pages(
+        tmp_path, style: FileNames, expected: dict[str, str]) -> None:
     remote = {"1": Remote("1", "index", ROOT, 1), "2": Remote("2", "Notes.remote", ROOT, 1),
-              "3": Remote("3", "Pics.assets", ROOT, 1), "4": Remote("4", "Child", "3", 1)}
-    result = plan({}, remote, {}, root_id=ROOT, options=Options())
+              "3": Remote("3", "Pics.assets", ROOT, 1), "4": Remote("4", "Child", "3", 1),
+              "5": Remote("5", "README", ROOT, 1)}
+    result = plan({}, remote, {}, root_id=ROOT, options=Options(filenames=style))
     paths = {action.page_id: action.path for action in result.of("new_file")}
-    assert paths == {"1": "index-1.md", "2": "Notes.remote-2.md", "3": "Pics.assets-3.md",
-                     "4": "Pics.assets-3/Child.md"}
+    assert paths == expected
     for path in paths.values():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("x\n")
     docs = scan(tmp_path)
     assert set(docs) == set(paths.values())  # none skipped
-    assert docs["Pics.assets-3/Child.md"].parent == "Pics.assets-3.md"
-    assert docs["index-1.md"].parent is None  # a page of its own, not the tree's index
+    assert docs[expected["4"]].parent == expected["3"]
+    assert docs["index-1.md"].parent is None and docs[expected["5"]].parent is None  # pages of their own
+
+
+# -- slugs: pulled file names as docs-as-code repositories name them ----------------------------------------
+
+
+@pytest.mark.parametrize(("title", "stem"), [
+    ("Colleague FAQ", "colleague-faq"),
+    ("Руководство по API", "руководство-по-api"),
+    ("日本語ページ", "日本語ページ"),
+    ("हिन्दी पृष्ठ", "हिन्दी-पृष्ठ"),  # the vowel signs and the virama stay with their letters
+    ("  Release 1.2 — what's new?! ", "release-1-2-what-s-new"),
+    ("snake_case/and\\slashes", "snake-case-and-slashes"),
+    ("Café crème", "café-crème"),
+    ("Tab\tand\nnewline\x00", "tab-and-newline"),
+    ("???", "42"), ("---", "42"), ("", "42"),  # nothing left: the page id
+    ("CON", "con-page"), ("Lpt1", "lpt1-page"),  # Windows' reserved names
+])
+def test_a_title_slugs_to_lower_case_words_joined_by_hyphens(title: str, stem: str) -> None:
+    assert slug_stem(title, empty="42") == stem
+
+
+def test_a_long_title_slugs_to_at_most_120_characters_without_a_trailing_hyphen() -> None:
+    stem = slug_stem("word " * 60, empty="42")
+    assert len(stem) <= 120 and not stem.endswith("-") and stem.startswith("word-word")
+
+
+def test_titles_that_slug_alike_get_the_page_id_and_the_default_is_the_slug() -> None:
+    remote = {"1": Remote("1", "A b", ROOT, 1), "2": Remote("2", "a-b", ROOT, 1), "3": Remote("3", "???", ROOT, 1),
+              "4": Remote("4", "Team Docs", ROOT, 1, kind="folder"), "5": Remote("5", "Colleague FAQ", "4", 1)}
+    paths = {action.page_id: action.path
+             for action in plan({}, remote, {}, root_id=ROOT, options=Options()).of("new_file")}
+    assert sorted(paths[page] for page in "12") == ["a-b-2.md", "a-b.md"]
+    assert (paths["3"], paths["4"], paths["5"]) == ("3.md", "team-docs/", "team-docs/colleague-faq.md")
+    titled = {action.page_id: action.path for action in
+              plan({}, remote, {}, root_id=ROOT, options=Options(filenames=FileNames.TITLE)).of("new_file")}
+    assert (titled["1"], titled["2"], titled["4"], titled["5"]) == \
+        ("A b.md", "a-b.md", "Team Docs/", "Team Docs/Colleague FAQ.md")
 
 
 # -- what comes from Confluence or the state never lands outside the docs root ------------------------------

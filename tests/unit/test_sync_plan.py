@@ -173,7 +173,7 @@ def test_a_page_an_earlier_run_made_is_adopted_not_made_twice() -> None:
     beside = {"6": Remote("6", "Guides", ROOT, 1), "7": Remote("7", "A", ROOT, 1)}
     assert kinds(plan({"guides.md": here("guides.md", "Guides"), "guides/a.md": here("guides/a.md", "A", "guides.md")},
                       beside, {}, root_id=ROOT, options=Options())) == {"guides.md": "adopt", "guides/a.md": "create",
-                                                                       "A.md": "new_file"}
+                                                                       "a.md": "new_file"}
 
 
 def test_resync_matches_files_to_pages_by_title_whatever_the_case() -> None:
@@ -265,16 +265,17 @@ def folder_entry(path: str, folder_id: str, title: str, parent_id: str = ROOT) -
 
 
 def test_a_page_moved_into_a_folder_made_in_confluence_follows_it_there() -> None:
-    # A colleague made a folder "Runbooks" under the root and moved a.md's page into it.
+    # A colleague made a folder "Runbooks" under the root and moved a.md's page into it: it
+    # pulls as the directory runbooks/ (pull.filenames: slug).
     state = {"a.md": synced("a.md", "1", "A")}
     remote = {"1": Remote("1", "A", "50", 2), "50": Remote("50", "Runbooks", ROOT, 1, kind="folder")}
     result = plan({"a.md": here("a.md", "A")}, remote, state, root_id=ROOT, options=Options())
     assert not result.problems
     by_kind = {action.kind: action for action in result.actions}
     assert set(by_kind) == {"new_file", "pull"}
-    assert (by_kind["new_file"].path, by_kind["new_file"].page_id) == ("Runbooks/", "50")
+    assert (by_kind["new_file"].path, by_kind["new_file"].page_id) == ("runbooks/", "50")
     assert (by_kind["pull"].path, by_kind["pull"].new_path, by_kind["pull"].reason) == \
-        ("a.md", "Runbooks/a.md", "moved in Confluence")
+        ("a.md", "runbooks/a.md", "moved in Confluence")
     assert not result.of("remove_file", "conflict")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from mdsync import markdown_to_storage, storage_to_markdown
 from mdsync.convert import convert_markdown, convert_storage
+from mdsync.convert.to_storage import LinkTarget
 from mdsync.storage.canonical import canonical_storage, same_storage
 from mdsync.storage.xhtml import StorageParseError
 
@@ -211,10 +212,52 @@ def test_attachments_become_relative_paths() -> None:
                '<ac:link><ri:attachment ri:filename="report 2026.pdf" /><ac:plain-text-link-body>'
                "<![CDATA[report]]></ac:plain-text-link-body></ac:link></p>")
     back = convert_storage(storage, resolve_attachment=lambda name, page: f"_attachments/{name}")
-    assert back.markdown == "![Plan](<_attachments/Schéma réseau.png>) [report](<_attachments/report 2026.pdf>)\n"
+    assert back.markdown == "![Plan](_attachments/Schéma%20réseau.png) [report](_attachments/report%202026.pdf)\n"
     assert back.attachments == ("Schéma réseau.png", "report 2026.pdf")
     # Without a resolver the file name itself is the path, and it comes back as the same attachment.
     assert round_trips(storage)
+
+
+@pytest.mark.parametrize(("path", "written"), [
+    ("Colleague FAQ.md", "Colleague%20FAQ.md"),
+    ("colleague-faq.md", "colleague-faq.md"),
+    ("Руководство по API.md", "Руководство%20по%20API.md"),  # letters stay, the spaces are encoded
+    ("Notes (draft).md", "Notes%20(draft).md"),  # paired parentheses are fine bare
+    ("a (b.md", "a%20%28b.md"), ("a\\b<c>.md", "a%5Cb%3Cc%3E.md"),
+    ("100% sure #1?.md", "100%25%20sure%20%231%3F.md"),  # the name's own %, # and ?
+])
+def test_a_file_path_is_written_percent_encoded_and_reads_back_as_the_same_file(path: str, written: str) -> None:
+    seen: list[str] = []
+
+    def remember(target: str, fragment: str | None) -> LinkTarget:
+        seen.append(target)
+        return LinkTarget("page", title="T")
+
+    back = convert_storage('<p><ac:link><ri:attachment ri:filename="x" /><ac:plain-text-link-body><![CDATA[see]]>'
+                           '</ac:plain-text-link-body></ac:link></p>', resolve_attachment=lambda name, page: path)
+    assert back.markdown == f"[see]({written})\n"
+    convert_markdown(back.markdown, path="index.md", resolve_link=remember)
+    assert seen == [path]
+
+
+def test_a_page_link_to_a_file_with_spaces_is_percent_encoded_and_both_forms_read_as_that_page() -> None:
+    storage = ('<p><ac:link ac:anchor="Setup"><ri:page ri:content-title="Colleague FAQ" /><ac:plain-text-link-body>'
+               "<![CDATA[the FAQ]]></ac:plain-text-link-body></ac:link></p>")
+    back = convert_storage(storage, resolve_page=lambda title, space, anchor: "sub/Colleague%20FAQ.md#setup")
+    assert back.markdown == "[the FAQ](sub/Colleague%20FAQ.md#setup)\n"
+    # A resolver that gives a bare path with a space still gets a destination Markdown reads.
+    raw = convert_storage(storage, resolve_page=lambda title, space, anchor: "sub/Colleague FAQ.md")
+    assert raw.markdown == "[the FAQ](sub/Colleague%20FAQ.md)\n"
+    seen: list[tuple[str, str | None]] = []
+
+    def remember(target: str, fragment: str | None) -> LinkTarget:
+        seen.append((target, fragment))
+        return LinkTarget("page", title="Colleague FAQ", anchor="Setup")
+
+    stored = {convert_markdown(text, path="index.md", resolve_link=remember).storage
+              for text in (back.markdown, "[the FAQ](<sub/Colleague FAQ.md#setup>)\n")}
+    assert seen == [("sub/Colleague FAQ.md", "setup")] * 2
+    assert len(stored) == 1 and same_storage(stored.pop(), storage)
 
 
 def test_external_images_images_in_links_and_in_cells() -> None:
