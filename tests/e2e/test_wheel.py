@@ -56,12 +56,17 @@ def fresh_venv(path: Path) -> Path:
     return path / "bin"
 
 
-def mdsync(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def user_env(bin_dir: Path) -> dict[str, str]:
+    """A new user's shell: the venv's commands first, nothing that points Python at the repository."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("MDSYNC_", "CONFLUENCE_", "PYTHON", "VIRTUAL_ENV"))}
     env.update(PATH=str(bin_dir) + os.pathsep + env.get("PATH", ""), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([str(bin_dir / "mdsync"), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=300)
+    return env
+
+
+def mdsync(bin_dir: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bin_dir / "mdsync"), *args], cwd=cwd, env=user_env(bin_dir), capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=300)
 
 
 @pytest.mark.timeout(2 * INSTALL_TIMEOUT + 600)
@@ -75,7 +80,7 @@ def test_the_wheel_alone_runs_the_demo_and_the_sandbox(tmp_path: Path) -> None:
     where = mdsync(bin_dir, "--version", cwd=empty)
     assert where.returncode == 0, where.stderr
     installed = subprocess.run([python, "-c", "import mdsync; print(mdsync.__file__)"], cwd=empty,
-                               capture_output=True, text=True, timeout=60, check=True).stdout
+                               env=user_env(bin_dir), capture_output=True, text=True, timeout=60, check=True).stdout
     assert installed.startswith(str(tmp_path / "venv")), installed  # the wheel's copy, not the repository's
 
     # Without the extra: one sentence naming the install command, exit 2; help and init work.
@@ -102,7 +107,7 @@ def test_the_wheel_alone_runs_the_demo_and_the_sandbox(tmp_path: Path) -> None:
     assert "A last sync finds both sides in step: Sync: nothing to do" in demo.stdout
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("MDSYNC_", "PYTHON"))}
-    with serving([str(bin_dir / "mdsync"), "sandbox", "serve", "--port", str(port)], url, cwd=empty, env=env):
+    with serving([str(bin_dir / "mdsync"), "sandbox", "serve", "--port", str(port)], url, cwd=empty,
+                 env=user_env(bin_dir)):
         spaces = httpx.get(f"{url}/wiki/api/v2/spaces", auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=20)
     assert spaces.status_code == 200 and [space["key"] for space in spaces.json()["results"]] == ["DOCS"]
