@@ -25,6 +25,7 @@ import mdsync
 from mdsync.errors import SandboxError
 from mdsync.sandbox.app import DEFAULT_EMAIL, DEFAULT_TOKEN
 from mdsync.sandbox.server import free_port
+from tests.support.background import wait_until_answered
 from tests.support.sandbox import contract_client, storage
 
 BASIC = (DEFAULT_EMAIL, DEFAULT_TOKEN)
@@ -76,17 +77,7 @@ class Served:
 
     def wait_ready(self, timeout: float = 15.0) -> Served:
         deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the sandbox exited with {self.process.returncode}: {self.stderr}")
-            try:
-                if httpx.get(f"{self.url}/_edge/tenant_info", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the sandbox did not answer within {timeout} s: {self.stderr}")
-            time.sleep(0.02)
+        wait_until_answered(self.process, f"{self.url}/_edge/tenant_info", timeout, lambda: self.stderr)
         # The banner is printed before the server listens; let the reader thread catch up.
         while "Press Ctrl-C to stop." not in self.stdout and time.monotonic() < deadline:
             time.sleep(0.01)
