@@ -16,6 +16,8 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
+from mdsync.convert import linear_rules
+
 MAX_NESTING = 100
 
 
@@ -31,7 +33,8 @@ def block_parser() -> MarkdownIt:
     return _build_parser().disable("inline")
 
 
-def _build_parser() -> MarkdownIt:
+def _build_parser(linear: bool = True) -> MarkdownIt:
+    """mdsync's dialect; ``linear=False`` keeps the libraries' own rules (the tests compare the two)."""
     parser = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     parser.enable(["table", "strikethrough"])
     parser.options["tasklists"] = True
@@ -39,6 +42,8 @@ def _build_parser() -> MarkdownIt:
     parser.options["strikethrough_single_tilde"] = True
     parser.use(footnote_plugin).use(admon_plugin).use(attrs_plugin).use(gfm_autolink_plugin)
     parser.validateLink = _validate_link  # type: ignore[method-assign]
+    if linear:
+        linear_rules.install(parser)
     return parser
 
 
