@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -47,25 +48,40 @@ class _Open:
 
 
 class InlineWriter:
-    """Writes inline content into ``parent``, keeping a stack of open marks and links."""
+    """Writes inline content into ``parent``, keeping a stack of open marks and links.
+
+    The work per token does not grow with the paragraph: text is gathered and set once per
+    element (adding to an element's text copies all of it), and what is open is counted, not
+    searched for, so ten thousand nested marks or lines cost ten thousand steps.
+    """
 
     def __init__(self, converter: InlineHost, parent: etree._Element) -> None:
         self.converter = converter
         self.root = parent
         self.stack: list[_Open] = []
+        self._open_kinds: Counter[str] = Counter()
+        self._link_bodies = 0  # entries on the stack that write into a link body
+        self._text: list[str] = []  # text not yet in the tree; it goes to the innermost open element
 
     @property
     def current(self) -> etree._Element:
+        """The element to write into, with the text gathered so far in it."""
+        self._flush()
+        return self._innermost
+
+    @property
+    def _innermost(self) -> etree._Element:
         return self.stack[-1].element if self.stack else self.root
 
     @property
     def in_link_body(self) -> bool:
-        return any(entry.element.tag == _LINK_BODY for entry in self.stack)
+        return self._link_bodies > 0
 
     # -- primitives shared with raw HTML --------------------------------------------------
 
     def text(self, text: str) -> None:
-        append_text(self.current, text)
+        if text:
+            self._text.append(text)
 
     def open_mark(self, kind: str, tag: str, attrib: dict[str, str] | None = None) -> None:
         if self.in_link_body and tag not in constructs.LINK_BODY_TAGS:
@@ -75,27 +91,27 @@ class InlineWriter:
             node = element(self.current, "span", {"style": style} if style else None)
         else:
             node = element(self.current, tag, attrib)
-        self.stack.append(_Open(kind, node))
+        self._push(_Open(kind, node))
 
     def close(self, kind: str) -> bool:
         """Close the innermost open ``kind`` (and anything opened inside it)."""
-        for depth in range(len(self.stack) - 1, -1, -1):
-            if self.stack[depth].kind == kind:
-                while len(self.stack) > depth:
-                    self._finish(self.stack.pop())
-                return True
-        return False
+        if not self._open_kinds[kind]:
+            return False
+        self._flush()  # the gathered text belongs inside what closes
+        while self._pop().kind != kind:
+            pass
+        return True
 
     def is_open(self, kind: str) -> bool:
-        return any(entry.kind == kind for entry in self.stack)
+        return self._open_kinds[kind] > 0
 
     def start_link(self, kind: str, href: str, title: str | None) -> None:
         if self.in_link_body or self.is_open("link") or self.is_open("html:a"):
             # Links cannot nest: the inner one keeps only its text.
-            self.stack.append(_Open(kind, self.current))
+            self._push(_Open(kind, self.current))
             return
         body, link = self.converter.start_link(self.current, href, title)
-        self.stack.append(_Open(kind, body, link))
+        self._push(_Open(kind, body, link))
 
     def image(self, src: str, alt: str, title: str | None, width: str | None, height: str | None) -> None:
         self.converter.image(self.current, src, alt, title, width, height)
@@ -104,12 +120,27 @@ class InlineWriter:
         element(self.current, "br")
 
     def finish(self) -> None:
+        self._flush()
         while self.stack:
-            self._finish(self.stack.pop())
+            self._pop()
 
-    def _finish(self, entry: _Open) -> None:
+    def _flush(self) -> None:
+        if self._text:
+            append_text(self._innermost, "".join(self._text))
+            self._text.clear()
+
+    def _push(self, entry: _Open) -> None:
+        self.stack.append(entry)
+        self._open_kinds[entry.kind] += 1
+        self._link_bodies += entry.element.tag == _LINK_BODY
+
+    def _pop(self) -> _Open:
+        entry = self.stack.pop()
+        self._open_kinds[entry.kind] -= 1
+        self._link_bodies -= entry.element.tag == _LINK_BODY
         if entry.link is not None:
             self.converter.finish_link(entry.element, entry.link)
+        return entry
 
     # -- Markdown tokens --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ markup and never an error. Python's tolerant ``html.parser`` reads the fragments
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any, Protocol
 
@@ -34,6 +35,8 @@ class BlockHost(InlineHost, Protocol):
                    align: str | None = None) -> None: ...
 
     def close_block(self, kind: str) -> Any: ...
+
+    def is_block_open(self, kind: str) -> bool: ...
 
 VOID = frozenset({"img", "br", "hr", "source", "wbr", "input", "meta", "link", "area", "col", "embed", "track"})
 # Block elements that may stay open across Markdown blocks (<details> ... </details>).
@@ -83,15 +86,70 @@ class _Events(HTMLParser):
         self.events.append(("data", "", {}, f"<?{data}>"))
 
 
-def html_events(fragment: str) -> list[tuple[str, str, dict[str, str], str]]:
-    """Events of a fragment; one the parser cannot read at all is kept as its text."""
+Event = tuple[str, str, dict[str, str], str]
+
+# How many characters html.parser may scan, per character of a fragment, for constructs that
+# never end. Real HTML has one or two, each scanned once to the end; 10,000 need far more.
+SCAN_PER_CHARACTER = 8
+
+
+def html_events(fragment: str) -> tuple[list[Event], bool]:
+    """Events of a fragment, and whether its end was too malformed to read (it is then text).
+
+    A fragment the parser cannot read at all is kept as its text.
+    """
     parser = _Events()
     try:
         parser.feed(fragment)
-        parser.close()
+        whole = _close(parser, SCAN_PER_CHARACTER * len(fragment) + 4096)
     except (AssertionError, ValueError, IndexError):  # html.parser's reactions to odd markup
-        return [("data", "", {}, fragment)]
-    return parser.events
+        return [("data", "", {}, fragment)], False
+    return parser.events, not whole
+
+
+def _close(parser: _Events, budget: int) -> bool:
+    """``parser.close()``, in linear time; False if it gave up and kept the rest as text.
+
+    Python's html.parser (before 3.11.13, 3.12.11 and 3.13.5) reads a construct that never
+    ends (``<!--``, ``<a b=``, ``</``) at the end of the input by scanning to the end for its
+    close, keeping its first characters as text and starting again after them: quadratic in
+    ``<!--<!--<!--…``. This does the same, one construct at a time, counting what the scans
+    cost; over ``budget`` characters, the rest is kept as text.
+    """
+    if _CLOSE_IS_LINEAR:
+        parser.close()
+        return True
+    scanned = 0
+    while not parser.cdata_elem and len(parser.rawdata) > 1 and parser.rawdata[0] == "<":
+        # feed() stopped here: a construct whose end is not in the input.
+        rest = parser.rawdata
+        scanned += len(rest)
+        if scanned > budget:
+            parser.rawdata = ""
+            parser.handle_data(rest)
+            return False
+        # What html.parser keeps as text: up to the next ">" (included), else the next "<".
+        end = rest.find(">", 1) + 1
+        if end == 0:
+            end = rest.find("<", 1)
+            end = end if end > 0 else 1
+        parser.handle_data(unescape(rest[:end]) if parser.convert_charrefs else rest[:end])
+        parser.rawdata = rest[end:]
+        parser.goahead(False)
+    parser.close()
+    return True
+
+
+def _close_is_linear() -> bool:
+    """Whether this Python's html.parser ends an unclosed comment as a comment (the fixed, linear one)."""
+    probe = _Events()
+    probe.handle_comment = lambda data: probe.events.append(("comment", "", {}, data))  # type: ignore[method-assign]
+    probe.feed("<!--x")
+    probe.close()
+    return any(kind == "comment" for kind, *_ in probe.events)
+
+
+_CLOSE_IS_LINEAR = _close_is_linear()
 
 
 class HtmlWriter:
@@ -105,7 +163,10 @@ class HtmlWriter:
     # -- inline HTML inside a Markdown paragraph ------------------------------------------
 
     def inline(self, fragment: str, writer: InlineWriter) -> None:
-        for kind, tag, attrs, raw in html_events(fragment):
+        events, cut = html_events(fragment)
+        if cut:
+            self._warn_unreadable()
+        for kind, tag, attrs, raw in events:
             if kind == "data":
                 writer.text(raw)
             elif kind == "start":
@@ -140,7 +201,10 @@ class HtmlWriter:
     # -- HTML blocks ------------------------------------------------------------------------
 
     def block(self, fragment: str) -> None:
-        for kind, tag, attrs, raw in html_events(fragment):
+        events, cut = html_events(fragment)
+        if cut:
+            self._warn_unreadable()
+        for kind, tag, attrs, raw in events:
             if kind == "data":
                 self._block_data(raw)
             elif kind == "start":
@@ -152,6 +216,10 @@ class HtmlWriter:
     def finish(self) -> None:
         """End of document: close what raw HTML left open."""
         self._close_text()
+
+    def _warn_unreadable(self) -> None:
+        self.converter.warn("an HTML block has too many tags or comments that never end to be read in reasonable "
+                            "time; its rest is shown as text (close them, or put the block in a code block)")
 
     def _writer(self) -> InlineWriter:
         """The inline writer for the current block, opening a paragraph for stray text."""
@@ -179,10 +247,7 @@ class HtmlWriter:
         self.inline_owner = None
 
     def _inherited_align(self) -> str | None:
-        for frame in reversed(self.converter.stack):
-            if frame.align:
-                return frame.align
-        return None
+        return self.converter.stack[-1].inherited_align  # type: ignore[no-any-return]
 
     def _block_data(self, text: str) -> None:
         if not text.strip() and (self.inline_writer is None or self.inline_owner != len(self.converter.stack)):
@@ -231,7 +296,7 @@ class HtmlWriter:
         if self.inline_writer is not None and self.inline_writer.is_open(kind):
             self.inline_writer.close(kind)
             return
-        if any(frame.kind == kind for frame in converter.stack):
+        if converter.is_block_open(kind):
             self._close_text()
             frame = converter.close_block(kind)
             if tag == "summary" and frame is not None:

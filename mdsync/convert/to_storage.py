@@ -184,6 +184,10 @@ class _Frame:
     align: str | None = None  # text alignment raw HTML asked for (<div align="center">)
     slots: list[etree._Element] = field(default_factory=list)  # a wrap's parts still to fill
     label: str = ""  # what a wrap keeps, for what is said of it
+    # Facts about this frame and all below it, so that raw HTML ten thousand tags deep asks
+    # "is a <table> open?" or "which alignment applies?" in one step, not one per frame.
+    kinds_open: frozenset[str] = frozenset()
+    inherited_align: str | None = None
 
 
 @dataclass
@@ -225,7 +229,7 @@ class Converter:
 
         root = new_root()
         self.html = HtmlWriter(self)
-        self.stack = [_Frame("root", root)]
+        self.stack = [_Frame("root", root, kinds_open=frozenset({"root"}))]
         index = skip_until
         while index < len(tokens):
             index = self._block(tokens, index)
@@ -277,7 +281,12 @@ class Converter:
 
     def open_block(self, kind: str, content: etree._Element, list_frame: _ListFrame | None = None,
               align: str | None = None) -> None:
-        self.stack.append(_Frame(kind, content, list_frame, align))
+        below = self.stack[-1]
+        self.stack.append(_Frame(kind, content, list_frame, align, kinds_open=below.kinds_open | {kind},
+                                 inherited_align=align or below.inherited_align))
+
+    def is_block_open(self, kind: str) -> bool:
+        return kind in self.stack[-1].kinds_open
 
     def close_block(self, kind: str) -> _Frame | None:
         """Close the innermost open block of this kind, and whatever raw HTML opened inside it."""

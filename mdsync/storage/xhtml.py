@@ -161,8 +161,10 @@ def append_text(parent: etree._Element, text: str | None) -> None:
     """Add text at the end of ``parent``'s content: after its last child, or as its text."""
     if not text:
         return
-    if len(parent):
-        last = parent[-1]
+    # Not len(parent): lxml counts the children one by one, so a paragraph of many marks
+    # would cost quadratic time.
+    last = next(parent.iterchildren(reversed=True), None)
+    if last is not None:
         last.tail = (last.tail or "") + text
     else:
         parent.text = (parent.text or "") + text
