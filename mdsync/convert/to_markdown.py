@@ -1056,9 +1056,10 @@ class StorageConverter:
         if not rows:
             return self.carry(node, "", "table", context)
         simple = self._simple_table(node, rows) and not context & _INLINE_CONTEXT and not self._in_cell
-        cells = [[self.cell(cell, context) for cell in _children(row, "th", "td")] for row in rows]
+        row_cells = [_children(row, "th", "td") for row in rows]  # once: a wide table has many columns
+        cells = [[self.cell(cell, context) for cell in row] for row in row_cells]
         width = max(len(row) for row in cells) or 1
-        aligns = [self._column_align(rows, column) for column in range(width)]
+        aligns = [self._column_align(row_cells, column) for column in range(width)]
         lines = [_table_row(cells[0], width)]
         lines.append("| " + " | ".join({"left": ":--", "center": ":-:", "right": "--:"}.get(a or "", "---")
                                       for a in aligns) + " |")
@@ -1097,15 +1098,14 @@ class StorageConverter:
                     return False  # text beside a paragraph: two lines Markdown cannot tell apart
         return len(widths) == 1 and bool(rows)
 
-    def _column_align(self, rows: list[Tag], column: int) -> str | None:
+    def _column_align(self, row_cells: list[list[Tag]], column: int) -> str | None:
         """A column's alignment if every cell of it agrees; '' for none; None if they differ.
 
         A cell with no text, or only an image (which the editor aligns itself, E7), shows
         no alignment and says nothing about its column's.
         """
         found = set()
-        for row in rows:
-            cells = _children(row, "th", "td")
+        for cells in row_cells:
             if column < len(cells) and not _shows_no_alignment(cells[column]):
                 found.add(_cell_alignment(cells[column]))
         return (found.pop() if len(found) == 1 else None) if found else ""

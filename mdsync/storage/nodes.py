@@ -39,7 +39,7 @@ class Tree:
 
 
 class Node:
-    __slots__ = ("tree", "element", "prefix", "name", "_attrs", "_children")
+    __slots__ = ("tree", "element", "prefix", "name", "_attrs", "_children", "_index")
 
     def __init__(self, tree: Tree, element: etree._Element) -> None:
         self.tree = tree
@@ -47,6 +47,7 @@ class Node:
         self.prefix, self.name = _split(element.tag)
         self._attrs: dict[str, str] | None = None
         self._children: list[Any] | None = None
+        self._index = 0  # where it stands in its parent's children, once they are listed
 
     @property
     def qname(self) -> str:
@@ -74,7 +75,9 @@ class Node:
                 items.append(self.element.text)
             for child in self.element:
                 if isinstance(child.tag, str):
-                    items.append(self.tree.node(child))
+                    node = self.tree.node(child)
+                    node._index = len(items)
+                    items.append(node)
                 if child.tail:
                     if items and isinstance(items[-1], str) and not isinstance(child.tag, str):
                         items[-1] += child.tail  # text split by a comment is one text
@@ -99,8 +102,9 @@ class Node:
         parent = self.parent
         if parent is None:
             return [self], 0
-        items = parent.children
-        return items, next(index for index, item in enumerate(items) if item is self)
+        # The index set when the parent listed its children: looking for it would make a walk
+        # over many siblings (a paragraph of ten thousand marks) quadratic.
+        return parent.children, self._index
 
     @property
     def previous_sibling(self) -> Any:
