@@ -42,10 +42,33 @@ def delete_option(command: Any) -> Any:
                         help="Trash the pages of deleted files (as sync.delete: trash).")(command)
 
 
+class ShareOrCount(click.ParamType):
+    """--max-delete: a share ("20%") or a count ("3"), read as sync.max_delete is."""
+
+    name = "N|P%"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from mdsync.config.values import SHARE_OR_COUNT, Invalid, Scalar
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return SHARE_OR_COUNT.parse(Scalar(str(value), str(value), repr(str(value))))
+        except Invalid as error:
+            self.fail(error.text, param, ctx)
+
+
+def max_delete_option(command: Any) -> Any:
+    return click.option("--max-delete", type=ShareOrCount(), default=None,
+                        help="Most pages a run may trash, and files it may remove: a count (3) or a share "
+                             "(50%); instead of sync.max_delete.")(command)
+
+
 def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, dry_run: bool = False,
              as_json: bool = False, force: bool = False, delete: bool = False,
              on_conflict: ConflictPolicy | None = None, resync: bool = False, check: bool = False,
-             status: bool = False, allow_home: bool = False) -> None:
+             status: bool = False, allow_home: bool = False,
+             max_delete: tuple[float | None, int | None] | None = None) -> None:
     """One run of the engine, its report shown (a live progress line on a terminal), its exit code."""
     from mdsync.cli.output import LiveProgress, console, show
     from mdsync.config import load_config
@@ -60,7 +83,7 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
     progress = None if as_json or not screen.is_terminal else LiveProgress(screen)
     options = RunOptions(mode=mode, dry_run=dry_run, force=force, delete=DeletePolicy.TRASH if delete else None,
                          on_conflict=on_conflict, paths=relative, resync=resync, check=check, status=status,
-                         allow_home=allow_home)
+                         allow_home=allow_home, max_delete=max_delete)
 
     async def go() -> Any:
         cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)

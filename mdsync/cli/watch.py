@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from mdsync.cli.common import config_option, promise_json
+from mdsync.cli.common import config_option, max_delete_option, promise_json
 
 
 @click.command(short_help="Push each save and pull Confluence's edits.")
@@ -18,8 +18,10 @@ from mdsync.cli.common import config_option, promise_json
               help="Seconds a file must be quiet before it is pushed.")
 @click.option("--poll", type=click.FloatRange(0, 86400), default=30.0, show_default=True, metavar="S",
               help="Seconds between looks at Confluence for colleagues' edits (0: never).")
+@max_delete_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line instead of a status line.")
-def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool) -> None:
+def watch(config_path: Path | None, debounce: float, poll: float, max_delete: tuple[float | None, int | None] | None,
+          as_json: bool) -> None:
     """Push each save within a second and pull what changes in Confluence, until stopped."""
     from mdsync.cli.output import WatchConsole, WatchJson, console
     from mdsync.config import load_config
@@ -39,7 +41,8 @@ def watch(config_path: Path | None, debounce: float, poll: float, as_json: bool)
         cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)
         async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency, cloud_id=cloud_id,
                                     retry=retry) as client:
-            watcher = Watcher(config, client, reporter, WatchOptions(debounce=debounce, poll=poll))
+            watcher = Watcher(config, client, reporter,
+                              WatchOptions(debounce=debounce, poll=poll, max_delete=max_delete))
             loop = asyncio.get_running_loop()
             main = asyncio.current_task()
 

@@ -178,7 +178,9 @@ KEYS: tuple[Key, ...] = (
     Key("sync.max_delete", values.SHARE_OR_COUNT, default=(0.2, None), null=(None, None), init=Written.DEFAULT,
         fields=("max_delete_share", "max_delete_count"), doc=(
             'Safety stop: refuse a run that would trash more than this share of the pages ("20%"),',
-            "or more than this number of pages (a whole number). null turns the stop off.",
+            "or more than this number of pages (a whole number); the same for the files a pull would",
+            "remove. A share applies from 10 pages up: a smaller tree may lose 2. null turns the stop",
+            "off; --max-delete N or P% overrides it for one run.",
         )),
     Key("sync.concurrency", values.bounded_integer(1, MAX_CONCURRENCY), default=8, init=Written.DEFAULT, doc=(
         f"How many requests may be in flight at once (1 to {MAX_CONCURRENCY}).",

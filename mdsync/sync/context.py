@@ -41,6 +41,7 @@ class RunOptions:
     status: bool = False  # change nothing; report each file's state
     isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
     allow_home: bool = False  # the docs folder's index file may write the space's home page (--allow-home)
+    max_delete: tuple[float | None, int | None] | None = None  # (share, count) for this run (--max-delete)
 
     @property
     def read_only(self) -> bool:

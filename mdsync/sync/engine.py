@@ -201,10 +201,11 @@ class Engine:
 
     def _options(self, run: Run) -> planner.Options:
         options, settings = run.options, self.config.sync
+        share, count = options.max_delete or (settings.max_delete_share, settings.max_delete_count)
         return planner.Options(
             mode=options.mode, on_conflict=options.on_conflict or settings.on_conflict,
-            delete=options.delete or settings.delete, max_delete_share=settings.max_delete_share,
-            max_delete_count=settings.max_delete_count, force=options.force, only=options.paths,
+            delete=options.delete or settings.delete, max_delete_share=share, max_delete_count=count,
+            force=options.force, only=options.paths,
             # status shows every file where it stands: a title clash marks the files at fault only.
             isolate_problems=options.isolate_problems or options.status, root_file=run.root_file,
             root_file_allowed=sides.may_write_root(run), filenames=self.config.pull.filenames)

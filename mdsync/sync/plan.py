@@ -698,8 +698,8 @@ def _check_titles(result: Plan, local: Mapping[str, Local], state: Mapping[str, 
     result.actions.extend(Action("skip", path, reason=message) for path, message in sorted(blocked.items()))
 
 
-SMALL_TREE = 10  # below this many files, a share says little: removing a few files is allowed
-SMALL_TREE_REMOVALS = 2
+SMALL_TREE = 10  # below this many pages a share says little (1 of 1 is 100%): a share lets 2 go
+SMALL_TREE_DELETES = 2
 
 
 def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Options) -> None:
@@ -709,20 +709,27 @@ def _check_deletes(result: Plan, state: Mapping[str, FileState], options: Option
     total = max(1, len(state))
     for kind, things, where in (("trash", "pages", "trash"), ("remove_file", "files", "remove")):
         count = sum(1 for action in result.of(kind) if not action.path.endswith("/"))
-        if not count:
+        if not count or not _too_many(count, total, options):
             continue
-        if kind == "remove_file" and total < SMALL_TREE and count <= SMALL_TREE_REMOVALS:
-            continue  # a colleague trashing a page of a small tree is no emergency
-        too_many_share = options.max_delete_share is not None and count / total > options.max_delete_share
-        too_many_count = options.max_delete_count is not None and count > options.max_delete_count
-        if too_many_share or too_many_count:
-            limit = (f"{options.max_delete_share:.0%} of the {things}" if options.max_delete_share is not None
-                     else f"{options.max_delete_count} {things}")
-            advice = "delete in smaller steps" if kind == "trash" else \
-                "check that Confluence still shows those pages to you (view restrictions hide them)"
-            result.problems.append(f"This run would {where} {count} of {len(state)} {things}, more than "
-                                   f"sync.max_delete ({limit}): if that is right, raise sync.max_delete; "
-                                   f"else {advice}.")
+        limit = f"{options.max_delete_count} {things}" if options.max_delete_count is not None else \
+            f"{options.max_delete_share:.0%} of the {things}"
+        if options.max_delete_count is None and total < SMALL_TREE:
+            limit += f", or {SMALL_TREE_DELETES} in a tree of fewer than {SMALL_TREE}"
+        advice = "delete in smaller steps" if kind == "trash" else \
+            "check that Confluence still shows those pages to you (view restrictions hide them)"
+        result.problems.append(f"This run would {where} {count} of {len(state)} {things}, more than "
+                               f"sync.max_delete allows ({limit}): if that is right, run again with "
+                               f"--max-delete {count} to allow it (or raise sync.max_delete); else {advice}.")
+
+
+def _too_many(count: int, total: int, options: Options) -> bool:
+    """A count is the count; a share applies from SMALL_TREE pages up, and below that lets
+    SMALL_TREE_DELETES go (deleting the only page of a one-page tree is no emergency)."""
+    if options.max_delete_count is not None:
+        return count > options.max_delete_count
+    if options.max_delete_share is None or (total < SMALL_TREE and count <= SMALL_TREE_DELETES):
+        return False
+    return count / total > options.max_delete_share
 
 
 def selector(only: tuple[str, ...]) -> Callable[[str], bool]:

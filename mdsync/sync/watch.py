@@ -51,6 +51,7 @@ class WatchOptions:
     debounce: float = 0.3  # seconds a path must be quiet before it is synced
     poll: float = 30.0  # seconds between looks at Confluence; 0 = never
     delete_grace: float = 1.0  # a file gone for less than this is being saved, not deleted
+    max_delete: tuple[float | None, int | None] | None = None  # (share, count) instead of sync.max_delete
 
 
 class Reporter(Protocol):
@@ -203,7 +204,7 @@ class Watcher:
         try:
             report = await Engine(self.config, self.client, site_cache=self.site_cache).run(
                 RunOptions(mode="sync", paths=tuple(sorted(selected or ())), on_conflict=self.on_conflict,
-                           isolate_problems=True))
+                           isolate_problems=True, max_delete=self.options.max_delete))
         except ConfigError:
             raise
         except (MdsyncError, OSError) as error:

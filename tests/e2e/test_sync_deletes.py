@@ -99,3 +99,61 @@ def test_a_page_gone_from_the_listing_but_still_in_confluence_keeps_its_file(wor
     world.trash(faq)  # now it is really gone: the file goes
     run = world.pull()
     assert run.code == 0 and not world.exists("faq.md"), run
+
+
+# -- --max-delete, and the share in small and large trees ---------------------------------------------------
+
+
+def test_the_only_page_of_a_one_page_tree_is_trashed_under_the_default_share(world: World) -> None:
+    """1 of 1 is 100%, but a tree of fewer than 10 pages may lose 2 whatever the share."""
+    world.configure("  delete: trash\n")  # max_delete: the default 20%
+    world.write("only.md", "# Only\n\nThe one page.\n")
+    pushed(world)
+    page_id = world.page_id("only.md")
+    (world.docs / "only.md").unlink()
+    run = world.push()
+    assert run.code == 0 and run.paths("trash") == {"only.md"}, run
+    assert world.api.get(f"{V2}/pages/{page_id}", params={"status": "trashed"}).json()["status"] == "trashed"
+
+
+def test_a_refused_delete_names_the_flag_that_allows_it_and_the_flag_does(world: World) -> None:
+    world.configure("  delete: trash\n  max_delete: 0\n")
+    world.write("only.md", "# Only\n\nThe one page.\n")
+    pushed(world)
+    page_id = world.page_id("only.md")
+    (world.docs / "only.md").unlink()
+    world.reset_stats()
+    run = world.push()
+    assert run.code == 1, run
+    [problem] = run.report["problems"]  # type: ignore[index]
+    assert "would trash 1 of 1 pages" in problem and "run again with --max-delete 1 to allow it" in problem
+    assert world.stats()["writes"] == 0 and world.page(page_id)["status"] == "current"
+    run = world.push("--max-delete", "1")
+    assert run.code == 0 and run.paths("trash") == {"only.md"}, run
+    assert world.api.get(f"{V2}/pages/{page_id}", params={"status": "trashed"}).json()["status"] == "trashed"
+    bad = world.run("push", "--max-delete", "lots")
+    assert bad.code == 2 and "--max-delete" in bad.stderr and "share like '20%'" in bad.stderr, bad
+
+
+def test_the_share_applies_from_ten_pages_up_for_trash_and_removals_alike(world: World) -> None:
+    world.configure("  delete: trash\n")  # 20%
+    for number in range(10):
+        world.write(f"part/page-{number}.md", f"# Page {number}\n\nText.\n")
+    pushed(world)
+    for number in range(3):  # 3 of 10: past 20%
+        (world.docs / f"part/page-{number}.md").unlink()
+    run = world.sync()
+    assert run.code == 1 and "--max-delete 3" in run.report["problems"][0], run  # type: ignore[index]
+    run = world.sync("--max-delete", "30%")
+    assert run.code == 0 and len(run.paths("trash")) == 3, run
+    # 7 files left, 3 of their pages trashed in Confluence: in a tree under 10, only 2 may go.
+    for number in range(3, 6):
+        world.trash(world.page_id(f"part/page-{number}.md"))
+    run = world.pull()
+    assert run.code == 1, run
+    [problem] = run.report["problems"]  # type: ignore[index]
+    assert "would remove 3 of" in problem and "--max-delete 3" in problem
+    assert all(world.exists(f"part/page-{number}.md") for number in range(3, 10))
+    run = world.pull("--max-delete", "3")
+    assert run.code == 0 and len(run.paths("remove_file")) == 3, run
+    assert not world.exists("part/page-3.md") and world.exists("part/page-6.md")

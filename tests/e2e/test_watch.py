@@ -45,10 +45,11 @@ TIMEOUT = 15.0  # generous: a slow 2-core machine, a watcher that starts Python 
 class Watch:
     """``mdsync watch --json`` running in a World's folder; its events collected as they come."""
 
-    def __init__(self, world: World, *, poll: float = 0, debounce: float = DEBOUNCE) -> None:
+    def __init__(self, world: World, *, poll: float = 0, debounce: float = DEBOUNCE,
+                 args: tuple[str, ...] = ()) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("MDSYNC_")}
         env.update(COLUMNS="250", NO_COLOR="1", PYTHONIOENCODING="utf-8")
-        self.args = ["watch", "--json", "--debounce", str(debounce), "--poll", str(poll)]
+        self.args = ["watch", "--json", "--debounce", str(debounce), "--poll", str(poll), *args]
         self.process = subprocess.Popen([*MDSYNC, *self.args], cwd=world.root, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
         self.events: list[Event] = []
@@ -158,8 +159,8 @@ def watching(world: World) -> Iterator[Callable[..., Watch]]:
     """Start watchers in the world's folder; every one still running at the end is stopped (or killed)."""
     started: list[Watch] = []
 
-    def start(*, poll: float = 0, debounce: float = DEBOUNCE) -> Watch:
-        watch = Watch(world, poll=poll, debounce=debounce)
+    def start(*, poll: float = 0, debounce: float = DEBOUNCE, args: tuple[str, ...] = ()) -> Watch:
+        watch = Watch(world, poll=poll, debounce=debounce, args=args)
         started.append(watch)
         return watch.started()
 
@@ -410,6 +411,15 @@ def test_deleted_file_trashes_its_page_with_delete_trash(world: World, watching:
     assert {page["id"] for page in world.pages("trashed")} == {ids["faq.md"]}
     assert "faq.md" not in world.state()
 
+
+def test_max_delete_given_to_watch_sets_the_limit_of_its_runs(world: World, watching: Callable[..., Watch]) -> None:
+    ids = synced_tree(world)
+    world.configure(sync="  delete: trash\n  max_delete: 0\n")  # alone, this stops every trash
+    watch = watching(args=("--max-delete", "1"))
+    start = watch.mark()
+    (world.docs / "faq.md").unlink()
+    watch.action("trash", "faq.md", after=start, status="done")
+    assert {page["id"] for page in world.pages("trashed")} == {ids["faq.md"]}
 
 # -- 9, 13. colleagues' edits -------------------------------------------------------------------------------
 
