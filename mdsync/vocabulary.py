@@ -40,10 +40,19 @@ class AuthMode(StrEnum):
 class ConflictPolicy(StrEnum):
     """What a run does with a file changed both here and in Confluence (sync.on_conflict)."""
 
-    STOP = "stop"
-    MERGE = "merge"
+    AUTO = "auto"  # merge edits to different lines; edits to the same lines stop as STOP does
+    STOP = "stop"  # the file as it is, Confluence's version beside it (NAME.remote.md)
+    MERGE = "merge"  # merge; where both changed the same lines, conflict markers in the file
     LOCAL = "local"
     REMOTE = "remote"
+
+
+class Keep(StrEnum):
+    """What ``mdsync resolve`` makes the agreed version of a file in conflict (--keep)."""
+
+    MERGED = "merged"  # the file as it is now, merged by hand (no conflict markers left)
+    LOCAL = "local"  # the file as it is, overwriting Confluence's edit
+    REMOTE = "remote"  # Confluence's version, discarding the edit here
 
 
 class DeletePolicy(StrEnum):

@@ -21,7 +21,7 @@ from mdsync.errors import MdsyncError
 from mdsync.vocabulary import ExitCode
 
 # Every command, each the function of the same name in mdsync/cli/<name>.py.
-COMMANDS = ("check", "convert", "demo", "init", "pull", "push", "sandbox", "status", "sync", "watch")
+COMMANDS = ("check", "convert", "demo", "init", "pull", "push", "resolve", "sandbox", "status", "sync", "watch")
 
 
 class MdsyncGroup(click.Group):

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from mdsync.errors import UsageError
-from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
+from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Keep, Mode
 
 JSON_ERRORS = "mdsync.json_errors"  # ctx.meta key: the command promised one JSON document
 
@@ -68,7 +68,8 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
              as_json: bool = False, force: bool = False, delete: bool = False,
              on_conflict: ConflictPolicy | None = None, resync: bool = False, check: bool = False,
              status: bool = False, allow_home: bool = False,
-             max_delete: tuple[float | None, int | None] | None = None) -> None:
+             max_delete: tuple[float | None, int | None] | None = None, keep: Keep | None = None,
+             every: bool = False) -> None:
     """One run of the engine, its report shown (a live progress line on a terminal), its exit code."""
     from mdsync.cli.output import LiveProgress, console, show
     from mdsync.config import load_config
@@ -89,6 +90,10 @@ def run_sync(mode: Mode, config_path: Path | None, paths: tuple[Path, ...], *, d
         cloud_id = State.cached_cloud_id(config.state_dir, config.confluence.url)
         async with ConfluenceClient(config.confluence, concurrency=config.sync.concurrency,
                                     cloud_id=cloud_id) as client:
+            if keep is not None:
+                from mdsync.sync.resolve import resolve
+
+                return await resolve(config, client, relative, keep, every=every, dry_run=dry_run, progress=progress)
             return await Engine(config, client, progress=progress).run(options)
 
     try:

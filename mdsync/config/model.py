@@ -123,7 +123,7 @@ class ConfluenceConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    on_conflict: ConflictPolicy = ConflictPolicy.STOP
+    on_conflict: ConflictPolicy = ConflictPolicy.AUTO
     delete: DeletePolicy = DeletePolicy.KEEP
     max_delete_share: float | None = 0.2
     max_delete_count: int | None = None

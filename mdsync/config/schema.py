@@ -164,10 +164,13 @@ KEYS: tuple[Key, ...] = (
         "When that is the space's home page (parent: null): keep (a run that would overwrite it",
         "stops and says so; --allow-home allows it once) or write.",
     )),
-    Key("sync.on_conflict", values.choice(ConflictPolicy), default=ConflictPolicy.STOP, init=Written.DEFAULT, doc=(
+    Key("sync.on_conflict", values.choice(ConflictPolicy), default=ConflictPolicy.AUTO, init=Written.DEFAULT, doc=(
         "When a page changed on both sides since the last sync:",
-        "  stop    report the conflict and change nothing (safest)",
-        "  merge   three-way merge; stop only where the same lines changed",
+        "  auto    three-way merge where the edits touch different lines (pushed at once);",
+        "          where they touch the same lines, stop as stop does",
+        "  stop    report the conflict and change nothing: Confluence's version goes beside",
+        "          the file as NAME.remote.md; merge it in, then run `mdsync resolve NAME.md`",
+        "  merge   three-way merge; where the same lines changed, conflict markers go into the file",
         "  local   the local file wins",
         "  remote  the Confluence page wins",
     )),

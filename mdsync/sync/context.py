@@ -22,7 +22,7 @@ from mdsync.sync import plan as planner
 from mdsync.sync.report import Outcome
 from mdsync.sync.sending import Sending
 from mdsync.sync.state import FileState, State
-from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Mode
+from mdsync.vocabulary import ConflictPolicy, DeletePolicy, Keep, Mode
 
 if TYPE_CHECKING:
     from mdsync.sync.conversions import Conversions
@@ -42,6 +42,7 @@ class RunOptions:
     isolate_problems: bool = False  # a title clash skips the files at fault instead of stopping (watch)
     allow_home: bool = False  # the docs folder's index file may write the space's home page (--allow-home)
     max_delete: tuple[float | None, int | None] | None = None  # (share, count) for this run (--max-delete)
+    keep: Keep | None = None  # mdsync resolve: the side that becomes the agreed version of ``paths``
 
     @property
     def read_only(self) -> bool:

@@ -134,7 +134,8 @@ class Engine:
 
     async def _run(self, run: Run) -> Report:
         options = run.options
-        report = Report("status" if options.status else options.mode, dry_run=options.dry_run, check=options.check,
+        report = Report("status" if options.status else "resolve" if options.keep else options.mode,
+                        dry_run=options.dry_run, check=options.check,
                         notes=self.state.aside.notes)  # the same list: a copy moved aside later is noted too
         if not run.root.is_dir():
             raise ConfigError(f"The docs folder {run.root} does not exist: create it, or set 'docs' in mdsync.yaml.")
@@ -205,7 +206,7 @@ class Engine:
         return planner.Options(
             mode=options.mode, on_conflict=options.on_conflict or settings.on_conflict,
             delete=options.delete or settings.delete, max_delete_share=share, max_delete_count=count,
-            force=options.force, only=options.paths,
+            force=options.force, only=options.paths, keep=options.keep,
             # status shows every file where it stands: a title clash marks the files at fault only.
             isolate_problems=options.isolate_problems or options.status, root_file=run.root_file,
             root_file_allowed=sides.may_write_root(run), filenames=self.config.pull.filenames)

@@ -10,7 +10,9 @@ not change.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +256,42 @@ def restyled(run: Run, path: str, remote_text: str, title: str) -> str:
         return remote_text
     merged = merge_markdown(old_text, user_base, remote_text)
     return remote_text if merged.conflicts else merged.text
+
+
+def command_path(root: Path, path: str) -> str:
+    """A file of the docs folder as a command typed where mdsync runs names it (advice quotes it)."""
+    return shlex.quote(os.path.relpath(root / path))
+
+
+def conflict_text(run: Run, path: str, pulled: Pulled) -> str:
+    """Confluence's version of a file in conflict, as its copy beside the file holds it."""
+    return compose(run, path, pulled.markdown, pulled.page.title)[0]
+
+
+async def check_copy_current(run: Run, path: str) -> None:
+    """Before a resolution is pushed over Confluence's version: that version must still be the
+    one in the copy beside the file, which the user merged or chose to overwrite. A colleague's
+    edit made since is not overwritten unseen. (With the copy deleted, the user vouches.)"""
+    try:
+        copy = docs_file(run.root, conflict_copy(path))
+    except OutsideDocs:
+        return
+    entry = run.state.files.get(path)
+    if entry is None or not copy.is_file():
+        return
+    pulled = await fetch_markdown(run, entry.page_id, path, entry.kind)
+    if _body(conflict_text(run, path, pulled)) != _body(copy.read_text(encoding="utf-8")):
+        raise MdsyncError(f"Confluence's page for {path} changed again after {conflict_copy(path)} was written (it "
+                          f"is at version {pulled.page.version.number} now): run `mdsync sync` to merge that edit "
+                          f"too (or get a fresh {conflict_copy(path)}), then resolve again.")
+
+
+def _body(text: str) -> str:
+    """A text without its front matter (the file's own, which compose puts on Confluence's)."""
+    try:
+        return split_front_matter(text)[1]
+    except MdsyncError:
+        return text
 
 
 def remove_conflict_copy(root: Path, path: str) -> None:

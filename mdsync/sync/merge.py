@@ -38,3 +38,20 @@ def has_conflict_markers(text: str) -> bool:
     """A file still holding merge markers must not be pushed."""
     lines = text.splitlines()
     return any(line.startswith("<<<<<<< ") for line in lines) and any(line.startswith(">>>>>>> ") for line in lines)
+
+
+def first_marker_line(text: str) -> int | None:
+    """The number of the first line that opens or closes a conflict region (``<<<<<<<``,
+    ``>>>>>>>``), or splits one (``=======``, counted only beside the others: alone it is a
+    Markdown heading's underline); None once they are all settled."""
+    lines = text.splitlines()
+    opening = [number for number, line in enumerate(lines, 1) if _is_marker(line, "<<<<<<<") or
+               _is_marker(line, ">>>>>>>")]
+    if not opening:
+        return None
+    splits = [number for number, line in enumerate(lines, 1) if line.rstrip() == "======="]
+    return min(opening + splits)
+
+
+def _is_marker(line: str, marker: str) -> bool:
+    return line.startswith(marker) and (len(line) == len(marker) or line[len(marker)] in " \t")

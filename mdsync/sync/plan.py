@@ -26,6 +26,7 @@ from mdsync.vocabulary import (
     ContentKind,
     DeletePolicy,
     FileNames,
+    Keep,
     Mode,
     Side,
 )
@@ -60,7 +61,7 @@ class Remote:
 @dataclass(frozen=True)
 class Options:
     mode: Mode = Mode.SYNC
-    on_conflict: ConflictPolicy = ConflictPolicy.STOP
+    on_conflict: ConflictPolicy = ConflictPolicy.AUTO
     delete: DeletePolicy = DeletePolicy.KEEP
     max_delete_share: float | None = 0.2
     max_delete_count: int | None = None
@@ -70,6 +71,7 @@ class Options:
     root_file: str | None = None  # the docs folder's own index file: the body of the root page
     root_file_allowed: bool = True  # False: writing it would overwrite the space's home page, not asked for
     filenames: FileNames = FileNames.SLUG  # how a page made in Confluence names its new file (pull.filenames)
+    keep: Keep | None = None  # mdsync resolve: the side that becomes the agreed version of the files in ``only``
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ class Action:
     # recording: the page is then adopted, and updated to the file.
     made_as: tuple[str, ...] = ()
     order: tuple[str, ...] = ()  # reorder, pull_order: the sibling files in the order to give their pages or files
+    # merge: where both sides changed the same lines, conflict markers go into the file
+    # (on_conflict: merge); else the file stays as it is with Confluence's copy beside it.
+    markers: bool = False
+    resolvable: bool = False  # conflict, merge: changed on both sides, which `mdsync resolve` settles
 
     @property
     def writes_remote(self) -> bool:
@@ -189,7 +195,8 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
             result.actions.append(Action("local_only", new_path, entry.page_id, reason="renamed here; push to rename "
                                          "the page"))
             continue
-        if there is not None and there.version != entry.version and not options.force:
+        if there is not None and there.version != entry.version and not options.force \
+                and options.keep in (None, Keep.REMOTE):
             result.actions.append(Action("conflict", new_path, entry.page_id, here.parent, old_path,
                                          reason="renamed here and changed in Confluence"))
             continue
@@ -268,8 +275,9 @@ def plan(local: Mapping[str, Local], remote: Mapping[str, Remote], state: Mappin
     pulled_new = {action.path: (action.parent, remote[action.page_id]) for action in result.actions
                   if action.kind == ActionKind.NEW_FILE and action.page_id in remote
                   and remote[action.page_id].kind == ContentKind.PAGE}
-    result.actions.extend(_order_actions(local, remote, state, renames, root_id, options, selected, archived,
-                                         pulled_new))
+    if options.keep is None:  # a resolve run settles its files' text, nothing around them
+        result.actions.extend(_order_actions(local, remote, state, renames, root_id, options, selected, archived,
+                                             pulled_new))
     _check_titles(result, local, state, renames, outside_titles or {}, options)
     _check_deletes(result, state, options)
     new_parents = {action.path: action.parent for action in result.actions}  # once: per action it was N²
@@ -365,7 +373,9 @@ def _root_action(path: str, entry: FileState | None, here: Local | None, root: R
     remote_changed = root is not None and root.version != entry.version
     changes = frozenset([Change.HERE] * local_changed + [Change.THERE] * remote_changed)
     mode = options.mode
-    if local_changed and not remote_changed:
+    if (local_changed or remote_changed) and (keep := _keeping(options, local_changed)) is not None:
+        action = _kept(path, root_id, None, keep)
+    elif local_changed and not remote_changed:
         action = Action(ActionKind.LOCAL_ONLY, path, root_id, reason="changed here; push to publish") \
             if mode == "pull" else Action(ActionKind.UPDATE, path, root_id)
     elif remote_changed and not local_changed:
@@ -468,6 +478,8 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
     if here is None:  # deleted here
         if mode == "pull":
             return Action("local_only", path, entry.page_id, reason="deleted here; push or sync to trash its page")
+        if remote_changed and options.keep == Keep.REMOTE:  # the file comes back as Confluence has it
+            return _kept(path, entry.page_id, None, Keep.REMOTE)
         if remote_changed and not options.force:
             return Action("conflict", path, entry.page_id, reason="deleted here but changed in Confluence")
         if options.delete == "trash":
@@ -508,6 +520,8 @@ def _decide(path: str, entry: FileState, here: Local | None, there: Remote | Non
         return Action("conflict", path, entry.page_id, parent,
                       reason="moved in Confluence where its file cannot follow: move the file (or its folder) "
                              "there by hand, or push --force to move the page back")
+    if (keep := _keeping(options, local_changed)) is not None:
+        return _kept(path, entry.page_id, parent, keep, moved_here)
     if local_changed and not remote_changed:
         if mode == "pull":
             return Action("local_only", path, entry.page_id, parent, reason="changed here; push to publish")
@@ -533,9 +547,31 @@ def _changed_on_both_sides(path: str, page_id: str, parent: str | None, options:
         return Action("update", path, page_id, parent, reason="local wins (on_conflict: local)", move=moved_here)
     if mode != "push" and options.on_conflict == "remote":
         return Action("pull", path, page_id, parent, reason="Confluence wins (on_conflict: remote)")
-    if mode != "push" and options.on_conflict == "merge":
-        return Action("merge", path, page_id, parent, reason="changed on both sides")
-    return Action("conflict", path, page_id, parent, reason="changed here and in Confluence")
+    if mode != "push" and options.on_conflict in (ConflictPolicy.MERGE, ConflictPolicy.AUTO):
+        return Action("merge", path, page_id, parent, reason="changed on both sides", resolvable=True,
+                      markers=options.on_conflict == ConflictPolicy.MERGE)
+    return Action("conflict", path, page_id, parent, reason="changed here and in Confluence", resolvable=True)
+
+
+KEPT = {  # what a resolve run does with each side it may keep
+    Keep.MERGED: "resolved: the file as merged is pushed as the agreed version",
+    Keep.LOCAL: "resolved: the file is pushed as it is, overwriting Confluence's edit",
+    Keep.REMOTE: "resolved: Confluence's version is written into the file, discarding the edit here",
+}
+
+
+def _keeping(options: Options, local_changed: bool) -> Keep | None:
+    """The side a resolve run makes the agreed version of a changed file. A file unchanged here
+    holds no merge: resolved as merged, it takes Confluence's edit as a sync would."""
+    keep = options.keep
+    return keep if keep is not None and (local_changed or keep != Keep.MERGED) else None
+
+
+def _kept(path: str, page_id: str, parent: str | None, keep: Keep, moved_here: bool = False) -> Action:
+    """A resolve run: the side the user chose becomes the agreed version, whichever sides changed."""
+    if keep == Keep.REMOTE:
+        return Action("pull", path, page_id, parent, reason=KEPT[keep])
+    return Action("update", path, page_id, parent, reason=KEPT[keep], move=moved_here)
 
 
 def _made_before(path: str, doc: Local, parent_id: str | None, by_id: Mapping[str, Remote],

@@ -26,7 +26,9 @@ from mdsync.sync.context import Run
 from mdsync.sync.files import (
     Pulled,
     attachment_link,
+    command_path,
     compose,
+    conflict_text,
     convert_for_push,
     fetch_markdown,
     kept_for,
@@ -36,10 +38,10 @@ from mdsync.sync.files import (
 from mdsync.sync.merge import merge_markdown
 from mdsync.sync.moves import FolderMove
 from mdsync.sync.names import OutsideDocs, docs_file, safe_file_name
-from mdsync.sync.push import check_made_from_file, publish
+from mdsync.sync.push import check_made_from_file, publish, resolved
 from mdsync.sync.report import Outcome
 from mdsync.sync.state import AttachmentState, FileState, atomic_write, on_writer
-from mdsync.vocabulary import ActionKind, ContentKind, Status, TitleSource
+from mdsync.vocabulary import ActionKind, ContentKind, Mode, Status, TitleSource
 
 
 async def write_pulled(run: Run, path: str, pulled: Pulled, *, new_path: str | None = None,
@@ -161,7 +163,8 @@ async def pull(run: Run, action: planner.Action) -> Outcome:
     if entry.kind == ContentKind.FOLDER:
         return await _folder_changed(run, action, entry)
     pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
-    return await write_pulled(run, action.path, pulled, new_path=action.new_path, kind=entry.kind)
+    outcome = await write_pulled(run, action.path, pulled, new_path=action.new_path, kind=entry.kind)
+    return resolved(action, outcome) if run.options.keep is not None else outcome
 
 
 async def _folder_changed(run: Run, action: planner.Action, entry: FileState) -> Outcome:
@@ -236,26 +239,37 @@ async def remove_file(run: Run, action: planner.Action) -> Outcome:
 
 
 async def merge(run: Run, action: planner.Action) -> Outcome:
-    """Both sides' changes in one file: where they touch different lines, pushed back at once;
-    where they touch the same, left between conflict markers for the user."""
+    """Both sides' changes in one file. Where they touch different lines: merged, and pushed
+    back at once (a pull leaves the push to the next push or sync). Where they touch the same
+    lines: between conflict markers in the file (on_conflict: merge), else the file stays as it
+    is and Confluence's version goes beside it, as a conflict does."""
     entry = run.state.files[action.path]
     pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
     page = pulled.page
     remote_text, _ = compose(run, action.path, pulled.markdown, page.title)
     remote_text = restyled(run, action.path, remote_text, page.title)
     merged = merge_markdown(run.state.base(action.path) or "", run.text(action.path), remote_text)
+    if merged.conflicts and not action.markers:
+        copy = write_conflict_copy(run, action.path, action.path, pulled)
+        return Outcome(ActionKind.CONFLICT, action.path, Status.CONFLICT,
+                       f"{merged.conflicts} part(s) changed on both sides in the same lines: nothing was overwritten; "
+                       f"{_merge_advice(run, action.path, copy)}", entry.page_id)
     atomic_write(docs_file(run.root, action.path), merged.text)
     kept = kept_for(run, action.path, merged.text, pulled.payloads)
-    if merged.conflicts:
-        # Confluence's side is now in the file (between markers): it counts as taken in, so
-        # once the markers are settled the file is simply "changed here" and gets pushed.
+    if merged.conflicts or run.options.mode == Mode.PULL:
+        # Confluence's side is now in the file: it counts as taken in, so the file is simply
+        # "changed here" and the next push or sync publishes it (once its markers are settled).
         run.state.record(action.path, replace(entry, version=page.version.number,
                                               storage_hash=storage_digest(page.body or ""),
                                               md_hash=file_hash(remote_text.encode("utf-8"))), base=remote_text,
                          storage=page.body or "", kept=kept)
+        if not merged.conflicts:
+            return Outcome(ActionKind.MERGE, action.path, Status.DONE, "merged Confluence's edit into the file; "
+                           "push or sync to publish the result", entry.page_id)
         return Outcome(ActionKind.MERGE, action.path, Status.CONFLICT,
-                       f"{merged.conflicts} part(s) changed on both sides: settle the <<<<<<< markers in the file, "
-                       "then push or sync again", entry.page_id)
+                       f"{merged.conflicts} part(s) changed on both sides: settle the <<<<<<< markers in "
+                       f"{action.path}, then run `mdsync resolve {command_path(run.root, action.path)}`",
+                       entry.page_id)
     # A clean merge: what Confluence has is now the base, and the merge is pushed on top.
     doc = run.docs[action.path]
     run.docs[action.path] = LocalDoc(action.path, doc.parent, file_hash(merged.text.encode("utf-8")), doc.folder)
@@ -278,16 +292,30 @@ async def conflict(run: Run, action: planner.Action) -> Outcome:
     if entry is not None and (entry.page_id in run.remote or entry.page_id == run.root_id) and \
             not action.path.endswith("/"):
         pulled = await fetch_markdown(run, entry.page_id, action.path, entry.kind)
-        remote_text, _ = compose(run, action.path, pulled.markdown, pulled.page.title)
         # Beside the file as it is now (a renamed file's new place), never in a folder it left.
         here = action.path if (run.root / action.path).exists() or not action.new_path else action.new_path
-        atomic_write(docs_file(run.root, conflict_copy(here)), remote_text)
-        # What the copy's carried regions refer to is kept too, for what is taken over from it.
-        if here in run.state.files:
-            run.state.record(here, run.state.files[here], kept={
-                **run.state.kept(here), **kept_for(run, here, remote_text, pulled.payloads)})
-        message += f"; Confluence's version is in {conflict_copy(here)}"
+        copy = write_conflict_copy(run, action.path, here, pulled)
+        message += f"; {_merge_advice(run, here, copy)}" if action.resolvable else \
+            f"; Confluence's version is in {copy}"
     return Outcome(ActionKind.CONFLICT, action.path, Status.CONFLICT, message, action.page_id)
+
+
+def write_conflict_copy(run: Run, path: str, here: str, pulled: Pulled) -> str:
+    """Confluence's version of ``path`` written beside the file at ``here``; the copy's name."""
+    remote_text = conflict_text(run, path, pulled)
+    copy = conflict_copy(here)
+    atomic_write(docs_file(run.root, copy), remote_text)
+    # What the copy's carried regions refer to is kept too, for what is taken over from it.
+    if here in run.state.files:
+        run.state.record(here, run.state.files[here], kept={
+            **run.state.kept(here), **kept_for(run, here, remote_text, pulled.payloads)})
+    return copy
+
+
+def _merge_advice(run: Run, path: str, copy: str) -> str:
+    return (f"Confluence's version is in {copy}; merge it into {path}, then run "
+            f"`mdsync resolve {command_path(run.root, path)}` (`--keep local` or `--keep remote` takes one side "
+            "as it is)")
 
 
 async def pull_order(run: Run, action: planner.Action) -> Outcome:

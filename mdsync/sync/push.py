@@ -20,6 +20,7 @@ from mdsync.sync import plan as planner
 from mdsync.sync import siblings
 from mdsync.sync.context import Run
 from mdsync.sync.files import (
+    check_copy_current,
     convert_file,
     convert_for_push,
     kept_for,
@@ -215,7 +216,16 @@ async def adopt(run: Run, action: planner.Action) -> Outcome:
 
 async def update(run: Run, action: planner.Action) -> Outcome:
     """Update, move: the page is written as the file now is (unchanged parts are not sent)."""
-    return await publish(run, action, action.path, run.remote_page(action))
+    if run.options.keep is None:
+        return await publish(run, action, action.path, run.remote_page(action))
+    await check_copy_current(run, action.path)  # a resolution overwrites only the version the user saw
+    return resolved(action, await publish(run, action, action.path, run.remote_page(action)))
+
+
+def resolved(action: planner.Action, outcome: Outcome) -> Outcome:
+    """A resolve run's outcome says which side it made the agreed version."""
+    outcome.message = f"{action.reason} ({outcome.message})" if outcome.message else action.reason
+    return outcome
 
 
 async def rename(run: Run, action: planner.Action) -> Outcome:

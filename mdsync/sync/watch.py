@@ -104,9 +104,8 @@ class Watcher:
         self.root = config.docs.resolve()
         # Watching never overwrites: a both-sides change is merged cleanly or left as a conflict
         # ("local" and "remote" stop instead).
-        self.on_conflict = config.sync.on_conflict if config.sync.on_conflict in (ConflictPolicy.STOP,
-                                                                                  ConflictPolicy.MERGE) \
-            else ConflictPolicy.STOP
+        self.on_conflict = config.sync.on_conflict if config.sync.on_conflict in (
+            ConflictPolicy.AUTO, ConflictPolicy.STOP, ConflictPolicy.MERGE) else ConflictPolicy.STOP
         self.pending: dict[str, float] = {}  # path -> when its last event came
         self.site_cache: dict[str, Any] = {}
         self.failures = 0

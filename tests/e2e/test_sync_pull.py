@@ -175,7 +175,8 @@ def test_pull_never_overwrites_a_locally_changed_file(world: World) -> None:
     small_tree(world)
     pushed(world)
     page_id = world.page_id("intro.md")
-    world.edit(page_id, replace_text("Second paragraph.", "Second paragraph from Confluence."))
+    # The same line edited on both sides: no merge takes it (edits to different lines merge).
+    world.edit(page_id, replace_text("Welcome to the docs.", "Welcome to the docs, edited in Confluence."))
     mine = "# Introduction\n\nWelcome to the docs, edited here.\n\nSecond paragraph.\n"
     world.write("intro.md", mine)
     run = world.pull()

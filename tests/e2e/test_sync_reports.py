@@ -39,7 +39,7 @@ def test_status_names_every_kind_of_difference_and_writes_nothing(world: World) 
     run = world.run("status", "--json")
     assert run.code == 0, run
     kinds = {action["path"]: action["action"] for action in run.actions()}
-    assert kinds == {"intro.md": "update", "faq.md": "pull", "guides/install.md": "conflict",
+    assert kinds == {"intro.md": "update", "faq.md": "pull", "guides/install.md": "merge",
                      "brand-new.md": "create", "guides/upgrade.md": "keep"}
     assert run.report["counts"].get("noop") == 1  # guides/README.md is in step
     text = world.run("status")
@@ -55,7 +55,7 @@ def test_status_names_every_kind_of_difference_and_writes_nothing(world: World) 
     assert world.stats()["writes"] == 0 and world.snapshot() == before
 
 
-@pytest.mark.parametrize("policy", ["local", "remote", "merge", "stop"])
+@pytest.mark.parametrize("policy", ["local", "remote", "merge", "stop", "auto"])
 def test_status_says_changed_on_both_sides_whatever_the_conflict_policy(world: World, policy: str) -> None:
     small_tree(world)
     pushed(world)

@@ -220,6 +220,7 @@ def remote_copies(world: World) -> list[str]:
 
 
 INTRO_EDITED = "# Introduction\n\nWelcome to the docs, saved from the editor.\n\nSecond paragraph.\n"
+SAME_LINE_THERE = ("Welcome to the docs.", "Welcome to the docs, from Confluence.")  # INTRO_EDITED's line
 
 
 def assert_one_update(world: World, watch: Watch, page_id: str, text: str, *, after: int = 0) -> None:
@@ -421,6 +422,7 @@ def test_max_delete_given_to_watch_sets_the_limit_of_its_runs(world: World, watc
     watch.action("trash", "faq.md", after=start, status="done")
     assert {page["id"] for page in world.pages("trashed")} == {ids["faq.md"]}
 
+
 # -- 9, 13. colleagues' edits -------------------------------------------------------------------------------
 
 
@@ -461,16 +463,16 @@ def test_conflict_while_watching_keeps_both_texts(world: World, watching: Callab
     watch = watching(poll=0, debounce=3)
     start = watch.mark()
     world.write("intro.md", INTRO_EDITED)
-    world.edit(ids["intro.md"], replace_text("Second paragraph.", "Second paragraph, from Confluence."))
+    world.edit(ids["intro.md"], replace_text(*SAME_LINE_THERE))  # the line edited here: no clean merge
     event = watch.action("conflict", "intro.md", after=start)
     assert event["status"] == "conflict"
     watch.synced("change", after=start)
     assert world.read("intro.md") == INTRO_EDITED
     assert remote_copies(world) == ["intro.remote.md"]
-    assert "Second paragraph, from Confluence." in world.read("intro.remote.md")
-    assert "Welcome to the docs." in world.read("intro.remote.md")
+    assert "Welcome to the docs, from Confluence." in world.read("intro.remote.md")
+    assert "Second paragraph." in world.read("intro.remote.md")
     body = world.body(ids["intro.md"])
-    assert "Second paragraph, from Confluence." in body and "saved from the editor" not in body
+    assert "Welcome to the docs, from Confluence." in body and "saved from the editor" not in body
     assert world.versions(ids["intro.md"]) == [1, 2]
     settle()
     assert not [e for e in watch.actions(after=start) if e["action"] in ("update", "pull", "merge")], \
@@ -482,7 +484,7 @@ def test_conflict_while_watching_keeps_both_texts(world: World, watching: Callab
 def test_conflict_is_reported_once_not_at_every_poll(world: World, watching: Callable[..., Watch]) -> None:
     ids = synced_tree(world)
     world.write("intro.md", INTRO_EDITED)
-    world.edit(ids["intro.md"], replace_text("Second paragraph.", "Second paragraph, from Confluence."))
+    world.edit(ids["intro.md"], replace_text(*SAME_LINE_THERE))
     watch = watching(poll=1)
     first = watch.action("conflict", "intro.md")
     assert first["status"] == "conflict"
@@ -494,7 +496,22 @@ def test_conflict_is_reported_once_not_at_every_poll(world: World, watching: Cal
     assert watch.actions(after=after_start) == []
     assert world.read("intro.md") == INTRO_EDITED
     assert world.versions(ids["intro.md"]) == [1, 2]
-    assert "Second paragraph, from Confluence." in world.read("intro.remote.md")
+    assert "Welcome to the docs, from Confluence." in world.read("intro.remote.md")
+
+
+def test_edits_to_different_lines_merge_while_watching(world: World, watching: Callable[..., Watch]) -> None:
+    ids = synced_tree(world)
+    watch = watching(poll=0, debounce=3)
+    start = watch.mark()
+    world.write("intro.md", INTRO_EDITED)
+    world.edit(ids["intro.md"], replace_text("Second paragraph.", "Second paragraph, from Confluence."))
+    event = watch.action("merge", "intro.md", after=start)
+    assert event["status"] == "done"
+    body = world.body(ids["intro.md"])
+    assert "Second paragraph, from Confluence." in body and "saved from the editor" in body
+    text = world.read("intro.md")
+    assert "Second paragraph, from Confluence." in text and "saved from the editor" in text
+    assert remote_copies(world) == []
 
 
 # -- 11. Confluence unreachable -----------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_minimal_file_gets_every_default() -> None:
     assert config.include == ("**/*.md",)
     assert config.exclude == ()
     assert config.sync == SyncConfig()
-    assert config.sync.on_conflict == "stop"
+    assert config.sync.on_conflict == "auto"
     assert config.sync.delete == "keep"
     assert config.sync.max_delete_share == 0.2
     assert config.sync.max_delete_count is None
@@ -226,7 +226,7 @@ CASES = [
     ("space: D\nsync:\n  concurrency: '8'\n", "sync.concurrency must be a positive integer, got '8'", "concurrency"),
     ("space: D\nsync:\n  concurrency: [8]\n", "sync.concurrency must be a positive integer, got a list", "concurrency"),
     ("space: D\nsync:\n  on_conflict: merg\n",
-     "sync.on_conflict must be one of stop, merge, local, remote, got 'merg'", "on_conflict"),
+     "sync.on_conflict must be one of auto, stop, merge, local, remote, got 'merg'", "on_conflict"),
     ("space: D\nsync:\n  delete: purge\n", "sync.delete must be one of keep, trash, got 'purge'", "delete"),
     ("space: D\nsync:\n  delete: no\n", "sync.delete must be one of keep, trash, got the boolean no", "delete"),
     ("space: D\nsync:\n  max_delete: 120%\n", "sync.max_delete must be a share from 0% to 100%, got '120%'", "max_delete"),

@@ -33,12 +33,12 @@ ONE_SIDE = {
 }
 # Changed on both sides: the policy settles it; push only overwrites when local wins.
 BOTH = {
-    Mode.PUSH: {ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "conflict", ConflictPolicy.LOCAL: "update",
-                ConflictPolicy.REMOTE: "conflict"},
-    Mode.SYNC: {ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "merge", ConflictPolicy.LOCAL: "update",
-                ConflictPolicy.REMOTE: "pull"},
-    Mode.PULL: {ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "merge", ConflictPolicy.LOCAL: "update",
-                ConflictPolicy.REMOTE: "pull"},
+    Mode.PUSH: {ConflictPolicy.AUTO: "conflict", ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "conflict",
+                ConflictPolicy.LOCAL: "update", ConflictPolicy.REMOTE: "conflict"},
+    Mode.SYNC: {ConflictPolicy.AUTO: "merge", ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "merge",
+                ConflictPolicy.LOCAL: "update", ConflictPolicy.REMOTE: "pull"},
+    Mode.PULL: {ConflictPolicy.AUTO: "merge", ConflictPolicy.STOP: "conflict", ConflictPolicy.MERGE: "merge",
+                ConflictPolicy.LOCAL: "update", ConflictPolicy.REMOTE: "pull"},
 }
 CELLS = list(itertools.product(HERE, THERE, Mode, ConflictPolicy))
 
@@ -75,7 +75,8 @@ def test_a_push_writes_no_file_but_a_conflicts_copy_and_a_pull_no_page_unless_lo
                             options=Options(mode=mode, on_conflict=policy, max_delete_share=None)).actions
             if mode == Mode.PUSH:
                 assert not action.writes_local or action.kind == ActionKind.CONFLICT, (here, there, action)
-            elif not (here == there == "changed" and policy in (ConflictPolicy.LOCAL, ConflictPolicy.MERGE)):
+            elif not (here == there == "changed" and policy in (ConflictPolicy.LOCAL, ConflictPolicy.MERGE,
+                                                                ConflictPolicy.AUTO)):
                 assert not action.writes_remote, (here, there, action)
 
 

@@ -132,7 +132,7 @@ def test_files_that_agree_with_their_changed_pages_are_agreed_not_conflicts() ->
     state = {"a.md": synced("a.md", "1", "A")}
     local = {"a.md": here("a.md", "A", md_hash="edited")}
     remote = {"1": Remote("1", "A", ROOT, 2)}
-    assert kinds(plan(local, remote, state, root_id=ROOT, options=Options())) == {"a.md": "conflict"}
+    assert kinds(plan(local, remote, state, root_id=ROOT, options=Options())) == {"a.md": "merge"}  # both changed
     learned = replace(state["a.md"], md_hash="edited", version=2)
     result = plan(local, remote, state, root_id=ROOT, options=Options(), agreed={"a.md": learned})
     assert [(action.kind, action.path) for action in result.actions] == [("agree", "a.md"), ("noop", "a.md")]
@@ -362,7 +362,7 @@ def test_the_root_index_file_writes_the_root_page_and_is_never_moved_trashed_or_
     assert kinds(plan({"index.md": here("index.md", "DOCS Home")}, {}, state, root_id=ROOT,
                       options=Options(root_file="index.md"), root=changed_there)) == {"index.md": "pull"}
     assert kinds(plan(edited, {}, state, root_id=ROOT, options=Options(root_file="index.md"), root=changed_there)) \
-        == {"index.md": "conflict"}
+        == {"index.md": "merge"}
     gone = plan({}, {}, state, root_id=ROOT, options=Options(delete="trash"), root=root)
     assert kinds(gone) == {"index.md": "forget"} and not gone.of("trash")
 
