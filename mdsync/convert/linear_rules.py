@@ -19,10 +19,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
-from dataclasses import dataclass
 from functools import partial
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from markdown_it import MarkdownIt, helpers
 from markdown_it.rules_inline import StateInline
@@ -32,9 +31,11 @@ from mdit_py_plugins.attrs.parse import HANDLERS, ParseError, State, TokenState
 _FACTS = "_mdsync_facts"
 
 
-@dataclass(frozen=True)
-class _Label:
-    """How a walk over a link label ended: at its closing ``]`` (end), or not (end -1)."""
+class _Label(NamedTuple):
+    """How a walk over a link label ended: at its closing ``]`` (end), or not (end -1).
+
+    A NamedTuple: a frozen dataclass costs more to make than the walk it describes.
+    """
 
     end: int
     nested: bool   # the walk stepped over a ``[`` that opens a token (a link inside)
@@ -84,7 +85,7 @@ def install(parser: MarkdownIt) -> None:
     ruler.at("gfm_autolink_protocol", protocol_autolink)
     ruler.at("gfm_autolink_email", email_autolink)
     if [rule.name for rule in ruler.__rules__ if rule.enabled] == _RULES and not always:
-        ruler.before("text", "mdsync_inert_bracket", inert_bracket)
+        ruler.after("text", "mdsync_inert_bracket", inert_bracket)
 
 
 # The inline rules inert_bracket knows: of them, only link and footnote_ref match at "[", only image
@@ -134,13 +135,13 @@ def _walk(state: StateInline, start: int, disable_nested: bool, facts: _Facts) -
     limit = state.posMax
     old_pos = state.pos
     pos, level, nested = start + 1, 1, False
-    label = _Label(-1, False, False)
+    end, aborted = -1, False
     while pos < limit:
         marker = src[pos]
         if marker == "]":
             level -= 1
             if level == 0:
-                label = _Label(pos, nested, False)
+                end = pos
                 break
         after = cache.get(pos)
         if after is None:  # what skipToken does when the position is not cached yet
@@ -151,7 +152,7 @@ def _walk(state: StateInline, start: int, disable_nested: bool, facts: _Facts) -
             if after != pos + 1:  # the bracket opens a token (a link) of its own
                 nested = True
                 if disable_nested:
-                    label = _Label(-1, True, True)
+                    aborted = True
                     break
             else:
                 level += 1
@@ -159,23 +160,23 @@ def _walk(state: StateInline, start: int, disable_nested: bool, facts: _Facts) -
                 if inner is not None and not (inner.aborted and not disable_nested):
                     # The walk from this bracket already crossed what comes next, on the same path.
                     if disable_nested and (inner.nested or inner.aborted):
-                        label = _Label(-1, True, True)
+                        nested = aborted = True
                         break
                     nested = nested or inner.nested
                     if inner.end < 0:
-                        label = _Label(-1, nested, False)
                         break
                     pos = inner.end  # its closing bracket, crossed here at one level deeper
                     continue
         pos = after
     state.pos = old_pos
-    return label
+    return _Label(end, nested, aborted)
 
 
 def inert_bracket(state: StateInline, silent: bool) -> bool:
-    """A ``[`` (``![``, ``^[``) whose label never closes is text: say so before 17 rules are asked.
+    """A ``[`` (``![``, ``^[``) whose label never closes is text: say so before 15 more rules are asked.
 
     What markdown-it does with it anyway, once every rule has declined: keep it as text and go on.
+    Placed after ``text``, which declines at every ``[``, ``!`` and ``^`` and takes the plain runs.
     """
     pos, src = state.pos, state.src
     marker = src[pos]
