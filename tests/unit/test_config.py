@@ -423,9 +423,25 @@ def test_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(environ={})
     assert str(info.value) == (
-        f"No mdsync.yaml found in {tmp_path}: run 'mdsync init' or pass --config PATH."
+        f"No mdsync.yaml found in {tmp_path} or any folder above it: run 'mdsync init' in the folder that "
+        "holds your docs folder (the repository's root), or pass --config PATH."
     )
     assert info.value.exit_code == 2
+
+
+def test_the_nearest_config_above_is_found_and_the_search_stops_at_the_repository(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mdsync.yaml").write_text("space: OUTER\n", encoding="utf-8")
+    repository = tmp_path / "repo"
+    (repository / "docs" / "guides").mkdir(parents=True)
+    (repository / "mdsync.yaml").write_text("space: INNER\n", encoding="utf-8")
+    monkeypatch.chdir(repository / "docs" / "guides")
+    assert load_config(environ={}).space == "INNER"
+    (repository / "mdsync.yaml").unlink()
+    assert load_config(environ={}).space == "OUTER", "without a repository, the search goes on up"
+    (repository / ".git").mkdir()
+    with pytest.raises(ConfigError, match="or any folder above it"):
+        load_config(environ={})  # the repository's root ends the search: OUTER is outside it
 
 
 def test_non_utf8_file(tmp_path: Path) -> None:
