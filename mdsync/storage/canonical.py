@@ -18,7 +18,7 @@ from lxml import etree
 from markdown_it.common.normalize_url import normalizeLink
 
 from mdsync import constructs
-from mdsync.storage.xhtml import AC, NAMESPACES, local_name, parse_storage, serialize_storage
+from mdsync.storage.xhtml import AC, NAMESPACES, append_text, local_name, parse_storage, serialize_storage
 
 
 def _qualified(name: str) -> str:
@@ -308,7 +308,7 @@ def _write_pieces(parent: etree._Element, pieces: list[_Piece], open_marks: froz
         new = marks - open_marks
         if not new:
             if isinstance(item, str):
-                _append_text(parent, item)
+                append_text(parent, item)  # pieces' texts are never empty
             else:
                 parent.append(item)
             index += 1
@@ -325,13 +325,6 @@ def _write_pieces(parent: etree._Element, pieces: list[_Piece], open_marks: froz
         element = etree.SubElement(parent, mark)
         _write_pieces(element, pieces[index:end], open_marks | {mark})
         index = end
-
-
-def _append_text(parent: etree._Element, text: str) -> None:
-    if len(parent):
-        parent[-1].tail = (parent[-1].tail or "") + text
-    else:
-        parent.text = (parent.text or "") + text
 
 
 def _sole_block_child(node: etree._Element) -> etree._Element | None:
