@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 
 from mdsync.sync.moves import folder_moves
 from mdsync.sync.plan import Local, Options, Remote, plan, resync_matches
 from mdsync.sync.state import FileState
 from mdsync.vocabulary import Change
+from tests.support.counting import lines_run
 
 ROOT = "100"
 
@@ -212,18 +212,7 @@ def a_synced_space(files: int) -> tuple[dict[str, Local], dict[str, Remote], dic
 def lines_run_to_plan(files: int) -> int:
     """How many lines of Python the planner runs (loop iterations included) for ``files`` files."""
     local, remote, state = a_synced_space(files)
-    count = 0
-
-    def trace(frame: object, event: str, arg: object) -> object:
-        nonlocal count
-        count += event == "line"
-        return trace
-
-    sys.settrace(trace)
-    try:
-        result = plan(local, remote, state, root_id=ROOT, options=Options())
-    finally:
-        sys.settrace(None)
+    count, result = lines_run(lambda: plan(local, remote, state, root_id=ROOT, options=Options()))
     assert not result.problems and len(result.of("update")) == files // 25
     return count
 
