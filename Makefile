@@ -32,6 +32,7 @@ serve: $(VENV)/.sandbox
 bench: $(VENV)/.test
 	$(BIN)/python benchmarks/sandbox_throughput.py
 	$(BIN)/python benchmarks/convert_throughput.py
+	$(BIN)/python benchmarks/pathological_inputs.py
 	$(BIN)/python benchmarks/to_markdown_throughput.py
 	$(BIN)/python benchmarks/sync_benchmark.py
 	$(BIN)/python benchmarks/watch_latency.py
