@@ -14,11 +14,11 @@ import os
 import random
 import re
 import signal
-import subprocess
 import time
 
 import pytest
 
+from tests.e2e.test_sync_recovery import kill_once_writes_are_held
 from tests.support.world import World, assert_nothing_to_do
 
 FILES = [f"note-{number}.md" for number in range(6)]
@@ -27,26 +27,6 @@ FILES = [f"note-{number}.md" for number in range(6)]
 def write_notes(world: World) -> None:
     for number, path in enumerate(FILES):
         world.write(path, f"# Note {number}\n\nFirst text of note {number}.\n")
-
-
-def kill_with_answers_held(world: World, process: subprocess.Popen[str], handled: int) -> None:
-    """Kill the run once ``handled`` writes have been done by the sandbox, the last answerless."""
-    try:
-        for _ in range(3000):  # up to about two minutes on a loaded machine
-            done = [entry for entry in world.stats()["log"] if entry["method"] in ("POST", "PUT", "DELETE")]
-            if len(done) >= handled:
-                break
-            assert process.poll() is None, f"the run ended before its writes were held: {process.communicate()}"
-            time.sleep(0.04)
-        else:
-            raise AssertionError(f"the run never made {handled} writes")
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        world.faults(hold_answers_after=None)
 
 
 def made_not_recorded(world: World) -> dict[str, str]:
@@ -67,7 +47,7 @@ def killed_after_creates(world: World) -> dict[str, str]:
     world.configure("  max_delete: 50%\n  concurrency: 1\n")  # one create at a time: exactly one answerless
     world.reset_stats()
     world.faults(hold_answers_after=2)
-    kill_with_answers_held(world, world.popen("push"), handled=3)
+    kill_once_writes_are_held(world, world.popen("push"), handled=3)
     orphans = made_not_recorded(world)
     assert len(orphans) == 1, orphans
     return orphans

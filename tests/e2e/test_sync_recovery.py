@@ -105,7 +105,8 @@ def converged(world: World, files: list[str]) -> None:
 
 
 def kill_once_writes_are_held(world: World, process: subprocess.Popen[str], handled: int) -> None:
-    """Kill the run once the sandbox has handled ``handled`` writes and holds the next one.
+    """Kill the run once the sandbox has handled ``handled`` writes and holds the next one
+    (``hold_writes_after``), or the last one's answer (``hold_answers_after``).
 
     The sandbox's ``hold_writes_after`` stops every write past that number, so where the kill
     lands does not depend on how fast this machine is.
@@ -125,7 +126,7 @@ def kill_once_writes_are_held(world: World, process: subprocess.Popen[str], hand
         if process.poll() is None:
             process.kill()
             process.wait()
-        world.faults(hold_writes_after=None)
+        world.faults(hold_writes_after=None, hold_answers_after=None)
 
 
 def test_push_killed_part_way_converges_without_duplicates(world: World) -> None:
