@@ -82,7 +82,10 @@ def conversion_job(run: Run, path: str, remote_body: str | None) -> tuple[FileIn
     info.text = text
     if has_conflict_markers(text):
         raise MdsyncError(f"{path} still has merge conflict markers (<<<<<<<): settle them, then push.")
-    previous = remote_body if remote_body is not None else run.state.storage(path)
+    # Copies without an entry are left by a killed run before it recorded them: no page as
+    # last synced. (Not looking also spares a first push 2 failed opens a file.)
+    previous = remote_body if remote_body is not None else \
+        run.state.storage(path) if path in run.state.files else None
     run.payloads[path] = payloads_for(run, path, text, remote_body)
     title_from_heading = info.title_source in (TitleSource.HEADING, TitleSource.HEADING_KEPT)
     return info, conversions.Job(path, text, title_from_heading, run.payloads[path], previous)
@@ -121,6 +124,8 @@ def payloads_for(run: Run, path: str, text: str, remote_body: str | None = None)
     """What a file's kept regions refer to: kept with the state; else what the page as last
     synced or as Confluence has it now holds; else another file's (a region copied over)."""
     wanted = carry.refs_in(text)
+    if not wanted:
+        return {}  # nothing to find (what is kept is filtered to the wanted anyway: kept_for)
     found = run.state.kept(path)
     for storage in (run.state.storage(path), remote_body):
         if wanted <= found.keys():
@@ -145,6 +150,8 @@ def derived_payloads(run: Run, path: str, storage: str) -> dict[str, carry.Carri
 def kept_for(run: Run, path: str, text: str, *more: dict[str, carry.Carried]) -> dict[str, carry.Carried]:
     """The payloads to keep for a file: those its text refers to, from what is known of them."""
     wanted = carry.refs_in(text)
+    if not wanted:
+        return {}
     known = {**run.state.kept(path)}
     for payloads in more:
         known.update(payloads)
@@ -296,6 +303,8 @@ def _body(text: str) -> str:
 
 def remove_conflict_copy(root: Path, path: str) -> None:
     """Once a file is back in step, Confluence's copy from an earlier conflict is stale."""
+    if not os.path.lexists(root / conflict_copy(path)):
+        return  # the common case, answered without docs_file's two realpath calls
     try:
         copy = docs_file(root, conflict_copy(path))
     except OutsideDocs:
