@@ -18,7 +18,14 @@ from lxml import etree
 from markdown_it.common.normalize_url import normalizeLink
 
 from mdsync import constructs
-from mdsync.storage.xhtml import AC, NAMESPACES, append_text, local_name, parse_storage, serialize_storage
+from mdsync.storage.xhtml import (
+    AC,
+    NAMESPACES,
+    append_text,
+    local_name,
+    parse_storage,
+    serialize_storage,
+)
 
 
 def _qualified(name: str) -> str:
@@ -147,6 +154,8 @@ def canonicalise(root: etree._Element) -> None:
 
 
 def _attributes(node: etree._Element, name: str) -> None:
+    if not node.attrib:
+        return  # (most elements: nothing below adds an attribute)
     defaults = _DEFAULTS.get(name, {})
     for key in list(node.attrib):
         if key in _VOLATILE or defaults.get(key) == node.get(key):
@@ -247,8 +256,12 @@ def _flatten_marks(root: etree._Element) -> None:
     again with the marks that span most pieces outermost. White space at the edge of bold or
     italic text shows the same inside or outside it.
     """
+    # Rewriting a node changes only its own children, so which nodes hold a mark is known up front.
+    holders = {mark.getparent() for mark in root.iter(*_IDEMPOTENT_MARKS) if not mark.attrib}
+    if not holders:
+        return
     for node in reversed(list(root.iter())):
-        if not isinstance(node.tag, str) or _is_flat_mark(node) or not any(_is_flat_mark(child) for child in node):
+        if node not in holders or _is_flat_mark(node):
             continue
         pieces = _pieces(node, frozenset())
         node.text = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from html.entities import name2codepoint
 
 from lxml import etree
@@ -140,13 +141,16 @@ def local_name(element: etree._Element) -> str:
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    if tag.startswith("{"):
-        namespace, _, name = tag[1:].partition("}")
-        for prefix, uri in NAMESPACES.items():
-            if uri == namespace:
-                return f"{prefix}:{name}"
-        return name
-    return tag
+    return _local_name(tag) if tag.startswith("{") else tag
+
+
+@lru_cache(maxsize=1024)  # a few dozen tags in practice; bounded against a page of made-up ones
+def _local_name(tag: str) -> str:
+    namespace, _, name = tag[1:].partition("}")
+    for prefix, uri in NAMESPACES.items():
+        if uri == namespace:
+            return f"{prefix}:{name}"
+    return name
 
 
 def attribute(element: etree._Element, name: str, default: str | None = None) -> str | None:
