@@ -20,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -74,7 +74,7 @@ class Sending:
 
     def note(self, sent: Sent) -> None:
         """Before the write is sent: a kill from here on leaves a page this line names."""
-        line = (json.dumps(asdict(sent), sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        line = (json.dumps(vars(sent), sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             if self._handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +95,7 @@ class Sending:
             if not self.pending:
                 self.path.unlink(missing_ok=True)
                 return
-            text = "".join(json.dumps(asdict(sent), sort_keys=True, ensure_ascii=False) + "\n"
+            text = "".join(json.dumps(vars(sent), sort_keys=True, ensure_ascii=False) + "\n"
                            for notes in self.pending.values() for sent in notes)
             temporary = self.path.with_name(self.path.name + ".tmp")
             temporary.write_text(text, encoding="utf-8")
