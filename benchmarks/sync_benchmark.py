@@ -7,8 +7,9 @@
 4. Peak memory (max RSS of the mdsync process) for the first push and a no-op sync of a
    BIG-page tree, without latency.
 5. With --scale, at each size and with the sandbox in a process of its own: first push, no-op
-   sync and a one-file change, with wall time, requests, writes, peak memory and the time the
-   no-op sync spends in the planner (from a profiled run).
+   sync and a one-file change, with wall time, requests, writes, peak memory, the time the
+   no-op sync spends in the planner (from a profiled run), and the CPU seconds the first push
+   cost mdsync (with its workers) and the sandbox (on Linux).
 
     .venv/bin/python benchmarks/sync_benchmark.py [--pages 500] [--latency 50] [--big 5000]
         [--scale 1000 10000 20000] [--only-scale]
@@ -76,6 +77,12 @@ def write_config(root: Path, url: str) -> None:
 
 def run_measured(root: Path, *args: str) -> tuple[float, int]:
     """Run ``mdsync ARGS --json``; return wall seconds and that process's own peak RSS in KiB."""
+    wall, peak, _ = run_measured_cpu(root, *args)
+    return wall, peak
+
+
+def run_measured_cpu(root: Path, *args: str) -> tuple[float, int, float]:
+    """``run_measured``, and the CPU seconds (user + system) of mdsync and its workers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MDSYNC_", "CONFLUENCE_"))}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -91,7 +98,7 @@ def run_measured(root: Path, *args: str) -> tuple[float, int]:
                              f"{out.read().decode()}\n{err.read().decode()}")
     if os.environ.get("MDSYNC_BENCH_CPU"):
         print(f"  (mdsync {args[0]}: user {usage.ru_utime:.2f} s, system {usage.ru_stime:.2f} s)")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 class Counter:
@@ -153,6 +160,22 @@ def memory(pages: int) -> None:
 @contextlib.contextmanager
 def sandbox_process() -> Iterator[str]:
     """``mdsync sandbox serve`` in a process of its own, so its work is not counted as mdsync's."""
+    with sandbox_server() as (url, _):
+        yield url
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """A running process's CPU seconds so far (user + system), where /proc tells (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def sandbox_server() -> Iterator[tuple[str, int]]:
+    """``sandbox_process``, with the server's process id."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "mdsync", "sandbox", "serve", "--port", str(port)],
@@ -164,7 +187,7 @@ def sandbox_process() -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield url
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -183,20 +206,40 @@ def planner_seconds(root: Path) -> float:
 
 def scale(pages: int) -> None:
     """First push, no-op sync and a one-file change of ``pages`` pages, the sandbox in another process."""
-    with tempfile.TemporaryDirectory() as folder, sandbox_process() as url:
+    with tempfile.TemporaryDirectory() as folder, sandbox_server() as (url, server):
         root = Path(folder)
         write_tree(root / "docs", pages)
         write_config(root, url)
         counter = Counter(url)
-        wall, peak, requests, writes = counter.run(root, "push")
+        counter.reset()
+        served_before = cpu_seconds(server)
+        wall, peak, cpu = run_measured_cpu(root, "push")
+        served = cpu_seconds(server)
+        requests, writes = counter.read()
+        # Both on the same cores: the sandbox's share is CPU mdsync's processes could not have.
+        known = served is not None and served_before is not None
+        sandbox_cpu = f", sandbox {served - served_before:.1f} s" if known else ""  # type: ignore[operator]
         print(f"{pages} pages: first push {wall:.1f} s, {requests} requests, {writes} writes, "
-              f"peak memory {peak / 1024:.0f} MiB")
+              f"peak memory {peak / 1024:.0f} MiB; CPU: mdsync {cpu:.1f} s{sandbox_cpu}")
         wall, peak, requests, writes = counter.run(root, "sync")
         print(f"{pages} pages: no-op sync {wall:.2f} s, {requests} requests (target {math.ceil(pages / 250) + 3}), "
               f"{writes} writes, peak memory {peak / 1024:.0f} MiB; planner {planner_seconds(root):.2f} s (profiled)")
         change_one_file(root)
         wall, _, requests, writes = counter.run(root, "push")
         print(f"{pages} pages: one-file change pushed {wall:.2f} s, {requests} requests, {writes} writes")
+
+
+def host_speed() -> float:
+    """The best of three timings of a fixed loop of plain Python: this VM's speed drifts by a
+    third within a day, and a figure means little without it."""
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for step in range(5_000_000):
+            total += step
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
@@ -208,6 +251,7 @@ def main() -> None:
                         help="also run the scale run at these sizes (e.g. --scale 1000 10000 20000)")
     parser.add_argument("--only-scale", action="store_true", help="skip the latency and memory runs")
     options = parser.parse_args()
+    print(f"host speed: a 5,000,000-step Python loop takes {host_speed():.2f} s (figures scale with it)")
     if not options.only_scale:
         speed(options.pages, options.latency)
         if options.big:
