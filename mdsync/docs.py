@@ -150,6 +150,10 @@ def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str
     files: list[str] = []
     folders: set[str] = set()
     refused: dict[str, str] = {}
+    # Below the root the walk crosses no link (linked folders are not walked), so a file that
+    # is not a link itself is where its path says: inside the reach if the root is. Only links
+    # are resolved (realpath for each of 10,000 files was a fifth of a no-op sync).
+    root_inside = reach is not None and reach.allows(root)
     for current, dirnames, filenames in os.walk(root):
         relative_dir = Path(current).relative_to(root).as_posix()
         relative_dir = "" if relative_dir == "." else relative_dir
@@ -169,7 +173,9 @@ def scan(root: Path, include: tuple[str, ...] = ("**/*.md",), exclude: tuple[str
                     refused[shown] = f"{shown} has a name that is not UTF-8 (the bytes shown as \\xNN), so " \
                                      "Confluence and mdsync's state cannot hold it: rename it."
                     continue
-                if reach is not None and (why := reach.refusal(root / path, path)):
+                full = os.path.join(current, name)
+                if reach is not None and (not root_inside or os.path.islink(full)) \
+                        and (why := reach.refusal(Path(full), path)):
                     refused[path] = why
                     continue
                 files.append(path)

@@ -69,12 +69,13 @@ class ConfluenceClient:
         self.retry = retry or RetryPolicy()
         self.throttle = Throttle(concurrency, config.rate_limit)
         self._cloud_id = cloud_id
-        self._http = httpx.AsyncClient(transport=transport or http_transport(), timeout=timeout, event_hooks=dict(event_hooks or {}),
+        tls = httpx.create_ssl_context() if transport is None else True  # one for both clients
+        self._http = httpx.AsyncClient(transport=transport or http_transport(tls), timeout=timeout, event_hooks=dict(event_hooks or {}),
                                        headers={"User-Agent": f"mdsync/{__version__}", "Accept": "application/json"},
                                        follow_redirects=False)
         # For other origins (a media store): a client of its own, so no header, cookie or
         # credential of the site's can ride along.
-        self._elsewhere = httpx.AsyncClient(transport=transport or http_transport(), timeout=timeout,
+        self._elsewhere = httpx.AsyncClient(transport=transport or http_transport(tls), timeout=timeout,
                                             event_hooks=dict(event_hooks or {}),
                                             headers={"User-Agent": f"mdsync/{__version__}"}, follow_redirects=False)
         self.connection: Connection | None = None

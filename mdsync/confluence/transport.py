@@ -22,10 +22,11 @@ import httpx
 log = logging.getLogger("mdsync.confluence")
 
 
-def http_transport() -> httpx.AsyncHTTPTransport:
+def http_transport(verify: ssl.SSLContext | bool = True) -> httpx.AsyncHTTPTransport:
     """An ``httpx.AsyncHTTPTransport`` as ``httpx.AsyncClient`` would make it, over streams
-    that answer "has the server closed this idle connection?" without anyio's detour."""
-    transport = httpx.AsyncHTTPTransport()
+    that answer "has the server closed this idle connection?" without anyio's detour.
+    ``verify``: an SSL context to share (making one loads the CA bundle: some 50 ms)."""
+    transport = httpx.AsyncHTTPTransport(verify=verify)
     pool = getattr(transport, "_pool", None)  # httpx keeps its httpcore pool here (0.23 to 0.28)
     if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
         pool._network_backend = _Backend()

@@ -88,8 +88,11 @@ def _info(run: Run, doc: LocalDoc) -> FileInfo:
         return FileInfo(entry.title if entry is not None else folder_title(doc), TitleSource.FOLDER,
                         _folder_kind(run, doc, entry), None, None)
     if entry is not None and entry.md_hash == doc.md_hash:  # unchanged: no need to read it
-        return FileInfo(entry.title, TitleSource(entry.title_source), entry.kind, None, None, entry.order)
+        return FileInfo(entry.title, _TITLE_SOURCES[entry.title_source], entry.kind, None, None, entry.order)
     return title_of(run.text(doc.path), doc)
+
+
+_TITLE_SOURCES = {source.value: source for source in TitleSource}  # (the Enum call, once a file, was not free)
 
 
 def _folder_kind(run: Run, doc: LocalDoc, entry: FileState | None) -> str:
