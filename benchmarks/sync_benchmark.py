@@ -75,6 +75,16 @@ def write_config(root: Path, url: str) -> None:
         "space: DOCS\ndocs: docs\nsync:\n  concurrency: 8\n", encoding="utf-8")
 
 
+def mdsync_env() -> dict[str, str]:
+    """The environment mdsync runs in here: none of the caller's mdsync settings, and compiled
+    modules kept (as an installed mdsync has them) even where PYTHONDONTWRITEBYTECODE is set,
+    or each run, and each conversion worker, would compile mdsync again (half a second)."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("MDSYNC_", "CONFLUENCE_")) and key != "PYTHONDONTWRITEBYTECODE"}
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path(sys.prefix) / "pycache"))
+    return env
+
+
 def run_measured(root: Path, *args: str) -> tuple[float, int]:
     """Run ``mdsync ARGS --json``; return wall seconds and that process's own peak RSS in KiB."""
     wall, peak, _ = run_measured_cpu(root, *args)
@@ -83,7 +93,7 @@ def run_measured(root: Path, *args: str) -> tuple[float, int]:
 
 def run_measured_cpu(root: Path, *args: str) -> tuple[float, int, float]:
     """``run_measured``, and the CPU seconds (user + system) of mdsync and its workers."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("MDSYNC_", "CONFLUENCE_"))}
+    env = mdsync_env()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "mdsync", *args, "--json"], cwd=root, env=env,
@@ -179,7 +189,7 @@ def sandbox_server() -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "mdsync", "sandbox", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=mdsync_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             try:
@@ -198,7 +208,7 @@ def planner_seconds(root: Path) -> float:
     with tempfile.TemporaryDirectory() as folder:
         profile = Path(folder) / "sync.prof"
         subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "mdsync", "sync", "--json"],
-                       cwd=root, check=True, stdout=subprocess.DEVNULL)
+                       cwd=root, env=mdsync_env(), check=True, stdout=subprocess.DEVNULL)
         stats = pstats.Stats(str(profile))
         return max(entry[3] for key, entry in stats.stats.items()  # type: ignore[attr-defined]
                    if key[0].endswith(os.path.join("sync", "plan.py")) and key[2] == "plan")
