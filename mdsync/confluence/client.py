@@ -46,7 +46,7 @@ from mdsync.confluence.models import (
     page_from,
 )
 from mdsync.confluence.retry import RETRY_STATUSES, UNCERTAIN, RetryPolicy, Throttle
-from mdsync.confluence.transport import http_transport
+from mdsync.confluence.transport import async_client
 from mdsync.storage.canonical import storage_digest
 from mdsync.vocabulary import AuthMode
 
@@ -70,14 +70,13 @@ class ConfluenceClient:
         self.throttle = Throttle(concurrency, config.rate_limit)
         self._cloud_id = cloud_id
         tls = httpx.create_ssl_context() if transport is None else True  # one for both clients
-        self._http = httpx.AsyncClient(transport=transport or http_transport(tls), timeout=timeout, event_hooks=dict(event_hooks or {}),
-                                       headers={"User-Agent": f"mdsync/{__version__}", "Accept": "application/json"},
-                                       follow_redirects=False)
+        self._http = async_client(transport, tls, timeout=timeout, event_hooks=dict(event_hooks or {}),
+                                  headers={"User-Agent": f"mdsync/{__version__}", "Accept": "application/json"},
+                                  follow_redirects=False)
         # For other origins (a media store): a client of its own, so no header, cookie or
         # credential of the site's can ride along.
-        self._elsewhere = httpx.AsyncClient(transport=transport or http_transport(tls), timeout=timeout,
-                                            event_hooks=dict(event_hooks or {}),
-                                            headers={"User-Agent": f"mdsync/{__version__}"}, follow_redirects=False)
+        self._elsewhere = async_client(transport, tls, timeout=timeout, event_hooks=dict(event_hooks or {}),
+                                       headers={"User-Agent": f"mdsync/{__version__}"}, follow_redirects=False)
         self.connection: Connection | None = None
         self.requests = 0  # sent, counting retries: for tests and benchmarks
         self.answered = False  # whether the site has answered anything yet (see request)

@@ -1,4 +1,4 @@
-"""httpx's own transport, with its idle-connection check made cheap.
+"""httpx's own client and transport, with the idle-connection check made cheap.
 
 Before each request and after each answer, httpcore's pool asks every idle connection whether
 the server has closed it. Through anyio that question rebuilds a table of socket attributes
@@ -22,17 +22,24 @@ import httpx
 log = logging.getLogger("mdsync.confluence")
 
 
-def http_transport(verify: ssl.SSLContext | bool = True) -> httpx.AsyncHTTPTransport:
-    """An ``httpx.AsyncHTTPTransport`` as ``httpx.AsyncClient`` would make it, over streams
-    that answer "has the server closed this idle connection?" without anyio's detour.
-    ``verify``: an SSL context to share (making one loads the CA bundle: some 50 ms)."""
-    transport = httpx.AsyncHTTPTransport(verify=verify)
+def async_client(transport: httpx.AsyncBaseTransport | None = None, verify: ssl.SSLContext | bool = True,
+                 **options: typing.Any) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` with ``options``. Without a ``transport`` of the caller's, httpx
+    makes its own, with the proxies the environment names (HTTPS_PROXY, NO_PROXY...), and the
+    direct one gets the cheap check. ``verify``: an SSL context to share (making one loads the
+    CA bundle, some 50 ms)."""
+    client = httpx.AsyncClient(transport=transport, verify=verify, **options)
+    if transport is None:
+        _cheapen(getattr(client, "_transport", None))  # (proxied connections keep httpx's own check)
+    return client
+
+
+def _cheapen(transport: object) -> None:
     pool = getattr(transport, "_pool", None)  # httpx keeps its httpcore pool here (0.23 to 0.28)
-    if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
+    if type(pool) is httpcore.AsyncConnectionPool and hasattr(pool, "_network_backend"):
         pool._network_backend = _Backend()
     else:  # a later httpx: its transport as it is, slower but the same answers
         log.debug("httpx's transport has no httpcore pool where expected; using it unchanged")
-    return transport
 
 
 class _Backend(httpcore.AsyncNetworkBackend):

@@ -12,8 +12,9 @@ import socket
 import ssl
 
 import httpcore
+import pytest
 
-from mdsync.confluence.transport import _Backend, _Stream, http_transport, readable
+from mdsync.confluence.transport import _Backend, _Stream, async_client, readable
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
 PATIENCE = 60.0  # seconds for a hang-up to reach the client: a bound for a loaded machine, never a figure
@@ -37,8 +38,32 @@ def test_a_socket_gone_or_missing_counts_as_readable() -> None:
 def test_httpx_transport_is_given_the_cheap_check() -> None:
     """If a new httpx keeps its pool elsewhere, the transport still works but slower; this
     says so."""
-    pool = http_transport()._pool  # the one place the transport reaches into httpx
+    pool = async_client()._transport._pool  # where the client reaches into httpx
     assert isinstance(pool._network_backend, _Backend)
+
+
+def test_a_proxy_the_environment_names_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx honours HTTP_PROXY and the rest only for a transport of its own making, which is
+    why the check is given to httpx's transport and no transport is handed in."""
+    asked: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        asked.append(head.split(b"\r\n")[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    async def go() -> int:
+        server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        async with server, async_client(timeout=PATIENCE) as client:
+            return (await client.get("http://confluence.example.test/wiki/api/v2/spaces")).status_code
+
+    assert asyncio.run(go()) == 200
+    assert asked == [b"GET http://confluence.example.test/wiki/api/v2/spaces HTTP/1.1"]
 
 
 def test_a_connection_the_server_closed_is_not_used_again() -> None:
